@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* The wire format between the supervisor and a VMM: messages, shared pages, fd passing. */
+#ifndef MUMU_IPC_IPC_H
+#define MUMU_IPC_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mumu/abi.h"
+
+/*
+ * Channels of one VMM, all created by the supervisor:
+ *  - the control socket, an AF_UNIX SOCK_SEQPACKET pair; the VMM's end is its fd
+ *    IPC_CTL_FD. One datagram is one message: struct ipc_hdr then the payload.
+ *  - the control page (struct ipc_ctl_page): a sealed memfd the supervisor writes and the
+ *    VMM maps read-only (its fd is re-opened O_RDONLY).
+ *  - the status page (struct ipc_status_page): a sealed memfd the VMM writes and the
+ *    supervisor reads as untrusted data.
+ *  - per vCPU a `go` eventfd (supervisor -> vCPU thread: a window started) and a `done`
+ *    eventfd (vCPU thread -> supervisor: the vCPU left the guest; value IPC_DONE_*).
+ * The supervisor sends IPC_CONFIG first, with the fds in the order of enum ipc_config_fd.
+ */
+#define IPC_CTL_FD       3
+#define IPC_MSG_MAX      8192 /* bytes of header + payload */
+#define IPC_FDS_MAX      (IPC_CFG_FD_GO0 + 2 * MUMU_VCPU_MAX + MUMU_REGION_MAX)
+#define IPC_CTL_MAGIC    0x4c54434dU /* "MCTL" */
+#define IPC_STATUS_MAGIC 0x5453534dU /* "MSST" */
+
+enum ipc_type {
+	IPC_CONFIG = 1,       /* sup -> vmm: struct ipc_config + fds */
+	IPC_SHUTDOWN = 2,     /* sup -> vmm: no payload; exit 0 */
+	IPC_READY = 3,        /* vmm -> sup: no payload; VM built, image loaded, sandbox on */
+	IPC_CONSOLE = 4,      /* vmm -> sup: 1..IPC_CONSOLE_MAX bytes of guest console output */
+	IPC_FAULT = 5,        /* vmm -> sup: struct ipc_fault */
+	IPC_SCHEDULE_REQ = 6, /* vmm -> sup: struct ipc_u32 (schedule id) */
+	IPC_MODE_REQ = 7,     /* vmm -> sup: struct ipc_u32 (enum mumu_mode) */
+	IPC_TYPE_COUNT
+};
+
+#define IPC_CONSOLE_MAX 4096
+
+struct ipc_hdr {
+	uint32_t type;       /* enum ipc_type */
+	uint32_t size_bytes; /* of the payload that follows */
+};
+
+enum ipc_config_fd {
+	IPC_CFG_FD_KVM = 0,    /* /dev/kvm */
+	IPC_CFG_FD_RAM = 1,    /* guest RAM, sealed memfd of ram_bytes, image already loaded */
+	IPC_CFG_FD_CTL = 2,    /* control page, read-only */
+	IPC_CFG_FD_STATUS = 3, /* status page, read-write */
+	IPC_CFG_FD_GO0 = 4,    /* then n_vcpus go eventfds, n_vcpus done eventfds, n_regions */
+};
+
+#define IPC_CFG_SECCOMP_LOG (1U << 0) /* seccomp filter logs instead of killing */
+#define IPC_CFG_NO_SANDBOX  (1U << 1) /* development only: skip the sandbox */
+
+struct ipc_config {
+	char partition_name[MUMU_NAME_MAX + 8];
+	char module_name[MUMU_NAME_MAX + 8];
+	uint32_t partition_id;
+	uint32_t n_vcpus;
+	uint32_t physical_core_id[MUMU_VCPU_MAX];
+	uint64_t ram_bytes;
+	uint64_t image_bytes;
+	uint32_t flags; /* IPC_CFG_* */
+	uint32_t n_regions;
+	struct mumu_region regions[MUMU_REGION_MAX];
+	uint32_t uid; /* the sandbox drops to these ids */
+	uint32_t gid;
+};
+
+/* Guest faults and errors a VMM classifies and reports; the supervisor's HM maps them. */
+enum ipc_fault_kind {
+	IPC_FAULT_TRIPLE_FAULT = 0,    /* KVM_EXIT_SHUTDOWN */
+	IPC_FAULT_INTERNAL_ERROR = 1,  /* KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_FAIL_ENTRY, ... */
+	IPC_FAULT_UNMAPPED_ACCESS = 2, /* MMIO exit at a gpa without memory */
+	IPC_FAULT_READONLY_WRITE = 3,  /* write to a read-only region */
+	IPC_FAULT_UNKNOWN_PORT = 4,    /* port I/O other than MUMU_HC_PORT */
+	IPC_FAULT_BAD_HYPERCALL = 5,   /* unknown number or bad arguments */
+	IPC_FAULT_APPLICATION = 6,     /* MUMU_HC_RAISE_ERROR */
+	IPC_FAULT_VMM_ERROR = 7,       /* the VMM itself failed (a KVM ioctl, ...) */
+	IPC_FAULT_COUNT
+};
+
+struct ipc_fault {
+	uint32_t kind;  /* enum ipc_fault_kind */
+	uint32_t vcpu;  /* logical core id */
+	uint32_t fatal; /* 1: the partition stopped running guest code */
+	uint32_t code;  /* APPLICATION: the guest's code; BAD_HYPERCALL: the number; ... */
+	uint64_t rip;
+	uint64_t addr; /* gpa or port */
+	char msg[MUMU_ERROR_MSG_MAX + 8];
+};
+
+struct ipc_u32 {
+	uint32_t value;
+	uint32_t reserved;
+};
+
+enum ipc_done {
+	IPC_DONE_DEADLINE = 1, /* the window's end timer fired */
+	IPC_DONE_YIELD = 2,    /* the guest yielded or halted */
+	IPC_DONE_FAULT = 3,    /* the vCPU stopped on a fatal fault */
+};
+
+/* Supervisor -> VMM, read-only to the VMM. Fields are written before the go eventfd. */
+struct ipc_vcpu_ctl {
+	uint64_t window_seq;  /* incremented at every window start */
+	uint64_t start_ns;    /* planned start of the window, CLOCK_MONOTONIC */
+	uint64_t end_ns;      /* planned end of the window, CLOCK_MONOTONIC */
+	uint64_t reserved[5];
+};
+
+struct ipc_ctl_page {
+	uint32_t magic;
+	uint32_t n_vcpus;
+	uint32_t mode;            /* enum mumu_mode */
+	uint32_t start_condition; /* enum mumu_start_condition */
+	uint32_t current_schedule_id;
+	uint32_t next_schedule_id;
+	uint64_t time_of_last_switch_ns;
+	uint64_t reserved[4];
+	struct ipc_vcpu_ctl vcpu[MUMU_VCPU_MAX];
+};
+_Static_assert(sizeof(struct ipc_ctl_page) <= 4096, "one page");
+
+/* VMM -> supervisor, untrusted: the supervisor only reads and range-checks it. */
+struct ipc_vcpu_status {
+	uint64_t window_seq;     /* the window these times belong to */
+	uint64_t entry_ns;       /* first KVM_RUN entry of the window */
+	uint64_t exit_ns;        /* last KVM_RUN return of the window */
+	uint64_t guest_first_tsc; /* probe guests: reserved for the schedule issue */
+	uint64_t exits;          /* all exits since start */
+	uint64_t reserved[3];
+};
+
+struct ipc_status_page {
+	uint32_t magic;
+	uint32_t n_vcpus;
+	uint64_t reserved[3];
+	struct ipc_vcpu_status vcpu[MUMU_VCPU_MAX];
+};
+_Static_assert(sizeof(struct ipc_status_page) <= 4096, "one page");
+
+/*
+ * Send one message with optional fds. Returns 0 or a negative errno (-EAGAIN when a
+ * non-blocking socket is full).
+ */
+int ipc_send(int sock, uint32_t type, const void *payload, size_t size_bytes, const int *fds,
+	     size_t n_fds);
+
+/*
+ * Receive one message into buf (at least IPC_MSG_MAX bytes). Validates the header: known
+ * type, payload size allowed for that type (ipc_payload_size_ok), no truncation; received fds
+ * beyond max_fds, or on a message that fails validation, are closed. On success returns 0 and
+ * fills *ret_type, *ret_size, ret_fds[0..*ret_n_fds). Returns -EPROTO for a malformed
+ * message, -ECONNRESET at end of stream, other negative errnos from recvmsg.
+ */
+int ipc_recv(int sock, void *buf, uint32_t *ret_type, size_t *ret_size, int *ret_fds,
+	     size_t max_fds, size_t *ret_n_fds);
+
+/* True when size_bytes is a valid payload size for type. */
+bool ipc_payload_size_ok(uint32_t type, size_t size_bytes);
+
+const char *ipc_type_name(uint32_t type);
+const char *ipc_fault_name(uint32_t kind);
+
+#endif

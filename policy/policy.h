@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* The system policy: an XML file turned into a validated, immutable model (pure library). */
+#ifndef MUMU_POLICY_POLICY_H
+#define MUMU_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mumu/abi.h"
+
+#define POL_NAME_MAX   MUMU_NAME_MAX /* characters, without the terminating NUL */
+#define POL_VCPU_MAX   MUMU_VCPU_MAX
+#define POL_CPU_MAX    1024 /* physical core ids are below this */
+#define POL_PATH_MAX   4096
+/* The scheduler cannot honour windows or frames shorter than this (see docs/config.md). */
+#define POL_MIN_WINDOW_NS 100000ULL /* 100 us */
+#define POL_DEFAULT_MEMORY_BYTES MUMU_RAM_DEFAULT_BYTES
+
+enum pol_action {
+	POL_ACTION_IGNORE,
+	POL_ACTION_IDLE,
+	POL_ACTION_COLD_START,
+	POL_ACTION_WARM_START,
+	POL_ACTION_COUNT
+};
+
+struct pol_core_mapping {
+	uint32_t logical_core_id;
+	uint32_t physical_core_id;
+	int line;
+};
+
+struct pol_partition {
+	uint32_t id;
+	char name[POL_NAME_MAX + 1];
+	char binary_path[POL_PATH_MAX]; /* as written in the XML */
+	char binary_resolved[POL_PATH_MAX]; /* the file found (see pol_load), empty if none */
+	uint64_t binary_bytes;
+	enum pol_action schedule_change_action;
+	bool set_module_schedule;
+	bool system_partition;
+	bool has_periodicity;
+	uint64_t period_ns;
+	uint64_t duration_ns;
+	uint64_t memory_bytes; /* guest RAM; MemorySize attribute, default POL_DEFAULT_MEMORY_BYTES */
+	size_t n_cores;
+	struct pol_core_mapping cores[POL_VCPU_MAX]; /* indexed by logical core id */
+	int line;
+};
+
+struct pol_window {
+	size_t partition; /* index into pol_system.partitions */
+	uint64_t offset_ns;
+	uint64_t duration_ns;
+	int line;
+};
+
+struct pol_schedule {
+	uint32_t id;
+	bool initial;
+	uint64_t major_frame_ns;
+	size_t n_windows;
+	struct pol_window *windows; /* sorted by offset */
+	int line;
+};
+
+struct pol_system {
+	char name[POL_NAME_MAX + 1]; /* Module Name */
+	char path[POL_PATH_MAX];     /* the config file */
+	size_t n_partitions;
+	struct pol_partition *partitions;
+	size_t n_schedules;
+	struct pol_schedule *schedules;
+	size_t initial_schedule; /* index into schedules */
+};
+
+/* What the validator needs to know about the host; the caller fills it in (see pol_host_probe). */
+struct pol_host {
+	size_t n_cpus_online;
+	bool cpu_online[POL_CPU_MAX];
+	/* Directories searched, in order, for a relative BinaryPath after the config's own. */
+	size_t n_guest_dirs;
+	const char *guest_dirs[4];
+};
+
+/* One problem found in a config: FILE:LINE: message. */
+struct pol_diag {
+	char file[POL_PATH_MAX];
+	int line; /* 0 when no line applies (e.g. the file cannot be opened) */
+	char msg[512];
+};
+
+struct pol_diags {
+	size_t n;
+	size_t cap;
+	struct pol_diag *items;
+};
+
+/*
+ * Parse, validate against the schema and check a config. On success returns 0 and *ret_sys
+ * (free with pol_free). On an invalid config returns -EINVAL with every problem in *diags;
+ * other failures (out of memory) return another negative errno. *ret_sys is never written on
+ * failure. schema_path names mumu.xsd.
+ */
+int pol_load(const char *path, const char *schema_path, const struct pol_host *host,
+	     struct pol_system **ret_sys, struct pol_diags *diags);
+void pol_free(struct pol_system *sys);
+
+/* Fill host from sysconf and /sys/devices/system/cpu/online, with the default guest dirs. */
+int pol_host_probe(struct pol_host *host);
+
+void pol_diags_free(struct pol_diags *diags);
+const char *pol_action_name(enum pol_action action);
+
+/* Lookups on a loaded system; return NULL / SIZE_MAX when absent. */
+const struct pol_partition *pol_partition_by_name(const struct pol_system *sys, const char *name);
+size_t pol_schedule_index_by_id(const struct pol_system *sys, uint32_t id);
+
+#endif

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/* mumu-supervisor: parse the command line, load the system policy, check or run it. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "supervisor/supervisor.h"
+
+enum { EXIT_VALID = 0, EXIT_OTHER = 1, EXIT_INVALID_CONFIG = 2 };
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: mumu-supervisor [OPTIONS] CONFIG\n"
+		"Run the partitioned system described by CONFIG (an XML system policy, see\n"
+		"docs/config.md): one sandboxed VMM process and KVM virtual machine per partition,\n"
+		"scheduled in the fixed time windows of the module schedule.\n"
+		"\n"
+		"Options:\n"
+		"  --check             validate CONFIG, print a summary and exit\n"
+		"  --frames N          stop after N major frames of the initial schedule\n"
+		"  --duration SECONDS  stop after SECONDS (decimals allowed)\n"
+		"  --schema FILE       the XML schema (default: the build's or installed mumu.xsd)\n"
+		"  --vmm FILE          the mumu-vmm binary (default: beside mumu-supervisor)\n"
+		"  -v, --verbose       more log output (repeat for debug)\n"
+		"  -q, --quiet         only errors\n"
+		"  -h, --help          this text\n"
+		"      --version       print the version\n"
+		"\n"
+		"Exit status: 0 the run ended as asked (or CONFIG is valid with --check),\n"
+		"2 CONFIG is invalid (every problem is printed as FILE:LINE: message),\n"
+		"1 any other error.\n");
+}
+
+/* Parse a non-negative decimal number of seconds into ns; -EINVAL when malformed or huge. */
+static int parse_seconds(const char *s, uint64_t *ret_ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 1e9)
+		return -EINVAL;
+	*ret_ns = (uint64_t)(v * 1e9);
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s == '-' || *s == '\0')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static const char *first_existing(const char *const *paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (paths[i] && access(paths[i], R_OK) == 0)
+			return paths[i];
+	return paths[0];
+}
+
+/* mumu-vmm lives beside mumu-supervisor: find it through /proc/self/exe. */
+static const char *default_vmm_path(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return MUMU_BUILD_BIN_DIR "/mumu-vmm";
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) + sizeof("/mumu-vmm") > sizeof(path))
+		return MUMU_BUILD_BIN_DIR "/mumu-vmm";
+	strcpy(slash, "/mumu-vmm");
+	return path;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_FRAMES, OPT_DURATION, OPT_SCHEMA, OPT_VMM, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "frames", required_argument, NULL, OPT_FRAMES },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "schema", required_argument, NULL, OPT_SCHEMA },
+		{ "vmm", required_argument, NULL, OPT_VMM },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 },
+	};
+	static const char *const schemas[] = {
+		MUMU_SOURCE_DIR "/etc/mumu.xsd",
+		"/usr/local/share/mumu/mumu.xsd",
+		"/usr/share/mumu/mumu.xsd",
+	};
+	struct sup_options opts = { 0 };
+	struct pol_diags diags = { 0 };
+	struct pol_system *sys = NULL;
+	struct pol_host host;
+	enum log_level level = LOG_INFO;
+	bool check = false;
+	int c, r;
+
+	log_set_tag("mumu-supervisor");
+	while ((c = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CHECK:
+			check = true;
+			break;
+		case OPT_FRAMES:
+			if (parse_u64(optarg, &opts.frames) < 0 || opts.frames == 0) {
+				log_error("--frames '%s': expected a positive whole number", optarg);
+				return EXIT_OTHER;
+			}
+			break;
+		case OPT_DURATION:
+			if (parse_seconds(optarg, &opts.duration_ns) < 0) {
+				log_error("--duration '%s': expected a positive number of seconds",
+					  optarg);
+				return EXIT_OTHER;
+			}
+			break;
+		case OPT_SCHEMA:
+			opts.schema_path = optarg;
+			break;
+		case OPT_VMM:
+			opts.vmm_path = optarg;
+			break;
+		case 'v':
+			if (level < LOG_DEBUG)
+				level++;
+			break;
+		case 'q':
+			level = LOG_ERROR;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_VALID;
+		case OPT_VERSION:
+			printf("mumu-supervisor %s\n", MUMU_VERSION);
+			return EXIT_VALID;
+		default:
+			usage(stderr);
+			return EXIT_OTHER;
+		}
+	}
+	log_set_level(level);
+	if (optind != argc - 1) {
+		usage(stderr);
+		return EXIT_OTHER;
+	}
+	opts.config_path = argv[optind];
+	if (!opts.schema_path)
+		opts.schema_path = first_existing(schemas, sizeof(schemas) / sizeof(schemas[0]));
+	if (!opts.vmm_path)
+		opts.vmm_path = default_vmm_path();
+
+	r = pol_host_probe(&host);
+	if (r < 0) {
+		log_error("cannot read the host's CPUs: %s", strerror(-r));
+		return EXIT_OTHER;
+	}
+	r = pol_load(opts.config_path, opts.schema_path, &host, &sys, &diags);
+	if (r == -EINVAL) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(stderr, "%s:%d: %s\n", diags.items[i].file, diags.items[i].line,
+				diags.items[i].msg);
+		fprintf(stderr, "%s: invalid configuration (%zu problem%s)\n", opts.config_path,
+			diags.n, diags.n == 1 ? "" : "s");
+		pol_diags_free(&diags);
+		return EXIT_INVALID_CONFIG;
+	}
+	pol_diags_free(&diags);
+	if (r < 0) {
+		log_error("cannot load '%s': %s", opts.config_path, strerror(-r));
+		return EXIT_OTHER;
+	}
+
+	if (check) {
+		sup_check_report(sys, stdout);
+		r = EXIT_VALID;
+	} else {
+		r = sup_run(sys, &opts);
+	}
+	pol_free(sys);
+	return r;
+}

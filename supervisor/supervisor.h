@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* The supervisor's internal interfaces: options and the entry points main() dispatches to. */
+#ifndef MUMU_SUPERVISOR_SUPERVISOR_H
+#define MUMU_SUPERVISOR_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "policy/policy.h"
+
+struct sup_options {
+	const char *config_path;
+	const char *schema_path;
+	uint64_t frames;       /* stop after this many major frames; 0: no limit */
+	uint64_t duration_ns;  /* stop after this long; 0: no limit */
+	const char *vmm_path;  /* the mumu-vmm binary */
+	const char *trace_path; /* --trace FILE, NULL when absent */
+};
+
+/* --check: print a short summary of a valid system (partitions, cores, per-core timelines). */
+void sup_check_report(const struct pol_system *sys, FILE *out);
+
+/* Run the system until the options say stop or SIGINT/SIGTERM. Returns a process exit code. */
+int sup_run(const struct pol_system *sys, const struct sup_options *opts);
+
+#endif
