@@ -24,7 +24,7 @@ static inline void freep(void *p)
 
 /* `_cleanup_close_ int fd = -1;` closes fd when it goes out of scope (systemd's idiom). */
 #define _cleanup_close_ __attribute__((cleanup(closep)))
-#define _cleanup_free_  __attribute__((cleanup(freep)))
+#define _cleanup_free_	__attribute__((cleanup(freep)))
 
 /* Hand an fd out of a _cleanup_close_ variable: the variable no longer owns it. */
 static inline int take_fd(int *fd)

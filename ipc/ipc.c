@@ -122,7 +122,8 @@ int ipc_recv(int sock, void *buf, uint32_t *ret_type, size_t *ret_size, int *ret
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(hdr))
 		goto proto;
 	memcpy(&hdr, buf, sizeof(hdr));
-	if (hdr.size_bytes != (size_t)n - sizeof(hdr) || !ipc_payload_size_ok(hdr.type, hdr.size_bytes))
+	if (hdr.size_bytes != (size_t)n - sizeof(hdr) ||
+	    !ipc_payload_size_ok(hdr.type, hdr.size_bytes))
 		goto proto;
 	if (n_fds > max_fds || (n_fds > 0 && (!ret_fds || !ret_n_fds)))
 		goto proto;
@@ -143,9 +144,9 @@ proto:
 const char *ipc_type_name(uint32_t type)
 {
 	static const char *const names[IPC_TYPE_COUNT] = {
-		[IPC_CONFIG] = "CONFIG",	   [IPC_SHUTDOWN] = "SHUTDOWN",
-		[IPC_READY] = "READY",		   [IPC_CONSOLE] = "CONSOLE",
-		[IPC_FAULT] = "FAULT",		   [IPC_SCHEDULE_REQ] = "SCHEDULE_REQ",
+		[IPC_CONFIG] = "CONFIG",     [IPC_SHUTDOWN] = "SHUTDOWN",
+		[IPC_READY] = "READY",	     [IPC_CONSOLE] = "CONSOLE",
+		[IPC_FAULT] = "FAULT",	     [IPC_SCHEDULE_REQ] = "SCHEDULE_REQ",
 		[IPC_MODE_REQ] = "MODE_REQ",
 	};
 

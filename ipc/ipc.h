@@ -21,18 +21,18 @@
  *    eventfd (vCPU thread -> supervisor: the vCPU left the guest; value IPC_DONE_*).
  * The supervisor sends IPC_CONFIG first, with the fds in the order of enum ipc_config_fd.
  */
-#define IPC_CTL_FD       3
-#define IPC_MSG_MAX      8192 /* bytes of header + payload */
-#define IPC_FDS_MAX      (IPC_CFG_FD_GO0 + 2 * MUMU_VCPU_MAX + MUMU_REGION_MAX)
-#define IPC_CTL_MAGIC    0x4c54434dU /* "MCTL" */
+#define IPC_CTL_FD	 3
+#define IPC_MSG_MAX	 8192 /* bytes of header + payload */
+#define IPC_FDS_MAX	 (IPC_CFG_FD_GO0 + 2 * MUMU_VCPU_MAX + MUMU_REGION_MAX)
+#define IPC_CTL_MAGIC	 0x4c54434dU /* "MCTL" */
 #define IPC_STATUS_MAGIC 0x5453534dU /* "MSST" */
 
 enum ipc_type {
-	IPC_CONFIG = 1,       /* sup -> vmm: struct ipc_config + fds */
+	IPC_CONFIG = 1,	      /* sup -> vmm: struct ipc_config + fds */
 	IPC_SHUTDOWN = 2,     /* sup -> vmm: no payload; exit 0 */
-	IPC_READY = 3,        /* vmm -> sup: no payload; VM built, image loaded, sandbox on */
+	IPC_READY = 3,	      /* vmm -> sup: no payload; VM built, image loaded, sandbox on */
 	IPC_CONSOLE = 4,      /* vmm -> sup: 1..IPC_CONSOLE_MAX bytes of guest console output */
-	IPC_FAULT = 5,        /* vmm -> sup: struct ipc_fault */
+	IPC_FAULT = 5,	      /* vmm -> sup: struct ipc_fault */
 	IPC_SCHEDULE_REQ = 6, /* vmm -> sup: struct ipc_u32 (schedule id) */
 	IPC_MODE_REQ = 7,     /* vmm -> sup: struct ipc_u32 (enum mumu_mode) */
 	IPC_TYPE_COUNT
@@ -41,7 +41,7 @@ enum ipc_type {
 #define IPC_CONSOLE_MAX 4096
 
 struct ipc_hdr {
-	uint32_t type;       /* enum ipc_type */
+	uint32_t type;	     /* enum ipc_type */
 	uint32_t size_bytes; /* of the payload that follows */
 };
 
@@ -85,10 +85,10 @@ enum ipc_fault_kind {
 };
 
 struct ipc_fault {
-	uint32_t kind;  /* enum ipc_fault_kind */
-	uint32_t vcpu;  /* logical core id */
+	uint32_t kind;	/* enum ipc_fault_kind */
+	uint32_t vcpu;	/* logical core id */
 	uint32_t fatal; /* 1: the partition stopped running guest code */
-	uint32_t code;  /* APPLICATION: the guest's code; BAD_HYPERCALL: the number; ... */
+	uint32_t code;	/* APPLICATION: the guest's code; BAD_HYPERCALL: the number; ... */
 	uint64_t rip;
 	uint64_t addr; /* gpa or port */
 	char msg[MUMU_ERROR_MSG_MAX + 8];
@@ -107,16 +107,16 @@ enum ipc_done {
 
 /* Supervisor -> VMM, read-only to the VMM. Fields are written before the go eventfd. */
 struct ipc_vcpu_ctl {
-	uint64_t window_seq;  /* incremented at every window start */
-	uint64_t start_ns;    /* planned start of the window, CLOCK_MONOTONIC */
-	uint64_t end_ns;      /* planned end of the window, CLOCK_MONOTONIC */
+	uint64_t window_seq; /* incremented at every window start */
+	uint64_t start_ns;   /* planned start of the window, CLOCK_MONOTONIC */
+	uint64_t end_ns;     /* planned end of the window, CLOCK_MONOTONIC */
 	uint64_t reserved[5];
 };
 
 struct ipc_ctl_page {
 	uint32_t magic;
 	uint32_t n_vcpus;
-	uint32_t mode;            /* enum mumu_mode */
+	uint32_t mode;		  /* enum mumu_mode */
 	uint32_t start_condition; /* enum mumu_start_condition */
 	uint32_t current_schedule_id;
 	uint32_t next_schedule_id;
@@ -128,12 +128,13 @@ _Static_assert(sizeof(struct ipc_ctl_page) <= 4096, "one page");
 
 /* VMM -> supervisor, untrusted: the supervisor only reads and range-checks it. */
 struct ipc_vcpu_status {
-	uint64_t window_seq;     /* the window these times belong to */
-	uint64_t entry_ns;       /* first KVM_RUN entry of the window */
-	uint64_t exit_ns;        /* last KVM_RUN return of the window */
-	uint64_t guest_first_tsc; /* probe guests: reserved for the schedule issue */
-	uint64_t exits;          /* all exits since start */
-	uint64_t reserved[3];
+	uint64_t window_seq; /* the window these times belong to */
+	uint64_t entry_ns;   /* first KVM_RUN entry of the window */
+	uint64_t exit_ns;    /* last KVM_RUN return of the window */
+	uint64_t exits;	     /* all exits since start */
+	uint64_t cpu;	     /* the physical core the vCPU thread ran on (sched_getcpu) */
+	uint64_t outcome;    /* enum ipc_done of the window */
+	uint64_t reserved[2];
 };
 
 struct ipc_status_page {

@@ -9,12 +9,12 @@
 
 #include "mumu/abi.h"
 
-#define POL_NAME_MAX   MUMU_NAME_MAX /* characters, without the terminating NUL */
-#define POL_VCPU_MAX   MUMU_VCPU_MAX
-#define POL_CPU_MAX    1024 /* physical core ids are below this */
-#define POL_PATH_MAX   4096
+#define POL_NAME_MAX MUMU_NAME_MAX /* characters, without the terminating NUL */
+#define POL_VCPU_MAX MUMU_VCPU_MAX
+#define POL_CPU_MAX  1024 /* physical core ids are below this */
+#define POL_PATH_MAX 4096
 /* The scheduler cannot honour windows or frames shorter than this (see docs/config.md). */
-#define POL_MIN_WINDOW_NS 100000ULL /* 100 us */
+#define POL_MIN_WINDOW_NS	 100000ULL /* 100 us */
 #define POL_DEFAULT_MEMORY_BYTES MUMU_RAM_DEFAULT_BYTES
 
 enum pol_action {
@@ -34,7 +34,7 @@ struct pol_core_mapping {
 struct pol_partition {
 	uint32_t id;
 	char name[POL_NAME_MAX + 1];
-	char binary_path[POL_PATH_MAX]; /* as written in the XML */
+	char binary_path[POL_PATH_MAX];	    /* as written in the XML */
 	char binary_resolved[POL_PATH_MAX]; /* the file found (see pol_load), empty if none */
 	uint64_t binary_bytes;
 	enum pol_action schedule_change_action;
@@ -43,7 +43,9 @@ struct pol_partition {
 	bool has_periodicity;
 	uint64_t period_ns;
 	uint64_t duration_ns;
-	uint64_t memory_bytes; /* guest RAM; MemorySize attribute, default POL_DEFAULT_MEMORY_BYTES */
+	int periodicity_line;
+	uint64_t
+	    memory_bytes; /* guest RAM; MemorySize attribute, default POL_DEFAULT_MEMORY_BYTES */
 	size_t n_cores;
 	struct pol_core_mapping cores[POL_VCPU_MAX]; /* indexed by logical core id */
 	int line;
@@ -61,7 +63,8 @@ struct pol_schedule {
 	bool initial;
 	uint64_t major_frame_ns;
 	size_t n_windows;
-	struct pol_window *windows; /* sorted by offset */
+	struct pol_window *windows;		/* in the order of the file */
+	char (*window_refs)[POL_NAME_MAX + 33]; /* PartitionNameRef of each window, as written */
 	int line;
 };
 
@@ -73,12 +76,14 @@ struct pol_system {
 	size_t n_schedules;
 	struct pol_schedule *schedules;
 	size_t initial_schedule; /* index into schedules */
+	int line;
 };
 
 /* What the validator needs to know about the host; the caller fills it in (see pol_host_probe). */
 struct pol_host {
 	size_t n_cpus_online;
 	bool cpu_online[POL_CPU_MAX];
+	char online_text[64]; /* e.g. "0-1", for diagnostics */
 	/* Directories searched, in order, for a relative BinaryPath after the config's own. */
 	size_t n_guest_dirs;
 	const char *guest_dirs[4];
@@ -107,8 +112,44 @@ int pol_load(const char *path, const char *schema_path, const struct pol_host *h
 	     struct pol_system **ret_sys, struct pol_diags *diags);
 void pol_free(struct pol_system *sys);
 
+/* pol_load on a config already in memory; name is used in diagnostics and to resolve paths. */
+int pol_load_buffer(const char *name, const char *buf, size_t size, const char *schema_path,
+		    const struct pol_host *host, struct pol_system **ret_sys,
+		    struct pol_diags *diags);
+
+/* One window as a physical core sees it: partition P occupies every core P maps. */
+struct pol_core_window {
+	size_t partition; /* index into pol_system.partitions */
+	uint32_t vcpu;	  /* P's logical core on this physical core */
+	uint64_t offset_ns;
+	uint64_t duration_ns;
+};
+
+/*
+ * The windows of schedule s on physical core, sorted by offset. Writes at most max entries to
+ * out and returns how many there are (which may exceed max).
+ */
+size_t pol_core_windows(const struct pol_system *sys, const struct pol_schedule *s, uint32_t core,
+			struct pol_core_window *out, size_t max);
+
+/* True when some partition maps a vCPU to this physical core. */
+bool pol_core_used(const struct pol_system *sys, uint32_t core);
+
+/* Window time of partition p inside [start_ns, end_ns) of one major frame of schedule s. */
+uint64_t pol_window_time_in(const struct pol_schedule *s, size_t p, uint64_t start_ns,
+			    uint64_t end_ns);
+
+/*
+ * Draw schedule s on core as width characters into buf (width + 1 bytes): each window is the
+ * first letter of its partition's name, idle time is '.'.
+ */
+void pol_timeline_render(const struct pol_system *sys, const struct pol_schedule *s, uint32_t core,
+			 char *buf, size_t width);
+
 /* Fill host from sysconf and /sys/devices/system/cpu/online, with the default guest dirs. */
 int pol_host_probe(struct pol_host *host);
+/* Set host's online CPUs from a kernel CPU list ("0-3,8"). Returns 0 or -EINVAL. */
+int pol_host_parse_cpulist(struct pol_host *host, const char *list);
 
 void pol_diags_free(struct pol_diags *diags);
 const char *pol_action_name(enum pol_action action);

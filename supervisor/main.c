@@ -16,26 +16,27 @@ enum { EXIT_VALID = 0, EXIT_OTHER = 1, EXIT_INVALID_CONFIG = 2 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: mumu-supervisor [OPTIONS] CONFIG\n"
-		"Run the partitioned system described by CONFIG (an XML system policy, see\n"
-		"docs/config.md): one sandboxed VMM process and KVM virtual machine per partition,\n"
-		"scheduled in the fixed time windows of the module schedule.\n"
-		"\n"
-		"Options:\n"
-		"  --check             validate CONFIG, print a summary and exit\n"
-		"  --frames N          stop after N major frames of the initial schedule\n"
-		"  --duration SECONDS  stop after SECONDS (decimals allowed)\n"
-		"  --schema FILE       the XML schema (default: the build's or installed mumu.xsd)\n"
-		"  --vmm FILE          the mumu-vmm binary (default: beside mumu-supervisor)\n"
-		"  -v, --verbose       more log output (repeat for debug)\n"
-		"  -q, --quiet         only errors\n"
-		"  -h, --help          this text\n"
-		"      --version       print the version\n"
-		"\n"
-		"Exit status: 0 the run ended as asked (or CONFIG is valid with --check),\n"
-		"2 CONFIG is invalid (every problem is printed as FILE:LINE: message),\n"
-		"1 any other error.\n");
+	fprintf(
+	    out,
+	    "Usage: mumu-supervisor [OPTIONS] CONFIG\n"
+	    "Run the partitioned system described by CONFIG (an XML system policy, see\n"
+	    "docs/config.md): one sandboxed VMM process and KVM virtual machine per partition,\n"
+	    "scheduled in the fixed time windows of the module schedule.\n"
+	    "\n"
+	    "Options:\n"
+	    "  --check             validate CONFIG, print a summary and exit\n"
+	    "  --frames N          stop after N major frames of the initial schedule\n"
+	    "  --duration SECONDS  stop after SECONDS (decimals allowed)\n"
+	    "  --schema FILE       the XML schema (default: the build's or installed mumu.xsd)\n"
+	    "  --vmm FILE          the mumu-vmm binary (default: beside mumu-supervisor)\n"
+	    "  -v, --verbose       more log output (repeat for debug)\n"
+	    "  -q, --quiet         only errors\n"
+	    "  -h, --help          this text\n"
+	    "      --version       print the version\n"
+	    "\n"
+	    "Exit status: 0 the run ended as asked (or CONFIG is valid with --check),\n"
+	    "2 CONFIG is invalid (every problem is printed as FILE:LINE: message),\n"
+	    "1 any other error.\n");
 }
 
 /* Parse a non-negative decimal number of seconds into ns; -EINVAL when malformed or huge. */
@@ -128,7 +129,8 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FRAMES:
 			if (parse_u64(optarg, &opts.frames) < 0 || opts.frames == 0) {
-				log_error("--frames '%s': expected a positive whole number", optarg);
+				log_error("--frames '%s': expected a positive whole number",
+					  optarg);
 				return EXIT_OTHER;
 			}
 			break;

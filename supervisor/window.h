@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 enum sup_window_outcome {
-	SUP_WINDOW_RAN,      /* ran and stopped by its end timer */
+	SUP_WINDOW_RAN,	     /* ran and stopped by its end timer */
 	SUP_WINDOW_YIELDED,  /* the guest gave the rest of the window away */
 	SUP_WINDOW_MISSED,   /* its start was missed (recorded, never shifted) */
 	SUP_WINDOW_ENFORCED, /* the VMM did not stop in time and was stopped (DEADLINE overrun) */
@@ -20,8 +20,8 @@ struct sup_window_record {
 	const char *partition; /* name; lives as long as the policy */
 	uint32_t schedule_id;
 	uint64_t frame; /* major frame index since the schedule's epoch */
-	uint32_t core;  /* physical core id */
-	uint32_t vcpu;  /* logical core id of the partition */
+	uint32_t core;	/* physical core id */
+	uint32_t vcpu;	/* logical core id of the partition */
 	uint64_t offset_ns;
 	/* All times CLOCK_MONOTONIC ns. */
 	uint64_t planned_start_ns;

@@ -6,10 +6,10 @@
 #include <stdint.h>
 
 #define MUMU_ABI_VERSION 1
-#define MUMU_INFO_MAGIC  0x554d554dU /* "MUMU" little-endian */
+#define MUMU_INFO_MAGIC	 0x554d554dU /* "MUMU" little-endian */
 
-#define MUMU_NAME_MAX   32 /* characters of a partition, module, port or region name */
-#define MUMU_VCPU_MAX   8  /* vCPUs of one partition */
+#define MUMU_NAME_MAX	32 /* characters of a partition, module, port or region name */
+#define MUMU_VCPU_MAX	8  /* vCPUs of one partition */
 #define MUMU_REGION_MAX 16 /* shared regions and ports of one partition */
 
 /*
@@ -26,18 +26,18 @@
  *   0x8000_0000  shared regions and ports, in the order of the information page
  *   0xC000_0000  information page (read-only to the guest)
  */
-#define MUMU_PAGE_BYTES     0x1000ULL
-#define MUMU_GDT_GPA        0x1000ULL
-#define MUMU_PML4_GPA       0x2000ULL
-#define MUMU_PDPT_GPA       0x3000ULL
-#define MUMU_PD_GPA         0x4000ULL /* 4 pages */
-#define MUMU_PT0_GPA        0x8000ULL /* 4 KiB pages of [0, 2 MiB) */
+#define MUMU_PAGE_BYTES	    0x1000ULL
+#define MUMU_GDT_GPA	    0x1000ULL
+#define MUMU_PML4_GPA	    0x2000ULL
+#define MUMU_PDPT_GPA	    0x3000ULL
+#define MUMU_PD_GPA	    0x4000ULL /* 4 pages */
+#define MUMU_PT0_GPA	    0x8000ULL /* 4 KiB pages of [0, 2 MiB) */
 #define MUMU_PAGING_END_GPA 0x9000ULL
-#define MUMU_USER_GPA       0x100000ULL
+#define MUMU_USER_GPA	    0x100000ULL
 #define MUMU_STACK_BYTES    0x10000ULL
-#define MUMU_REGION_GPA     0x80000000ULL
-#define MUMU_INFO_GPA       0xC0000000ULL
-#define MUMU_MAP_BYTES      0x100000000ULL /* 4 GiB identity-mapped */
+#define MUMU_REGION_GPA	    0x80000000ULL
+#define MUMU_INFO_GPA	    0xC0000000ULL
+#define MUMU_MAP_BYTES	    0x100000000ULL /* 4 GiB identity-mapped */
 
 #define MUMU_RAM_MIN_BYTES     0x400000ULL   /* 4 MiB */
 #define MUMU_RAM_DEFAULT_BYTES 0x1000000ULL  /* 16 MiB */
@@ -62,17 +62,17 @@
 
 enum mumu_hc {
 	MUMU_HC_CONSOLE_WRITE = 1, /* (buf, len): up to MUMU_CONSOLE_MAX bytes; -> bytes written */
-	MUMU_HC_YIELD = 2,         /* (): give up the rest of the current window */
-	MUMU_HC_TIME_NS = 3,       /* (): -> now, CLOCK_MONOTONIC of the host, in ns */
+	MUMU_HC_YIELD = 2,	   /* (): give up the rest of the current window */
+	MUMU_HC_TIME_NS = 3,	   /* (): -> now, CLOCK_MONOTONIC of the host, in ns */
 	MUMU_HC_RAISE_ERROR = 4,   /* (code, msg, len): ARINC RAISE_APPLICATION_ERROR */
 	MUMU_HC_SET_SCHEDULE = 5,  /* (schedule id): request a module schedule switch */
 	MUMU_HC_GET_SCHEDULE = 6,  /* (struct mumu_schedule_status *) */
-	MUMU_HC_SET_MODE = 7,      /* (enum mumu_mode): ARINC SET_PARTITION_MODE */
-	MUMU_HC_GET_STATUS = 8,    /* (struct mumu_partition_status *) */
+	MUMU_HC_SET_MODE = 7,	   /* (enum mumu_mode): ARINC SET_PARTITION_MODE */
+	MUMU_HC_GET_STATUS = 8,	   /* (struct mumu_partition_status *) */
 	MUMU_HC_COUNT
 };
 
-#define MUMU_CONSOLE_MAX 4096 /* bytes per MUMU_HC_CONSOLE_WRITE */
+#define MUMU_CONSOLE_MAX   4096 /* bytes per MUMU_HC_CONSOLE_WRITE */
 #define MUMU_ERROR_MSG_MAX 128
 
 /* Error results, the Linux errno values negated. */
@@ -127,7 +127,7 @@ struct mumu_region {
 	char name[MUMU_NAME_MAX + 8]; /* NUL-terminated */
 	uint64_t gpa;
 	uint64_t size_bytes;
-	uint32_t kind;   /* enum mumu_region_kind */
+	uint32_t kind;	 /* enum mumu_region_kind */
 	uint32_t access; /* enum mumu_region_access */
 	uint32_t max_message_bytes;
 	uint32_t max_nb_messages;
@@ -140,7 +140,7 @@ _Static_assert(sizeof(struct mumu_region) == 80, "struct mumu_region is ABI");
  * Fields below `dynamic` change at run time; read them through the hypercalls or re-read.
  */
 struct mumu_info {
-	uint32_t magic;       /* MUMU_INFO_MAGIC */
+	uint32_t magic;	      /* MUMU_INFO_MAGIC */
 	uint16_t abi_version; /* MUMU_ABI_VERSION */
 	uint16_t size_bytes;  /* sizeof(struct mumu_info) */
 	uint32_t partition_id;
@@ -155,7 +155,7 @@ struct mumu_info {
 	uint32_t reserved0;
 	struct mumu_region regions[MUMU_REGION_MAX];
 	/* dynamic */
-	uint32_t mode;            /* enum mumu_mode */
+	uint32_t mode;		  /* enum mumu_mode */
 	uint32_t start_condition; /* enum mumu_start_condition */
 	uint64_t reserved1[7];
 };
@@ -171,7 +171,7 @@ _Static_assert(sizeof(struct mumu_schedule_status) == 16, "ABI");
 
 struct mumu_partition_status {
 	uint32_t partition_id;
-	uint32_t mode;            /* enum mumu_mode */
+	uint32_t mode;		  /* enum mumu_mode */
 	uint32_t start_condition; /* enum mumu_start_condition */
 	uint32_t n_restarts;
 	uint64_t period_ns;   /* PartitionPeriodicity Period, 0 when none */

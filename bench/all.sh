@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Every benchmark, run where /dev/kvm works (bench/run.sh arranges that). Prints a table and
+# writes it to BUILD/bench/results.md. References are measured in this same invocation.
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/.."
+bin=$build/bin
+out=$build/bench/results.md
+runs=${MUMU_BENCH_RUNS:-5}
+mkdir -p "$build/bench"
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+now_ns() { date +%s%N; }
+row() { printf '| %s | %s | %s | %s | %s |\n' "$@" | tee -a "$out"; }
+
+# Wall time of a command in microseconds (its output discarded), median of $runs runs.
+wall_us() {
+	local i t0 t1
+	for ((i = 0; i < runs; i++)); do
+		t0=$(now_ns)
+		"$@" >/dev/null 2>&1 || true
+		t1=$(now_ns)
+		echo $(((t1 - t0) / 1000))
+	done | median
+}
+
+{
+	echo "# mumu benchmark run"
+	echo
+	echo "- when: $(date -u '+%Y-%m-%d %H:%M UTC'), host: $(uname -r), $(nproc) CPUs"
+	if [ -n "${MUMU_IN_VM:-}" ]; then
+		echo "- KVM nested inside a QEMU TCG VM (this host has no /dev/kvm): absolute times"
+		echo "  are those of an emulated CPU; only the ratios within this run mean anything"
+	fi
+	echo
+	echo "| benchmark | mumu | reference | ratio (mumu/ref) | target |"
+	echo "| --- | --- | --- | --- | --- |"
+} | tee "$out"
+
+# 1. Partition boot: the whole process, mumu against QEMU microvm booting an equivalent guest
+#    to its first port write (QEMU only when installed).
+mumu_us=$(wall_us "$bin/mumu-supervisor" -q --frames 1 bench/boot.xml)
+if command -v qemu-system-x86_64 >/dev/null; then
+	qemu_us=$(wall_us qemu-system-x86_64 -M microvm -accel kvm -m 32 -no-user-config \
+		-nodefaults -display none -kernel "$build/bench/microvm_guest.elf" \
+		-device isa-debug-exit,iobase=0xf4)
+	row "boot, whole process (us, median of $runs)" "$mumu_us" "QEMU microvm $qemu_us" \
+		"$(ratio "$mumu_us" "$qemu_us")" "<= 0.10"
+else
+	row "boot, whole process (us, median of $runs)" "$mumu_us" "QEMU not installed" "-" "<= 0.10"
+fi
+
+# Spawn of a VMM until the guest's first hypercall, as the supervisor logs it.
+first_us=$("$bin/mumu-supervisor" -v --frames 1 bench/boot.xml 2>&1 |
+	sed -n "s/.*partition 'boot': first hypercall \([0-9]*\) us after spawn.*/\1/p" | head -n 1)
+row "spawn to first hypercall (us)" "${first_us:-n/a}" "-" "-" "-"
+
+# 2. Hypercall round trip: guest port write -> VMM -> guest, against a bare KVM_RUN loop.
+bare_ns=$("$build/bench/bare_kvm" 20000 | sed -n 's/^bare_kvm_exit_ns=//p')
+hc_ns=$("$bin/mumu-supervisor" --frames 1 bench/hypercall.xml 2>/dev/null |
+	sed -n 's/^\[bench\] hypercall_ns=\([0-9]*\).*/\1/p' | head -n 1)
+row "hypercall round trip (ns)" "${hc_ns:-n/a}" "bare KVM_RUN $bare_ns" \
+	"$(ratio "${hc_ns:-0}" "$bare_ns")" "<= 1.10"
+
+# 3. VMM resident memory beyond guest RAM and shared regions (anonymous + file-backed pages;
+#    guest RAM and regions are memfd pages, counted as RssShmem).
+"$bin/mumu-supervisor" -q --duration 3 etc/mumu.xml >/dev/null 2>&1 &
+sup=$!
+sleep 2
+max_kib=0
+for pid in $(pgrep -f '^[^ ]*mumu-vmm '); do
+	kib=$(awk '/^RssAnon:|^RssFile:/ { s += $2 } END { print s + 0 }' "/proc/$pid/status")
+	[ "$kib" -gt "$max_kib" ] && max_kib=$kib
+done
+wait "$sup" || true
+row "VMM RSS beyond guest memory (KiB, max over VMMs)" "$max_kib" "-" "-" "< 2048"
+
+echo | tee -a "$out"
+echo "written to $out"

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* bad_hypercall.bin: hypercalls with bad arguments; each must fail cleanly, never the VMM. */
+#include "lib/mumu.h"
+
+int main(uint64_t vcpu, const struct mumu_info *info);
+
+int main(uint64_t vcpu, const struct mumu_info *info)
+{
+	long a, b, c, d;
+
+	mumu_printf("bad_hypercall: booted\n");
+	a = mumu_console_write((const char *)0x70000000, 16);	   /* outside RAM */
+	b = mumu_console_write((const char *)0x100000, 1UL << 40); /* huge length */
+	c = mumu_hc(999, 0, 0, 0);				   /* unknown number */
+	d = mumu_raise_error(1, (const char *)-4096L, 8);	   /* message pointer wraps */
+	mumu_printf("bad_hypercall: results %ld %ld %ld %ld\n", a, b, c, d);
+	mumu_printf("bad_hypercall: survived\n");
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* The guest runtime: hypercall wrappers and a small printf over the console hypercall. */
+#ifndef MUMU_GUEST_MUMU_H
+#define MUMU_GUEST_MUMU_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mumu/abi.h"
+
+static inline long mumu_hc(long nr, long a0, long a1, long a2)
+{
+	long ret;
+
+	__asm__ volatile("outl %%eax, %1"
+			 : "=a"(ret)
+			 : "i"(MUMU_HC_PORT), "a"(nr), "D"(a0), "S"(a1), "d"(a2)
+			 : "memory");
+	return ret;
+}
+
+static inline long mumu_console_write(const char *buf, size_t len)
+{
+	return mumu_hc(MUMU_HC_CONSOLE_WRITE, (long)buf, (long)len, 0);
+}
+
+static inline void mumu_yield(void)
+{
+	mumu_hc(MUMU_HC_YIELD, 0, 0, 0);
+}
+
+static inline uint64_t mumu_time_ns(void)
+{
+	return (uint64_t)mumu_hc(MUMU_HC_TIME_NS, 0, 0, 0);
+}
+
+static inline long mumu_raise_error(uint32_t code, const char *msg, size_t len)
+{
+	return mumu_hc(MUMU_HC_RAISE_ERROR, code, (long)msg, (long)len);
+}
+
+static inline uint64_t mumu_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+size_t mumu_strlen(const char *s);
+int mumu_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int mumu_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Formats into a buffer and writes it with one console hypercall. */
+int mumu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the policy library's files; not part of its interface. */
+#ifndef MUMU_POLICY_INTERNAL_H
+#define MUMU_POLICY_INTERNAL_H
+
+#include "policy/policy.h"
+
+/* Append one diagnostic; returns -ENOMEM when it could not be stored. */
+int pol_diag_add(struct pol_diags *diags, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Strict decimal: digits only, no sign or spaces, no overflow. 0 or -EINVAL / -ERANGE. */
+int pol_parse_u64(const char *s, uint64_t *ret);
+
+/* Semantic checks of a parsed system: every problem goes to diags. Returns the count. */
+size_t pol_check(struct pol_system *sys, const struct pol_host *host, struct pol_diags *diags);
+
+#endif

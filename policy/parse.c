@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/* Read a config file safely, validate it against mumu.xsd, and build the model from the DOM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
+
+#include "common/util.h"
+#include "policy/internal.h"
+
+#define CONFIG_MAX_BYTES (1U << 20)
+#define SCHEMA_MAX_BYTES (1U << 20)
+
+struct err_sink {
+	struct pol_diags *diags;
+	const char *file;
+	size_t n;
+};
+
+/* Nothing outside the config is ever read: every external entity, DTD or include is refused. */
+static xmlParserInputPtr refuse_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+	return NULL;
+}
+
+static void collect_error(void *data, xmlErrorPtr e)
+{
+	struct err_sink *sink = data;
+	char msg[400];
+	size_t len;
+
+	if (!e || e->level == XML_ERR_WARNING)
+		return;
+	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "malformed XML");
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	if (e->domain == XML_FROM_SCHEMASV)
+		pol_diag_add(sink->diags, sink->file, e->line, "%s; see etc/mumu.xsd", msg);
+	else
+		pol_diag_add(sink->diags, sink->file, e->line, "malformed XML: %s", msg);
+	sink->n++;
+}
+
+/* Read at most max_bytes of a regular file into a NUL-terminated buffer. */
+static int read_file(const char *path, size_t max_bytes, char **ret_buf, size_t *ret_size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	char *buf;
+	size_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EISDIR;
+	if ((uint64_t)st.st_size > max_bytes)
+		return -EFBIG;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (n < (size_t)st.st_size) {
+		ssize_t k = read(fd, buf + n, (size_t)st.st_size - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	*ret_buf = buf;
+	*ret_size = n;
+	return 0;
+}
+
+/* A document type declaration is the door to entity bombs and XXE: mumu configs have none. */
+static int find_doctype(const char *buf, size_t size)
+{
+	int line = 1;
+
+	for (size_t i = 0; i < size; i++) {
+		if (buf[i] == '\n')
+			line++;
+		else if (buf[i] == '<' && size - i >= 9 && memcmp(buf + i, "<!DOCTYPE", 9) == 0)
+			return line;
+		else if (buf[i] == '<' && size - i >= 8 && memcmp(buf + i, "<!ENTITY", 8) == 0)
+			return line;
+	}
+	return 0;
+}
+
+static const int parse_options = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA;
+
+static xmlSchemaPtr load_schema(const char *schema_path, struct pol_diags *diags)
+{
+	_cleanup_free_ char *buf = NULL;
+	xmlSchemaParserCtxtPtr pctxt;
+	xmlSchemaPtr schema;
+	size_t size;
+	int r;
+
+	r = read_file(schema_path, SCHEMA_MAX_BYTES, &buf, &size);
+	if (r < 0) {
+		pol_diag_add(diags, schema_path, 0, "cannot read the schema: %s", strerror(-r));
+		return NULL;
+	}
+	pctxt = xmlSchemaNewMemParserCtxt(buf, (int)size);
+	if (!pctxt)
+		return NULL;
+	schema = xmlSchemaParse(pctxt);
+	xmlSchemaFreeParserCtxt(pctxt);
+	if (!schema)
+		pol_diag_add(diags, schema_path, 0, "the schema is not a valid XSD");
+	return schema;
+}
+
+static const char *prop(xmlNodePtr node, const char *name, char *buf, size_t size)
+{
+	xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+
+	if (!v)
+		return NULL;
+	snprintf(buf, size, "%s", (const char *)v);
+	xmlFree(v);
+	return buf;
+}
+
+static bool is(xmlNodePtr node, const char *name)
+{
+	return node->type == XML_ELEMENT_NODE && xmlStrcmp(node->name, (const xmlChar *)name) == 0;
+}
+
+/* Attribute values passed the schema; a failure here is a number beyond 64 bits. */
+static uint64_t num(xmlNodePtr node, const char *name, uint64_t dflt, const char *file,
+		    struct pol_diags *diags)
+{
+	char buf[64];
+	uint64_t v;
+
+	if (!prop(node, name, buf, sizeof(buf)))
+		return dflt;
+	if (pol_parse_u64(buf, &v) < 0) {
+		pol_diag_add(diags, file, (int)xmlGetLineNo(node),
+			     "%s=\"%s\" is not a number; allowed: 0 to 18446744073709551615", name,
+			     buf);
+		return dflt;
+	}
+	return v;
+}
+
+static bool flag(xmlNodePtr node, const char *name)
+{
+	char buf[16];
+
+	return prop(node, name, buf, sizeof(buf)) &&
+	       (strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0);
+}
+
+static enum pol_action action(const char *s)
+{
+	for (int a = 0; a < POL_ACTION_COUNT; a++)
+		if (s && strcmp(s, pol_action_name(a)) == 0)
+			return a;
+	return POL_ACTION_IGNORE;
+}
+
+static int build_partition(struct pol_partition *p, xmlNodePtr part, const char *file,
+			   struct pol_diags *diags)
+{
+	char buf[POL_PATH_MAX];
+
+	p->line = (int)xmlGetLineNo(part);
+	for (xmlNodePtr c = part->children; c; c = c->next) {
+		if (is(c, "PartitionDefinition")) {
+			p->line = (int)xmlGetLineNo(c);
+			p->id = (uint32_t)num(c, "Identifier", 0, file, diags);
+			snprintf(p->name, sizeof(p->name), "%.*s", POL_NAME_MAX,
+				 prop(c, "Name", buf, sizeof(buf)) ?: "");
+			snprintf(p->binary_path, sizeof(p->binary_path), "%s",
+				 prop(c, "BinaryPath", buf, sizeof(buf)) ?: "");
+			p->schedule_change_action =
+			    action(prop(c, "ScheduleChangeAction", buf, sizeof(buf)));
+			p->set_module_schedule = flag(c, "SetModuleSchedule");
+			p->system_partition = flag(c, "SystemPartition");
+			p->memory_bytes =
+			    num(c, "MemorySize", POL_DEFAULT_MEMORY_BYTES, file, diags);
+		} else if (is(c, "PartitionPeriodicity")) {
+			p->has_periodicity = true;
+			p->period_ns = num(c, "Period", 0, file, diags);
+			p->duration_ns = num(c, "Duration", 0, file, diags);
+			p->periodicity_line = (int)xmlGetLineNo(c);
+		} else if (is(c, "CoreAffinity")) {
+			for (xmlNodePtr m = c->children; m; m = m->next) {
+				struct pol_core_mapping *cm;
+
+				if (!is(m, "CoreMapping"))
+					continue;
+				if (p->n_cores == POL_VCPU_MAX) {
+					pol_diag_add(
+					    diags, file, (int)xmlGetLineNo(m),
+					    "partition '%s' has more than %d CoreMappings; "
+					    "allowed: 1 to %d vCPUs",
+					    p->name, POL_VCPU_MAX, POL_VCPU_MAX);
+					break;
+				}
+				cm = &p->cores[p->n_cores++];
+				cm->line = (int)xmlGetLineNo(m);
+				cm->logical_core_id =
+				    (uint32_t)num(m, "LogicalCoreId", UINT32_MAX, file, diags);
+				cm->physical_core_id =
+				    (uint32_t)num(m, "PhysicalCoreId", UINT32_MAX, file, diags);
+			}
+		}
+	}
+	return 0;
+}
+
+static int build_schedule(struct pol_schedule *s, xmlNodePtr node, const char *file,
+			  struct pol_diags *diags)
+{
+	size_t n = 0;
+	char buf[POL_NAME_MAX + 64];
+
+	s->line = (int)xmlGetLineNo(node);
+	s->id = (uint32_t)num(node, "ScheduleIdentifier", 0, file, diags);
+	s->major_frame_ns = num(node, "MajorFrameDuration", 0, file, diags);
+	s->initial = flag(node, "InitialModuleSchedule");
+	for (xmlNodePtr c = node->children; c; c = c->next)
+		n += is(c, "PartitionTimeWindow");
+	s->windows = calloc(n ? n : 1, sizeof(*s->windows));
+	s->window_refs = calloc(n ? n : 1, sizeof(*s->window_refs));
+	if (!s->windows || !s->window_refs)
+		return -ENOMEM;
+	for (xmlNodePtr c = node->children; c; c = c->next) {
+		struct pol_window *w;
+
+		if (!is(c, "PartitionTimeWindow"))
+			continue;
+		w = &s->windows[s->n_windows];
+		w->line = (int)xmlGetLineNo(c);
+		w->offset_ns = num(c, "Offset", 0, file, diags);
+		w->duration_ns = num(c, "Duration", 0, file, diags);
+		w->partition = SIZE_MAX;
+		snprintf(s->window_refs[s->n_windows], sizeof(s->window_refs[0]), "%.*s",
+			 POL_NAME_MAX + 32, prop(c, "PartitionNameRef", buf, sizeof(buf)) ?: "");
+		s->n_windows++;
+	}
+	return 0;
+}
+
+static int build_model(xmlDocPtr doc, const char *file, struct pol_system *sys,
+		       struct pol_diags *diags)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	size_t np = 0, ns = 0;
+	char buf[POL_NAME_MAX + 64];
+	int r;
+
+	snprintf(sys->name, sizeof(sys->name), "%.*s", POL_NAME_MAX,
+		 prop(root, "Name", buf, sizeof(buf)) ?: "");
+	sys->line = (int)xmlGetLineNo(root);
+	for (xmlNodePtr c = root->children; c; c = c->next) {
+		if (is(c, "Partitions"))
+			for (xmlNodePtr p = c->children; p; p = p->next)
+				np += is(p, "Partition");
+		ns += is(c, "Schedules");
+	}
+	sys->partitions = calloc(np ? np : 1, sizeof(*sys->partitions));
+	sys->schedules = calloc(ns ? ns : 1, sizeof(*sys->schedules));
+	if (!sys->partitions || !sys->schedules)
+		return -ENOMEM;
+	for (xmlNodePtr c = root->children; c; c = c->next) {
+		if (is(c, "Partitions")) {
+			for (xmlNodePtr p = c->children; p; p = p->next) {
+				if (!is(p, "Partition"))
+					continue;
+				r = build_partition(&sys->partitions[sys->n_partitions++], p, file,
+						    diags);
+				if (r < 0)
+					return r;
+			}
+		} else if (is(c, "Schedules")) {
+			r = build_schedule(&sys->schedules[sys->n_schedules++], c, file, diags);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int pol_load_buffer(const char *name, const char *buf, size_t size, const char *schema_path,
+		    const struct pol_host *host, struct pol_system **ret_sys,
+		    struct pol_diags *diags)
+{
+	struct err_sink sink = { .diags = diags, .file = name };
+	struct pol_system *sys = NULL;
+	xmlSchemaValidCtxtPtr vctxt;
+	xmlSchemaPtr schema;
+	xmlDocPtr doc;
+	size_t before = diags->n;
+	int line, r;
+
+	if (size > CONFIG_MAX_BYTES) {
+		pol_diag_add(diags, name, 0,
+			     "the file is larger than %u bytes; configs are smaller",
+			     CONFIG_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (memchr(buf, '\0', size)) {
+		pol_diag_add(diags, name, 0, "the file contains a NUL byte; expected XML text");
+		return -EINVAL;
+	}
+	line = find_doctype(buf, size);
+	if (line > 0) {
+		pol_diag_add(
+		    diags, name, line,
+		    "DOCTYPE and ENTITY declarations are not allowed; a config is plain XML "
+		    "checked against etc/mumu.xsd");
+		return -EINVAL;
+	}
+
+	xmlSetExternalEntityLoader(refuse_loader);
+	xmlSetStructuredErrorFunc(&sink, collect_error);
+	doc = xmlReadMemory(buf, (int)size, name, NULL, parse_options);
+	if (!doc || !xmlDocGetRootElement(doc)) {
+		if (sink.n == 0)
+			pol_diag_add(diags, name, 0, "not an XML document");
+		r = -EINVAL;
+		goto out;
+	}
+	schema = load_schema(schema_path, diags);
+	if (!schema) {
+		r = diags->n > before ? -EINVAL : -ENOMEM;
+		goto out;
+	}
+	vctxt = xmlSchemaNewValidCtxt(schema);
+	if (!vctxt) {
+		xmlSchemaFree(schema);
+		r = -ENOMEM;
+		goto out;
+	}
+	xmlSchemaSetValidStructuredErrors(vctxt, collect_error, &sink);
+	r = xmlSchemaValidateDoc(vctxt, doc);
+	xmlSchemaFreeValidCtxt(vctxt);
+	xmlSchemaFree(schema);
+	if (r != 0) {
+		if (diags->n == before)
+			pol_diag_add(diags, name, 0, "does not match etc/mumu.xsd");
+		r = -EINVAL;
+		goto out;
+	}
+
+	sys = calloc(1, sizeof(*sys));
+	if (!sys) {
+		r = -ENOMEM;
+		goto out;
+	}
+	snprintf(sys->path, sizeof(sys->path), "%s", name);
+	r = build_model(doc, name, sys, diags);
+	if (r < 0)
+		goto out;
+	pol_check(sys, host, diags);
+	if (diags->n > before) {
+		r = -EINVAL;
+		goto out;
+	}
+	*ret_sys = sys;
+	sys = NULL;
+	r = 0;
+out:
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	xmlFreeDoc(doc);
+	pol_free(sys);
+	return r;
+}
+
+int pol_load(const char *path, const char *schema_path, const struct pol_host *host,
+	     struct pol_system **ret_sys, struct pol_diags *diags)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size;
+	int r;
+
+	r = read_file(path, CONFIG_MAX_BYTES, &buf, &size);
+	if (r == -EFBIG) {
+		pol_diag_add(diags, path, 0,
+			     "the file is larger than %u bytes; configs are smaller",
+			     CONFIG_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		pol_diag_add(diags, path, 0, "cannot read: %s", strerror(-r));
+		return -EINVAL;
+	}
+	return pol_load_buffer(path, buf, size, schema_path, host, ret_sys, diags);
+}

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/* A partition's resources on the supervisor side, and the fork + exec of its VMM. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "supervisor/partition.h"
+
+#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+static int memfd_sized(const char *name, uint64_t size_bytes)
+{
+	_cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size_bytes) < 0)
+		return -errno;
+	return take_fd(&fd);
+}
+
+static int write_all(int fd, const void *buf, size_t size, off_t off)
+{
+	while (size > 0) {
+		ssize_t n = pwrite(fd, buf, size, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf = (const char *)buf + n;
+		size -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* Copy the guest binary into the image memfd (kept pristine for restarts). */
+static int load_image(struct sup_partition *p)
+{
+	_cleanup_close_ int in = open(p->pol->binary_resolved, O_RDONLY | O_CLOEXEC);
+	char buf[65536];
+	off_t off = 0;
+	int r;
+
+	if (in < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		if ((uint64_t)off + (uint64_t)n > p->pol->binary_bytes)
+			return -EFBIG; /* the file grew since the policy checked it */
+		r = write_all(p->image_fd, buf, (size_t)n, off);
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	p->image_bytes = (uint64_t)off;
+	return off > 0 ? 0 : -ENOEXEC;
+}
+
+int sup_partition_load_ram(struct sup_partition *p)
+{
+	char buf[65536];
+	off_t off = 0;
+	int r;
+
+	/* Fresh zeroed RAM (cold start): punch the old contents out, then copy the image. */
+	if (fallocate(p->ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      (off_t)p->pol->memory_bytes) < 0)
+		return -errno;
+	while ((uint64_t)off < p->image_bytes) {
+		ssize_t n = pread(p->image_fd, buf, sizeof(buf), off);
+
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		r = write_all(p->ram_fd, buf, (size_t)n, (off_t)MUMU_USER_GPA + off);
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	return 0;
+}
+
+int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, size_t index)
+{
+	const struct pol_partition *pol = &sys->partitions[index];
+	void *m;
+	int r;
+
+	*p = (struct sup_partition){ .pol = pol, .index = index, .sock = -1, .pidfd = -1 };
+	p->ram_fd = p->image_fd = p->ctl_fd = p->status_fd = -1;
+	for (size_t i = 0; i < MUMU_VCPU_MAX; i++)
+		p->go_fd[i] = p->done_fd[i] = -1;
+
+	r = memfd_sized("mumu-ram", pol->memory_bytes);
+	if (r < 0)
+		goto fail;
+	p->ram_fd = r;
+	r = memfd_sized("mumu-image", pol->binary_bytes);
+	if (r < 0)
+		goto fail;
+	p->image_fd = r;
+	r = load_image(p);
+	if (r < 0)
+		goto fail;
+	r = sup_partition_load_ram(p);
+	if (r < 0)
+		goto fail;
+	if (fcntl(p->ram_fd, F_ADD_SEALS, SEALS) < 0 ||
+	    fcntl(p->image_fd, F_ADD_SEALS, SEALS | F_SEAL_WRITE) < 0) {
+		r = -errno;
+		goto fail;
+	}
+
+	r = memfd_sized("mumu-ctl", MUMU_PAGE_BYTES);
+	if (r < 0)
+		goto fail;
+	p->ctl_fd = r;
+	r = memfd_sized("mumu-status", MUMU_PAGE_BYTES);
+	if (r < 0)
+		goto fail;
+	p->status_fd = r;
+	if (fcntl(p->ctl_fd, F_ADD_SEALS, SEALS) < 0 ||
+	    fcntl(p->status_fd, F_ADD_SEALS, SEALS) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	m = mmap(NULL, MUMU_PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, p->ctl_fd, 0);
+	if (m == MAP_FAILED) {
+		r = -errno;
+		goto fail;
+	}
+	p->ctl = m;
+	m = mmap(NULL, MUMU_PAGE_BYTES, PROT_READ, MAP_SHARED, p->status_fd, 0);
+	if (m == MAP_FAILED) {
+		r = -errno;
+		goto fail;
+	}
+	p->status = m;
+	p->ctl->magic = IPC_CTL_MAGIC;
+	p->ctl->n_vcpus = (uint32_t)pol->n_cores;
+	p->ctl->mode = MUMU_MODE_NORMAL;
+	p->ctl->start_condition = MUMU_START_NORMAL;
+
+	for (size_t i = 0; i < pol->n_cores; i++) {
+		p->go_fd[i] = eventfd(0, EFD_CLOEXEC);
+		p->done_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (p->go_fd[i] < 0 || p->done_fd[i] < 0) {
+			r = -errno;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	sup_partition_fini(p);
+	return r;
+}
+
+/* The control page again, read-only: the VMM can never write what the supervisor decides. */
+static int reopen_ro(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static void child_exec(const char *vmm_path, const char *name, int sock) __attribute__((noreturn));
+
+static void child_exec(const char *vmm_path, const char *name, int sock)
+{
+	sigset_t none;
+
+	/* Only the control socket survives exec, as fd 3 (IPC_CTL_FD). */
+	if (sock == IPC_CTL_FD) {
+		fcntl(sock, F_SETFD, 0);
+	} else if (dup2(sock, IPC_CTL_FD) < 0) {
+		_exit(127);
+	}
+	close_range(IPC_CTL_FD + 1, ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execl(vmm_path, vmm_path, name, (char *)NULL);
+	_exit(127);
+}
+
+int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const char *vmm_path,
+			int kvm_fd, uint32_t flags)
+{
+	const struct pol_partition *pol = p->pol;
+	struct ipc_config cfg = { 0 };
+	int fds[IPC_FDS_MAX];
+	size_t n = 0;
+	int sv[2], ro = -1, r;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0)
+		child_exec(vmm_path, pol->name, sv[1]);
+	close(sv[1]);
+	p->sock = sv[0];
+	p->pid = pid;
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p->pidfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	fcntl(p->sock, F_SETFL, O_NONBLOCK);
+	p->state = SUP_PART_STARTING;
+	p->stopped_by_sup = false;
+
+	snprintf(cfg.partition_name, sizeof(cfg.partition_name), "%s", pol->name);
+	snprintf(cfg.module_name, sizeof(cfg.module_name), "%s", sys->name);
+	cfg.partition_id = pol->id;
+	cfg.n_vcpus = (uint32_t)pol->n_cores;
+	for (size_t i = 0; i < pol->n_cores; i++)
+		cfg.physical_core_id[i] = pol->cores[i].physical_core_id;
+	cfg.ram_bytes = pol->memory_bytes;
+	cfg.image_bytes = p->image_bytes;
+	cfg.flags = flags;
+	ro = reopen_ro(p->ctl_fd);
+	if (ro < 0) {
+		r = -errno;
+		goto fail;
+	}
+	fds[n++] = kvm_fd;
+	fds[n++] = p->ram_fd;
+	fds[n++] = ro;
+	fds[n++] = p->status_fd;
+	for (size_t i = 0; i < pol->n_cores; i++)
+		fds[n++] = p->go_fd[i];
+	for (size_t i = 0; i < pol->n_cores; i++)
+		fds[n++] = p->done_fd[i];
+	r = ipc_send(p->sock, IPC_CONFIG, &cfg, sizeof(cfg), fds, n);
+	close(ro);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	sup_partition_kill(p, 0);
+	return r;
+}
+
+void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
+{
+	if (p->pid > 0) {
+		if (p->sock >= 0)
+			ipc_send(p->sock, IPC_SHUTDOWN, NULL, 0, NULL, 0);
+		if (p->stopped_by_sup)
+			kill(p->pid, SIGCONT);
+		if (p->pidfd >= 0 && timeout_ns > 0) {
+			struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+
+			poll(&pfd, 1, (int)(timeout_ns / 1000000));
+		}
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+	}
+	if (p->sock >= 0)
+		close(p->sock);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->sock = p->pidfd = -1;
+	p->pid = 0;
+	p->stopped_by_sup = false;
+	p->state = SUP_PART_STOPPED;
+}
+
+void sup_partition_fini(struct sup_partition *p)
+{
+	sup_partition_kill(p, 0);
+	if (p->ctl)
+		munmap(p->ctl, MUMU_PAGE_BYTES);
+	if (p->status)
+		munmap((void *)p->status, MUMU_PAGE_BYTES);
+	p->ctl = NULL;
+	p->status = NULL;
+	closep(&p->ram_fd);
+	closep(&p->image_fd);
+	closep(&p->ctl_fd);
+	closep(&p->status_fd);
+	p->ram_fd = p->image_fd = p->ctl_fd = p->status_fd = -1;
+	for (size_t i = 0; i < MUMU_VCPU_MAX; i++) {
+		closep(&p->go_fd[i]);
+		closep(&p->done_fd[i]);
+		p->go_fd[i] = p->done_fd[i] = -1;
+	}
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* One partition as the supervisor holds it: its memfds, eventfds, control socket and VMM. */
+#ifndef MUMU_SUPERVISOR_PARTITION_H
+#define MUMU_SUPERVISOR_PARTITION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ipc/ipc.h"
+#include "policy/policy.h"
+
+enum sup_partition_state {
+	SUP_PART_STOPPED,  /* no VMM process */
+	SUP_PART_STARTING, /* VMM forked, IPC_CONFIG sent, IPC_READY not yet received */
+	SUP_PART_RUNNING,  /* IPC_READY received: windows are given to it */
+	SUP_PART_FAULTED,  /* a fatal fault stopped its guest; its VMM may still live */
+	SUP_PART_STATE_COUNT
+};
+
+/* Console bytes of one partition until a whole line is there. */
+#define SUP_CONSOLE_LINE_MAX 512
+
+struct sup_partition {
+	const struct pol_partition *pol; /* lives as long as the policy */
+	size_t index;			 /* in pol_system.partitions */
+	enum sup_partition_state state;
+
+	int ram_fd;    /* sealed memfd of pol->memory_bytes, the image at MUMU_USER_GPA */
+	int image_fd;  /* sealed memfd holding the pristine binary (cold start reloads it) */
+	int ctl_fd;    /* sealed memfd, one page; the VMM gets it re-opened O_RDONLY */
+	int status_fd; /* sealed memfd, one page; the VMM writes it */
+	struct ipc_ctl_page *ctl;		       /* mapped read-write here */
+	const volatile struct ipc_status_page *status; /* mapped read-only here, untrusted */
+	int go_fd[MUMU_VCPU_MAX];   /* eventfd: supervisor -> vCPU thread, a window started */
+	int done_fd[MUMU_VCPU_MAX]; /* eventfd (non-blocking): vCPU thread -> supervisor */
+
+	int sock;  /* supervisor's end of the SOCK_SEQPACKET pair, non-blocking; -1 when none */
+	pid_t pid; /* the VMM, 0 when none */
+	int pidfd; /* pidfd of the VMM, -1 when none */
+	bool stopped_by_sup; /* the VMM is SIGSTOPped by window enforcement */
+
+	char console[SUP_CONSOLE_LINE_MAX]; /* an incomplete console line */
+	size_t console_len;
+	bool console_continued; /* the line being assembled continues a cut one */
+	uint64_t n_faults;
+	uint64_t spawn_ns;	  /* when the VMM was forked */
+	uint64_t first_output_ns; /* its first console message, 0 before */
+
+	uint64_t image_bytes;
+	uint64_t kicks; /* windows started, across cores: a late check never stops a newer one */
+	uint64_t n_restarts;
+};
+
+/*
+ * Allocate everything but the process: memfds (sealed against shrink and grow), the image
+ * copied into RAM at MUMU_USER_GPA and into image_fd, the control and status pages, the
+ * eventfds. Returns 0 or a negative errno; on failure nothing stays allocated.
+ */
+int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, size_t index);
+
+/*
+ * Fork and exec the VMM as `vmm_path <partition name>` with only its control socket (as
+ * IPC_CTL_FD) open, then send IPC_CONFIG with the fds in the order of enum ipc_config_fd.
+ * flags: IPC_CFG_*. The VMM answers IPC_READY on p->sock (see sup_partition_handle_msg).
+ */
+int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const char *vmm_path,
+			int kvm_fd, uint32_t flags);
+
+/* Ask the VMM to exit (IPC_SHUTDOWN), wait up to timeout_ns, then SIGKILL; reap it. */
+void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns);
+
+/* Zero the RAM and copy the pristine image to MUMU_USER_GPA again (a cold start). */
+int sup_partition_load_ram(struct sup_partition *p);
+
+/* Release everything sup_partition_init allocated (kills the VMM first when there is one). */
+void sup_partition_fini(struct sup_partition *p);
+
+#endif

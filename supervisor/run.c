@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/* Running a system: start the VMMs, run the schedule, serve their messages, stop cleanly. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "supervisor/console.h"
+#include "supervisor/partition.h"
+#include "supervisor/sched.h"
+#include "supervisor/supervisor.h"
+
+#define READY_TIMEOUT_NS 20000000000ULL /* VMM start-up, generous for nested KVM */
+#define EPOCH_DELAY_NS	 20000000ULL	/* frame 0 starts this long after every VMM is ready */
+#define MSGS_PER_WAKEUP	 64		/* fairness: one chatty VMM cannot hog the loop */
+#define SHUTDOWN_WAIT_NS 500000000ULL
+
+/* epoll tags: the kind in the top bits, the partition index below. */
+enum { TAG_SIGNAL = 1, TAG_TIMER, TAG_FRAME, TAG_SOCK, TAG_PIDFD };
+#define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
+
+struct run {
+	const struct pol_system *sys;
+	const struct sup_options *opts;
+	struct sup_partition *parts;
+	struct sup_sched sched;
+	bool sched_started;
+	int epfd, sigfd, timerfd;
+	int kvm_fd;
+	bool stop;
+	const char *stop_reason;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int watch(struct run *run, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+
+	return epoll_ctl(run->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void unwatch(struct run *run, int fd)
+{
+	if (fd >= 0)
+		epoll_ctl(run->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* The partition's VMM is gone or must go: no more windows for it, its process reaped. */
+static void partition_down(struct run *run, struct sup_partition *p, const char *why)
+{
+	if (p->pid <= 0)
+		return;
+	__atomic_store_n(&p->state, SUP_PART_STOPPED, __ATOMIC_RELEASE);
+	unwatch(run, p->sock);
+	unwatch(run, p->pidfd);
+	if (why)
+		log_error("partition '%s': %s; its VMM is stopped, the other partitions go on",
+			  p->pol->name, why);
+	sup_partition_kill(p, 0);
+}
+
+static void on_exit_of(struct run *run, struct sup_partition *p)
+{
+	siginfo_t si = { 0 };
+	char why[128];
+
+	if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+		return;
+	if (si.si_code == CLD_EXITED)
+		snprintf(why, sizeof(why), "VMM (pid %d) exited with status %d", p->pid,
+			 si.si_status);
+	else
+		snprintf(why, sizeof(why), "VMM (pid %d) killed by signal %s", p->pid,
+			 sigabbrev_np(si.si_status) ?: "?");
+	p->n_faults++;
+	partition_down(run, p, why);
+}
+
+static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_fault *f)
+{
+	char msg[MUMU_ERROR_MSG_MAX + 8];
+
+	memcpy(msg, f->msg, sizeof(msg));
+	msg[sizeof(msg) - 1] = '\0';
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	p->n_faults++;
+	if (f->kind == IPC_FAULT_APPLICATION) {
+		log_warn("partition '%s': application error %" PRIu32 ": %s", p->pol->name, f->code,
+			 msg);
+		return;
+	}
+	if (!f->fatal) {
+		log_warn("partition '%s': %s (vcpu %" PRIu32 "): %s", p->pol->name,
+			 ipc_fault_name(f->kind), f->vcpu, msg);
+		return;
+	}
+	log_error("partition '%s': %s (vcpu %" PRIu32 "): %s; the partition stops running",
+		  p->pol->name, ipc_fault_name(f->kind), f->vcpu, msg);
+	__atomic_store_n(&p->state, SUP_PART_FAULTED, __ATOMIC_RELEASE);
+}
+
+/* Everything a VMM sends is checked: size by ipc_recv, type and state here. */
+static void on_sock(struct run *run, struct sup_partition *p)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+
+	for (int i = 0; i < MSGS_PER_WAKEUP && p->sock >= 0; i++) {
+		uint32_t type;
+		size_t size;
+		int r = ipc_recv(p->sock, buf, &type, &size, NULL, 0, NULL);
+
+		if (r == -EAGAIN || r == -EINTR)
+			return;
+		if (r == -ECONNRESET) {
+			on_exit_of(run, p);
+			unwatch(run, p->sock);
+			return;
+		}
+		if (r < 0) {
+			partition_down(run, p, "protocol violation by its VMM (malformed message)");
+			return;
+		}
+		switch (type) {
+		case IPC_READY:
+			if (p->state != SUP_PART_STARTING) {
+				partition_down(run, p,
+					       "protocol violation by its VMM (READY twice)");
+				return;
+			}
+			log_debug("partition '%s': VMM ready %" PRIu64 " us after spawn",
+				  p->pol->name, (now_ns() - p->spawn_ns) / 1000);
+			__atomic_store_n(&p->state, SUP_PART_RUNNING, __ATOMIC_RELEASE);
+			break;
+		case IPC_CONSOLE:
+			if (!p->first_output_ns) {
+				p->first_output_ns = now_ns();
+				log_debug("partition '%s': first hypercall %" PRIu64
+					  " us after spawn",
+					  p->pol->name, (p->first_output_ns - p->spawn_ns) / 1000);
+			}
+			sup_console_feed(p, buf, size, STDOUT_FILENO);
+			break;
+		case IPC_FAULT: {
+			struct ipc_fault f;
+
+			memcpy(&f, buf, sizeof(f));
+			on_fault(run, p, &f);
+			break;
+		}
+		case IPC_SCHEDULE_REQ:
+		case IPC_MODE_REQ:
+			log_warn("partition '%s': %s refused: not supported yet", p->pol->name,
+				 ipc_type_name(type));
+			break;
+		default:
+			partition_down(run, p,
+				       "protocol violation by its VMM (unexpected message)");
+			return;
+		}
+	}
+}
+
+static void on_signal(struct run *run)
+{
+	struct signalfd_siginfo si;
+
+	while (read(run->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		run->stop = true;
+		run->stop_reason = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+	}
+}
+
+static void dispatch(struct run *run, uint64_t tag)
+{
+	uint32_t kind = (uint32_t)(tag >> 32), i = (uint32_t)tag;
+	uint64_t v;
+
+	switch (kind) {
+	case TAG_SIGNAL:
+		on_signal(run);
+		break;
+	case TAG_TIMER:
+		if (read(run->timerfd, &v, sizeof(v)) > 0) {
+			run->stop = true;
+			run->stop_reason = "--duration reached";
+		}
+		break;
+	case TAG_FRAME:
+		if (read(run->sched.notify_fd, &v, sizeof(v)) > 0 && run->opts->frames &&
+		    sup_sched_frames_done(&run->sched) >= run->opts->frames) {
+			run->stop = true;
+			run->stop_reason = "--frames reached";
+		}
+		break;
+	case TAG_SOCK:
+		on_sock(run, &run->parts[i]);
+		break;
+	case TAG_PIDFD:
+		on_exit_of(run, &run->parts[i]);
+		break;
+	}
+}
+
+static void loop_once(struct run *run, int timeout_ms)
+{
+	struct epoll_event ev[16];
+	int n = epoll_wait(run->epfd, ev, 16, timeout_ms);
+
+	for (int k = 0; k < n; k++)
+		dispatch(run, ev[k].data.u64);
+}
+
+static bool all_started(const struct run *run)
+{
+	for (size_t i = 0; i < run->sys->n_partitions; i++)
+		if (__atomic_load_n(&run->parts[i].state, __ATOMIC_ACQUIRE) == SUP_PART_STARTING)
+			return false;
+	return true;
+}
+
+static void print_us(uint64_t ns)
+{
+	printf(" %7.1f", (double)ns / 1000.0);
+}
+
+static void summary(struct run *run)
+{
+	printf("\nmumu: %s after %" PRIu64 " major frames of schedule %" PRIu32 "\n",
+	       run->stop_reason ? run->stop_reason : "stopped",
+	       run->sched_started ? sup_sched_frames_done(&run->sched) : 0,
+	       run->sys->schedules[run->sys->initial_schedule].id);
+	printf("%-16s %6s %6s %6s %6s %6s %6s  %-25s %-25s\n", "partition", "ran", "yield",
+	       "missed", "enforc", "idle", "faults", "start late us p50/p99/max",
+	       "end overrun us p50/p99/max");
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_part_stats st = { 0 };
+
+		if (run->sched_started)
+			sup_sched_stats(&run->sched, i, &st);
+		printf("%-16s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+		       " %6" PRIu64 " ",
+		       run->parts[i].pol->name, st.ran, st.yielded, st.missed, st.enforced, st.idle,
+		       run->parts[i].n_faults);
+		print_us(sup_hist_percentile(&st.lateness_ns, 50));
+		print_us(sup_hist_percentile(&st.lateness_ns, 99));
+		print_us(st.lateness_ns.max);
+		print_us(sup_hist_percentile(&st.overrun_ns, 50));
+		print_us(sup_hist_percentile(&st.overrun_ns, 99));
+		print_us(st.overrun_ns.max);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+static int setup(struct run *run)
+{
+	sigset_t set;
+	int r;
+
+	run->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (run->kvm_fd < 0) {
+		r = -errno;
+		log_error("cannot open /dev/kvm: %s (mumu needs KVM: load kvm-intel or kvm-amd, "
+			  "run as root, or use tests/vm/with-kvm.sh)",
+			  strerror(errno));
+		return r;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	run->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	run->epfd = epoll_create1(EPOLL_CLOEXEC);
+	run->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (run->sigfd < 0 || run->epfd < 0 || run->timerfd < 0)
+		return -errno;
+	if ((r = watch(run, run->sigfd, TAG(TAG_SIGNAL, 0))) < 0 ||
+	    (r = watch(run, run->timerfd, TAG(TAG_TIMER, 0))) < 0)
+		return r;
+	if (run->opts->duration_ns) {
+		struct itimerspec its = {
+			.it_value = { .tv_sec = (time_t)(run->opts->duration_ns / 1000000000ULL),
+				      .tv_nsec = (long)(run->opts->duration_ns % 1000000000ULL) },
+		};
+
+		timerfd_settime(run->timerfd, 0, &its, NULL);
+	}
+	run->parts = calloc(run->sys->n_partitions, sizeof(*run->parts));
+	if (!run->parts)
+		return -ENOMEM;
+	for (size_t i = 0; i < run->sys->n_partitions; i++)
+		run->parts[i] = (struct sup_partition){ .sock = -1, .pidfd = -1 };
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_partition *p = &run->parts[i];
+
+		r = sup_partition_init(p, run->sys, i);
+		if (r < 0) {
+			log_error("partition '%s': cannot allocate its memory: %s",
+				  run->sys->partitions[i].name, strerror(-r));
+			return r;
+		}
+		p->spawn_ns = now_ns();
+		r = sup_partition_spawn(p, run->sys, run->opts->vmm_path, run->kvm_fd,
+					run->opts->vmm_flags);
+		if (r < 0) {
+			log_error("partition '%s': cannot start '%s': %s", p->pol->name,
+				  run->opts->vmm_path, strerror(-r));
+			continue; /* the others run without it */
+		}
+		if ((r = watch(run, p->sock, TAG(TAG_SOCK, i))) < 0 ||
+		    (r = watch(run, p->pidfd, TAG(TAG_PIDFD, i))) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int sup_run(const struct pol_system *sys, const struct sup_options *opts)
+{
+	struct run run = {
+		.sys = sys, .opts = opts, .epfd = -1, .sigfd = -1, .timerfd = -1, .kvm_fd = -1
+	};
+	uint64_t deadline;
+	int r, rc = 0;
+
+	r = setup(&run);
+	if (r < 0) {
+		rc = 1;
+		goto out;
+	}
+	deadline = now_ns() + READY_TIMEOUT_NS;
+	while (!all_started(&run) && !run.stop && now_ns() < deadline)
+		loop_once(&run, 100);
+	for (size_t i = 0; i < sys->n_partitions; i++)
+		if (run.parts[i].state == SUP_PART_STARTING)
+			partition_down(&run, &run.parts[i], "its VMM did not get ready in time");
+	if (!run.stop) {
+		r = sup_sched_start(&run.sched, sys, run.parts, now_ns() + EPOCH_DELAY_NS,
+				    opts->frames);
+		if (r < 0) {
+			log_error("cannot start the schedule: %s", strerror(-r));
+			rc = 1;
+			goto out;
+		}
+		run.sched_started = true;
+		watch(&run, run.sched.notify_fd, TAG(TAG_FRAME, 0));
+	}
+	while (!run.stop)
+		loop_once(&run, -1);
+out:
+	if (run.sched_started)
+		sup_sched_stop(&run.sched);
+	if (run.parts) {
+		for (size_t i = 0; i < sys->n_partitions; i++) {
+			struct sup_partition *p = &run.parts[i];
+
+			if (!p->pol)
+				continue;
+			if (p->sock >= 0) /* what it said before it stopped */
+				on_sock(&run, p);
+			sup_partition_kill(p, SHUTDOWN_WAIT_NS);
+			sup_console_flush(p, STDOUT_FILENO);
+		}
+		if (rc == 0)
+			summary(&run);
+		for (size_t i = 0; i < sys->n_partitions; i++)
+			if (run.parts[i].pol)
+				sup_partition_fini(&run.parts[i]);
+	}
+	if (run.sched_started)
+		sup_sched_free(&run.sched);
+	free(run.parts);
+	if (run.kvm_fd >= 0)
+		close(run.kvm_fd);
+	if (run.epfd >= 0)
+		close(run.epfd);
+	if (run.sigfd >= 0)
+		close(run.sigfd);
+	if (run.timerfd >= 0)
+		close(run.timerfd);
+	return rc;
+}

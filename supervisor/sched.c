@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/* The static schedule: absolute deadlines, go/done eventfds, enforcement by SIGSTOP. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "supervisor/sched.h"
+
+#define CORE_PRIORITY 80
+
+/* A window whose end has to be checked, and the VMM stopped. */
+struct pending {
+	size_t partition;
+	uint32_t vcpu;
+	uint64_t seq;
+	uint64_t kick; /* the partition's kick counter when this window started */
+	uint64_t start_ns, end_ns, check_ns;
+};
+
+struct sup_core {
+	struct sup_sched *sched;
+	uint32_t core_id;
+	pthread_t thread;
+	bool started;
+	uint64_t frames_done;
+	struct pol_core_window *windows;
+	size_t n_windows;
+	struct pending pending[8];
+	size_t n_pending;
+	struct sup_part_stats *stats; /* per partition, written only by this core's thread */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ULL),
+			       .tv_nsec = (long)(t_ns % 1000000000ULL) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static bool stopping(const struct sup_sched *s)
+{
+	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
+}
+
+static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t start, uint64_t end)
+{
+	struct sup_partition *p = &c->sched->parts[w->partition];
+	struct sup_part_stats *st = &c->stats[w->partition];
+	volatile struct ipc_vcpu_ctl *ctl = &p->ctl->vcpu[w->vcpu];
+	uint64_t one = 1, junk, seq;
+
+	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != SUP_PART_RUNNING || p->pid <= 0) {
+		st->idle++;
+		return;
+	}
+	if (now_ns() >= end) {
+		st->missed++;
+		log_warn("partition '%s': window at %llu ns missed on core %u", p->pol->name,
+			 (unsigned long long)(start - c->sched->epoch_ns), c->core_id);
+		return;
+	}
+	while (read(p->done_fd[w->vcpu], &junk, sizeof(junk)) > 0)
+		; /* a late answer to an earlier window */
+	if (__atomic_exchange_n(&p->stopped_by_sup, false, __ATOMIC_ACQ_REL))
+		kill(p->pid, SIGCONT);
+	ctl->start_ns = start;
+	ctl->end_ns = end;
+	seq = ctl->window_seq + 1;
+	__atomic_store_n(&ctl->window_seq, seq, __ATOMIC_RELEASE);
+	if (write(p->go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
+		return;
+	if (c->n_pending < sizeof(c->pending) / sizeof(c->pending[0]))
+		c->pending[c->n_pending++] = (struct pending){
+			.partition = w->partition,
+			.vcpu = w->vcpu,
+			.seq = seq,
+			.kick = __atomic_add_fetch(&p->kicks, 1, __ATOMIC_ACQ_REL),
+			.start_ns = start,
+			.end_ns = end,
+			.check_ns = end + SUP_ENFORCE_GRACE_NS,
+		};
+}
+
+/* After the grace: did the vCPU leave the guest? Stop the VMM either way (see sched.h). */
+static void check(struct sup_core *c, const struct pending *pw)
+{
+	struct sup_partition *p = &c->sched->parts[pw->partition];
+	struct sup_part_stats *st = &c->stats[pw->partition];
+	const volatile struct ipc_vcpu_status *vs = &p->status->vcpu[pw->vcpu];
+	uint64_t v, seq, entry, exit, outcome;
+	bool done;
+
+	while (read(p->done_fd[pw->vcpu], &v, sizeof(v)) > 0)
+		;
+	seq = __atomic_load_n(&vs->window_seq, __ATOMIC_ACQUIRE);
+	/* A vCPU takes its next window only after it finished this one. */
+	done = seq >= pw->seq;
+	entry = vs->entry_ns;
+	exit = vs->exit_ns;
+	outcome = vs->outcome;
+	if (p->pid > 0 && __atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick &&
+	    !__atomic_exchange_n(&p->stopped_by_sup, true, __ATOMIC_ACQ_REL))
+		kill(p->pid, SIGSTOP);
+	if (!done) {
+		st->enforced++;
+		log_warn("partition '%s': vcpu %u still running %llu us after its window ended on "
+			 "core %u; stopped (DEADLINE overrun)",
+			 p->pol->name, pw->vcpu, SUP_ENFORCE_GRACE_NS / 1000, c->core_id);
+		return;
+	}
+	/* Status values are the VMM's word: use them only when they are plausible. */
+	if (seq == pw->seq && exit >= entry && exit <= pw->check_ns + 1000000000ULL &&
+	    exit >= pw->start_ns) {
+		if (entry) {
+			sup_hist_add(&st->lateness_ns,
+				     entry > pw->start_ns ? entry - pw->start_ns : 0);
+		}
+		if (outcome == IPC_DONE_YIELD)
+			st->yielded++;
+		else
+			st->ran++;
+		sup_hist_add(&st->overrun_ns, exit > pw->end_ns ? exit - pw->end_ns : 0);
+	} else {
+		st->ran++;
+	}
+}
+
+static void run_checks_until(struct sup_core *c, uint64_t t_ns)
+{
+	while (c->n_pending > 0 && c->pending[0].check_ns <= t_ns) {
+		struct pending pw = c->pending[0];
+
+		memmove(&c->pending[0], &c->pending[1], (c->n_pending - 1) * sizeof(pw));
+		c->n_pending--;
+		sleep_until(pw.check_ns);
+		check(c, &pw);
+	}
+}
+
+static void *core_thread(void *arg)
+{
+	struct sup_core *c = arg;
+	struct sup_sched *s = c->sched;
+	uint64_t frame_ns = s->schedule->major_frame_ns, one = 1;
+
+	for (uint64_t f = 0; !stopping(s) && (!s->max_frames || f < s->max_frames); f++) {
+		for (size_t i = 0; i < c->n_windows && !stopping(s); i++) {
+			const struct pol_core_window *w = &c->windows[i];
+			uint64_t start =
+			    sup_sched_planned_ns(s->epoch_ns, frame_ns, f, w->offset_ns);
+
+			run_checks_until(c, start);
+			sleep_until(start);
+			kick(c, w, start, start + w->duration_ns);
+		}
+		run_checks_until(c, sup_sched_planned_ns(s->epoch_ns, frame_ns, f + 1, 0));
+		sleep_until(sup_sched_planned_ns(s->epoch_ns, frame_ns, f + 1, 0));
+		__atomic_store_n(&c->frames_done, f + 1, __ATOMIC_RELEASE);
+		if (write(s->notify_fd, &one, sizeof(one)) < 0)
+			break;
+	}
+	run_checks_until(c, UINT64_MAX);
+	return NULL;
+}
+
+int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
+		    uint64_t epoch_ns, uint64_t max_frames)
+{
+	struct sched_param prio = { .sched_priority = CORE_PRIORITY };
+	size_t n = 0;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->sys = sys;
+	s->parts = parts;
+	s->schedule = &sys->schedules[sys->initial_schedule];
+	s->epoch_ns = epoch_ns;
+	s->max_frames = max_frames;
+	s->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->notify_fd < 0)
+		return -errno;
+	for (uint32_t core = 0; core < POL_CPU_MAX; core++)
+		n += pol_core_used(sys, core);
+	s->cores = calloc(n, sizeof(*s->cores));
+	if (!s->cores)
+		return -ENOMEM;
+	s->realtime = true;
+	for (uint32_t core = 0; core < POL_CPU_MAX; core++) {
+		struct sup_core *c;
+		pthread_attr_t attr;
+		cpu_set_t cpus;
+
+		if (!pol_core_used(sys, core))
+			continue;
+		c = &s->cores[s->n_cores++];
+		c->sched = s;
+		c->core_id = core;
+		c->n_windows = pol_core_windows(sys, s->schedule, core, NULL, 0);
+		c->windows = calloc(c->n_windows + 1, sizeof(*c->windows));
+		c->stats = calloc(sys->n_partitions, sizeof(*c->stats));
+		if (!c->windows || !c->stats)
+			return -ENOMEM;
+		pol_core_windows(sys, s->schedule, core, c->windows, c->n_windows);
+
+		pthread_attr_init(&attr);
+		CPU_ZERO(&cpus);
+		CPU_SET(core, &cpus);
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+		if (s->realtime) {
+			pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+			pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+			pthread_attr_setschedparam(&attr, &prio);
+		}
+		r = pthread_create(&c->thread, &attr, core_thread, c);
+		if (r == EPERM && s->realtime) {
+			log_warn(
+			    "no permission for SCHED_FIFO (CAP_SYS_NICE): the schedule runs at "
+			    "normal priority and window starts will be later");
+			s->realtime = false;
+			pthread_attr_setinheritsched(&attr, PTHREAD_INHERIT_SCHED);
+			r = pthread_create(&c->thread, &attr, core_thread, c);
+		}
+		pthread_attr_destroy(&attr);
+		if (r != 0)
+			return -r;
+		c->started = true;
+	}
+	return 0;
+}
+
+void sup_sched_stop(struct sup_sched *s)
+{
+	__atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < s->n_cores; i++)
+		if (s->cores[i].started) {
+			pthread_join(s->cores[i].thread, NULL);
+			s->cores[i].started = false;
+		}
+}
+
+uint64_t sup_sched_frames_done(const struct sup_sched *s)
+{
+	uint64_t min = UINT64_MAX;
+
+	for (size_t i = 0; i < s->n_cores; i++) {
+		uint64_t f = __atomic_load_n(&s->cores[i].frames_done, __ATOMIC_ACQUIRE);
+
+		if (f < min)
+			min = f;
+	}
+	return s->n_cores ? min : 0;
+}
+
+void sup_sched_stats(const struct sup_sched *s, size_t i, struct sup_part_stats *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t c = 0; c < s->n_cores; c++)
+		if (s->cores[c].stats)
+			sup_part_stats_merge(ret, &s->cores[c].stats[i]);
+}
+
+void sup_sched_free(struct sup_sched *s)
+{
+	sup_sched_stop(s);
+	for (size_t i = 0; i < s->n_cores; i++) {
+		free(s->cores[i].windows);
+		free(s->cores[i].stats);
+	}
+	free(s->cores);
+	s->cores = NULL;
+	s->n_cores = 0;
+	if (s->notify_fd >= 0)
+		close(s->notify_fd);
+	s->notify_fd = -1;
+}

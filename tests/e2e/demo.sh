@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The default system boots: every partition prints, both vCPUs of gamma run, the run ends as asked.
+. "$(dirname "$0")/lib.sh"
+"$SUP" --frames 10 etc/mumu.xml >"$WORK/out" 2>&1 || fail "exit status $?"
+for p in alpha beta gamma; do
+	expect "$WORK/out" "^\[$p\] hello from $p\$"
+	expect "$WORK/out" "^\[$p\] tick [0-9]+\$" 5
+done
+expect "$WORK/out" "^\[gamma\] hello from gamma vcpu 1 on core 1\$"
+expect "$WORK/out" "^mumu: --frames reached after 10 major frames"
+for p in alpha beta gamma; do
+	[ "$(summary_field $p 4)" -eq 0 ] || fail "$p missed windows"
+	[ "$(summary_field $p 7)" -eq 0 ] || fail "$p faulted"
+done
+# Every tick line is whole: nothing interleaved mid-line.
+if grep -vE '^(\[(alpha|beta|gamma)\] (hello from .*|tick [0-9]+)|mumu.*|mumu-supervisor: .*|partition .*|(alpha|beta|gamma) .*|)$' "$WORK/out"; then
+	fail "unexpected or interleaved output"
+fi
+pgrep -f 'mumu-vmm ' && fail "a VMM outlived the run"
+echo "ok"

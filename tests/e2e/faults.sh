@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Each fault guest is classified; the supervisor and the other partitions keep running.
+. "$(dirname "$0")/lib.sh"
+check() { # GUEST LOG-PATTERN
+	local cfg
+	cfg=$(pair "$1" "$1.bin")
+	"$SUP" --frames 8 "$cfg" >"$WORK/out" 2>&1 || fail "$1: exit status $?"
+	expect "$WORK/out" "^\[$1\] $1: booted"
+	expect "$WORK/out" "$2"
+	grep -q "^\[$1\] $1: survived" "$WORK/out" && [ "$1" != bad_hypercall ] &&
+		fail "$1: the guest went on after its fault"
+	# The others got their windows after the fault.
+	expect "$WORK/out" "^\[witness\] tick 8\$"
+	expect "$WORK/out" "^\[after\] tick 8\$"
+	echo "ok: $1"
+}
+check triple_fault "partition 'triple_fault': triple fault \(vcpu 0\)"
+check wild_write "partition 'wild_write': access to unmapped memory \(vcpu 0\): write to unmapped gpa 0x70000000"
+check ro_write "partition 'ro_write': write to read-only memory \(vcpu 0\): write to read-only gpa 0xc0000008"
+check unknown_port "partition 'unknown_port': unknown I/O port \(vcpu 0\): port write to 0x80"
+check bad_hypercall "^\[bad_hypercall\] bad_hypercall: results -14 -22 -38 -14\$"
+expect "$WORK/out" "partition 'bad_hypercall': bad hypercall \(vcpu 0\): hypercall 999: unknown" 1
+expect "$WORK/out" "^\[bad_hypercall\] bad_hypercall: survived"
+[ "$(summary_field bad_hypercall 7)" -eq 4 ] || fail "bad_hypercall: expected 4 reports"
+check flood "^\[flood\] flood [0-9]+ \\\\x1b\[2J\$"
+expect "$WORK/out" "^\[flood\]\+ " 1

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: MIT
+# Shared by the end-to-end tests: they run real guests on real KVM with the real binaries.
+set -euo pipefail
+BUILD=${1:?usage: $0 BUILD_DIR}
+SUP=$BUILD/bin/mumu-supervisor
+if [ ! -c /dev/kvm ]; then
+	echo "SKIPPED: no /dev/kvm here (run through tests/vm/run-e2e.sh)"
+	exit 77
+fi
+WORK=$(mktemp -d)
+trap 'pkill -KILL -f "mumu-vmm " 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+fail() {
+	echo "FAIL: $*"
+	[ -f "$WORK/out" ] && { echo "--- output:"; tail -n 60 "$WORK/out"; }
+	exit 1
+}
+
+# expect FILE PATTERN [MIN_COUNT]: at least MIN_COUNT (default 1) lines match the ERE.
+expect() {
+	local n
+	n=$(grep -cE -- "$2" "$1" || true)
+	[ "$n" -ge "${3:-1}" ] || fail "expected ${3:-1}+ lines matching '$2', found $n"
+}
+
+# pair NAME GUEST: a config with partition NAME running GUEST and two hello partitions:
+# 'witness' on the other core at the same time, 'after' on the same core after it.
+pair() {
+	cat >"$WORK/$1.xml" <<XML
+<Module Name="e2e">
+  <Partitions>
+    <Partition>
+      <PartitionDefinition Identifier="1" Name="$1" BinaryPath="$2"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/></CoreAffinity>
+    </Partition>
+    <Partition>
+      <PartitionDefinition Identifier="2" Name="witness" BinaryPath="hello.bin"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="1"/></CoreAffinity>
+    </Partition>
+    <Partition>
+      <PartitionDefinition Identifier="3" Name="after" BinaryPath="hello.bin"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/></CoreAffinity>
+    </Partition>
+  </Partitions>
+  <Schedules MajorFrameDuration="100000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
+    <PartitionTimeWindow PartitionNameRef="$1" Duration="40000000" Offset="0"/>
+    <PartitionTimeWindow PartitionNameRef="witness" Duration="40000000" Offset="0"/>
+    <PartitionTimeWindow PartitionNameRef="after" Duration="40000000" Offset="50000000"/>
+  </Schedules>
+</Module>
+XML
+	echo "$WORK/$1.xml"
+}
+
+# summary_field PARTITION COLUMN: a number from the end-of-run table (2 = ran, 3 = yield, ...).
+summary_field() {
+	awk -v p="$1" -v c="$2" '$1 == p && NF >= 13 { v = $c } END { print v + 0 }' "$WORK/out"
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the policy library: numbers, CPU lists, timelines, hostile XML. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "policy/internal.h"
+
+#define XSD MUMU_SOURCE_DIR "/etc/mumu.xsd"
+
+static struct pol_host host(void)
+{
+	struct pol_host h;
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(pol_host_parse_cpulist(&h, "0-1\n"), 0);
+	h.guest_dirs[h.n_guest_dirs++] = MUMU_BUILD_GUEST_DIR;
+	return h;
+}
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(pol_parse_u64("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(pol_parse_u64("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(pol_parse_u64("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(pol_parse_u64("99999999999999999999999", &v), -ERANGE);
+	assert_int_equal(pol_parse_u64("-1", &v), -EINVAL);
+	assert_int_equal(pol_parse_u64("+1", &v), -EINVAL);
+	assert_int_equal(pol_parse_u64(" 1", &v), -EINVAL);
+	assert_int_equal(pol_parse_u64("1e6", &v), -EINVAL);
+	assert_int_equal(pol_parse_u64("", &v), -EINVAL);
+}
+
+static void test_cpulist(void **state)
+{
+	struct pol_host h;
+
+	assert_int_equal(pol_host_parse_cpulist(&h, "0-3,8,10-11\n"), 0);
+	assert_int_equal(h.n_cpus_online, 7);
+	assert_true(h.cpu_online[3] && h.cpu_online[8] && h.cpu_online[11]);
+	assert_false(h.cpu_online[4] || h.cpu_online[9]);
+	assert_string_equal(h.online_text, "0-3,8,10-11");
+	assert_int_equal(pol_host_parse_cpulist(&h, "3-1"), -EINVAL);
+	assert_int_equal(pol_host_parse_cpulist(&h, "0-99999"), -EINVAL);
+	assert_int_equal(pol_host_parse_cpulist(&h, "x"), -EINVAL);
+	assert_int_equal(pol_host_parse_cpulist(&h, ""), -EINVAL);
+}
+
+/* A hand-built system: a on core 0, b on core 1, mc on cores 0 and 1. */
+static void build(struct pol_system *sys, struct pol_partition *p, struct pol_schedule *s,
+		  struct pol_window *w)
+{
+	memset(sys, 0, sizeof(*sys));
+	memset(p, 0, 3 * sizeof(*p));
+	strcpy(p[0].name, "a");
+	p[0].n_cores = 1;
+	p[0].cores[0].physical_core_id = 0;
+	strcpy(p[1].name, "b");
+	p[1].n_cores = 1;
+	p[1].cores[0].physical_core_id = 1;
+	strcpy(p[2].name, "mc");
+	p[2].n_cores = 2;
+	p[2].cores[0] = (struct pol_core_mapping){ .logical_core_id = 0, .physical_core_id = 0 };
+	p[2].cores[1] = (struct pol_core_mapping){ .logical_core_id = 1, .physical_core_id = 1 };
+	w[0] = (struct pol_window){ .partition = 2, .offset_ns = 600, .duration_ns = 300 };
+	w[1] = (struct pol_window){ .partition = 0, .offset_ns = 0, .duration_ns = 500 };
+	w[2] = (struct pol_window){ .partition = 1, .offset_ns = 100, .duration_ns = 200 };
+	w[3] = (struct pol_window){ .partition = 0, .offset_ns = 900, .duration_ns = 100 };
+	*s = (struct pol_schedule){ .id = 1, .major_frame_ns = 1000, .n_windows = 4, .windows = w };
+	sys->partitions = p;
+	sys->n_partitions = 3;
+	sys->schedules = s;
+	sys->n_schedules = 1;
+}
+
+static void test_core_windows(void **state)
+{
+	struct pol_system sys;
+	struct pol_partition p[3];
+	struct pol_schedule s;
+	struct pol_window w[4];
+	struct pol_core_window cw[8];
+	size_t n;
+
+	build(&sys, p, &s, w);
+	n = pol_core_windows(&sys, &s, 0, cw, 8);
+	assert_int_equal(n, 3);
+	assert_int_equal(cw[0].partition, 0);
+	assert_int_equal(cw[0].offset_ns, 0);
+	assert_int_equal(cw[1].partition, 2);
+	assert_int_equal(cw[1].vcpu, 0);
+	assert_int_equal(cw[2].offset_ns, 900);
+	n = pol_core_windows(&sys, &s, 1, cw, 8);
+	assert_int_equal(n, 2);
+	assert_int_equal(cw[0].partition, 1);
+	assert_int_equal(cw[1].vcpu, 1);
+	assert_int_equal(pol_core_windows(&sys, &s, 1, cw, 1), 2); /* count beyond max */
+	assert_int_equal(pol_core_windows(&sys, &s, 5, cw, 8), 0);
+	assert_true(pol_core_used(&sys, 1));
+	assert_false(pol_core_used(&sys, 2));
+}
+
+static void test_window_time(void **state)
+{
+	struct pol_system sys;
+	struct pol_partition p[3];
+	struct pol_schedule s;
+	struct pol_window w[4];
+
+	build(&sys, p, &s, w);
+	assert_int_equal(pol_window_time_in(&s, 0, 0, 1000), 600);
+	assert_int_equal(pol_window_time_in(&s, 0, 0, 500), 500);
+	assert_int_equal(pol_window_time_in(&s, 0, 400, 950), 150);
+	assert_int_equal(pol_window_time_in(&s, 1, 0, 100), 0);
+	assert_int_equal(pol_window_time_in(&s, 2, 700, 800), 100);
+}
+
+static void test_timeline_render(void **state)
+{
+	struct pol_system sys;
+	struct pol_partition p[3];
+	struct pol_schedule s;
+	struct pol_window w[4];
+	char bar[11];
+
+	build(&sys, p, &s, w);
+	pol_timeline_render(&sys, &s, 0, bar, 10);
+	assert_string_equal(bar, "aaaaa.mmma");
+	pol_timeline_render(&sys, &s, 1, bar, 10);
+	assert_string_equal(bar, ".bb...mmm.");
+	w[2].duration_ns = 1; /* too short for a cell: still drawn */
+	pol_timeline_render(&sys, &s, 1, bar, 10);
+	assert_string_equal(bar, ".b....mmm.");
+}
+
+static int load_text(const char *text, struct pol_system **sys, struct pol_diags *d)
+{
+	struct pol_host h = host();
+
+	return pol_load_buffer("mem.xml", text, strlen(text), XSD, &h, sys, d);
+}
+
+static void test_load_valid(void **state)
+{
+	static const char text[] =
+	    "<Module Name=\"m\"><Partitions><Partition>"
+	    "<PartitionDefinition Identifier=\"4\" Name=\"x\" BinaryPath=\"hello.bin\"/>"
+	    "<CoreAffinity><CoreMapping LogicalCoreId=\"1\" PhysicalCoreId=\"0\"/>"
+	    "<CoreMapping LogicalCoreId=\"0\" PhysicalCoreId=\"1\"/></CoreAffinity>"
+	    "</Partition></Partitions>"
+	    "<Schedules MajorFrameDuration=\"1000000\" ScheduleIdentifier=\"3\" "
+	    "InitialModuleSchedule=\"true\">"
+	    "<PartitionTimeWindow PartitionNameRef=\"x\" Duration=\"500000\" Offset=\"0\"/>"
+	    "</Schedules></Module>";
+	struct pol_diags d = { 0 };
+	struct pol_system *sys = NULL;
+
+	assert_int_equal(load_text(text, &sys, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(sys->name, "m");
+	assert_int_equal(sys->partitions[0].id, 4);
+	assert_int_equal(sys->partitions[0].memory_bytes, POL_DEFAULT_MEMORY_BYTES);
+	/* Stored by logical core id. */
+	assert_int_equal(sys->partitions[0].cores[0].physical_core_id, 1);
+	assert_int_equal(sys->partitions[0].cores[1].physical_core_id, 0);
+	assert_true(sys->partitions[0].binary_bytes > 0);
+	assert_int_equal(sys->schedules[sys->initial_schedule].id, 3);
+	assert_int_equal(sys->schedules[0].windows[0].partition, 0);
+	assert_ptr_equal(pol_partition_by_name(sys, "x"), &sys->partitions[0]);
+	assert_null(pol_partition_by_name(sys, "y"));
+	assert_int_equal(pol_schedule_index_by_id(sys, 3), 0);
+	assert_true(pol_schedule_index_by_id(sys, 9) == SIZE_MAX);
+	pol_free(sys);
+	pol_diags_free(&d);
+}
+
+static void test_xxe_never_reads(void **state)
+{
+	static const char text[] = "<!DOCTYPE Module [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+				   "<Module Name=\"&x;\"/>";
+	struct pol_diags d = { 0 };
+	struct pol_system *sys = NULL;
+
+	assert_int_equal(load_text(text, &sys, &d), -EINVAL);
+	assert_null(sys);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.items[0].line, 1);
+	assert_non_null(strstr(d.items[0].msg, "DOCTYPE"));
+	assert_null(strstr(d.items[0].msg, "root:"));
+	pol_diags_free(&d);
+}
+
+static void test_entity_bomb_fast(void **state)
+{
+	char *text = malloc(1 << 16);
+	struct pol_diags d = { 0 };
+	struct pol_system *sys = NULL;
+	struct timespec t0, t1;
+	size_t n = 0;
+
+	n +=
+	    (size_t)sprintf(text + n, "<?xml version=\"1.0\"?>\n<!DOCTYPE m [<!ENTITY a \"aaaa\">");
+	for (int i = 1; i < 30; i++)
+		n += (size_t)sprintf(text + n, "<!ENTITY a%d \"&a%.0d;&a%.0d;&a%.0d;&a%.0d;\">", i,
+				     i - 1, i - 1, i - 1, i - 1);
+	sprintf(text + n, "]>\n<Module Name=\"&a29;\"/>");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(load_text(text, &sys, &d), -EINVAL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2); /* a safety net, not a benchmark */
+	assert_int_equal(d.items[0].line, 2);
+	pol_diags_free(&d);
+	free(text);
+}
+
+static void test_hostile_bytes(void **state)
+{
+	static const char nul[] = "<Module Name=\"a\0b\"/>";
+	struct pol_host h = host();
+	struct pol_diags d = { 0 };
+	struct pol_system *sys = NULL;
+	size_t big = (1U << 20) + 1;
+	char *huge = malloc(big);
+
+	assert_int_equal(pol_load_buffer("nul.xml", nul, sizeof(nul) - 1, XSD, &h, &sys, &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.items[0].msg, "NUL"));
+	pol_diags_free(&d);
+	memset(huge, ' ', big);
+	assert_int_equal(pol_load_buffer("huge.xml", huge, big, XSD, &h, &sys, &d), -EINVAL);
+	assert_non_null(strstr(d.items[0].msg, "larger than"));
+	pol_diags_free(&d);
+	assert_int_equal(pol_load_buffer("t.xml", "<Module", 7, XSD, &h, &sys, &d), -EINVAL);
+	assert_true(d.n >= 1);
+	pol_diags_free(&d);
+	assert_int_equal(pol_load("/nonexistent/x.xml", XSD, &h, &sys, &d), -EINVAL);
+	assert_int_equal(d.items[0].line, 0);
+	assert_non_null(strstr(d.items[0].msg, "cannot read"));
+	pol_diags_free(&d);
+	assert_int_equal(load_text("<Module Name=\"m\"/>", &sys, &d), -EINVAL);
+	pol_diags_free(&d);
+	assert_null(sys);
+	free(huge);
+}
+
+static void test_action_names(void **state)
+{
+	assert_string_equal(pol_action_name(POL_ACTION_COLD_START), "COLD_START");
+	assert_string_equal(pol_action_name(POL_ACTION_COUNT), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64),	cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_core_windows),	cmocka_unit_test(test_window_time),
+		cmocka_unit_test(test_timeline_render), cmocka_unit_test(test_load_valid),
+		cmocka_unit_test(test_xxe_never_reads), cmocka_unit_test(test_entity_bomb_fast),
+		cmocka_unit_test(test_hostile_bytes),	cmocka_unit_test(test_action_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the supervisor's pure parts: deadlines, histograms, console lines. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "supervisor/console.h"
+#include "supervisor/sched.h"
+#include "supervisor/stats.h"
+
+/* Drift: every planned start is exactly epoch + f * frame + offset, for 1,000 frames. */
+static void test_no_drift(void **state)
+{
+	const uint64_t epoch = 123456789, frame = 100000000, offset = 50000000;
+	uint64_t prev = 0;
+
+	for (uint64_t f = 0; f < 1000; f++) {
+		uint64_t t = sup_sched_planned_ns(epoch, frame, f, offset);
+
+		assert_true(t == epoch + f * frame + offset);
+		if (f)
+			assert_true(t - prev == frame);
+		prev = t;
+	}
+	assert_true(sup_sched_planned_ns(epoch, frame, 999, offset) - epoch == 99950000000ULL);
+}
+
+static void test_hist(void **state)
+{
+	struct sup_hist h = { 0 };
+
+	assert_int_equal(sup_hist_percentile(&h, 50), 0);
+	for (uint64_t v = 1; v <= 1000; v++)
+		sup_hist_add(&h, v * 1000);
+	assert_int_equal(h.n, 1000);
+	assert_int_equal(h.max, 1000000);
+	/* Within the histogram's 6.25 % resolution, never below the true value. */
+	assert_true(sup_hist_percentile(&h, 50) >= 500000);
+	assert_true(sup_hist_percentile(&h, 50) <= 500000 * 1.0625);
+	assert_true(sup_hist_percentile(&h, 99) >= 990000);
+	assert_true(sup_hist_percentile(&h, 99) <= 1000000);
+	assert_int_equal(sup_hist_percentile(&h, 100), 1000000);
+	sup_hist_add(&h, 0);
+	sup_hist_add(&h, UINT64_MAX);
+	assert_true(h.max == UINT64_MAX);
+}
+
+static void test_hist_small(void **state)
+{
+	struct sup_hist h = { 0 };
+
+	for (int i = 0; i < 99; i++)
+		sup_hist_add(&h, 7);
+	sup_hist_add(&h, 12345);
+	assert_int_equal(sup_hist_percentile(&h, 50), 7);
+	assert_int_equal(sup_hist_percentile(&h, 99), 7);
+	assert_int_equal(sup_hist_percentile(&h, 100), 12345);
+}
+
+static struct pol_partition pol = { .name = "nav" };
+
+static size_t feed(struct sup_partition *p, const char *in, size_t len, char *out, size_t size,
+		   int flush)
+{
+	int fds[2];
+	ssize_t n;
+
+	assert_int_equal(pipe(fds), 0);
+	sup_console_feed(p, (const uint8_t *)in, len, fds[1]);
+	if (flush)
+		sup_console_flush(p, fds[1]);
+	close(fds[1]);
+	n = read(fds[0], out, size - 1);
+	close(fds[0]);
+	out[n > 0 ? n : 0] = '\0';
+	return n > 0 ? (size_t)n : 0;
+}
+
+static void test_console_lines(void **state)
+{
+	struct sup_partition p = { .pol = &pol };
+	char out[4096];
+
+	feed(&p, "hel", 3, out, sizeof(out), 0);
+	assert_string_equal(out, ""); /* nothing until the line is complete */
+	feed(&p, "lo\nworld\r\nand", 13, out, sizeof(out), 0);
+	assert_string_equal(out, "[nav] hello\n[nav] world\n");
+	feed(&p, "", 0, out, sizeof(out), 1);
+	assert_string_equal(out, "[nav] and\n");
+	feed(&p, "\033[2J\x01\xff!\n", 8, out, sizeof(out), 0);
+	assert_string_equal(out, "[nav] \\x1b[2J\\x01\\xff!\n");
+}
+
+static void test_console_long_line(void **state)
+{
+	struct sup_partition p = { .pol = &pol };
+	char in[SUP_CONSOLE_LINE_MAX + 11], out[4096];
+
+	memset(in, 'x', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\n';
+	feed(&p, in, sizeof(in), out, sizeof(out), 0);
+	assert_int_equal(strlen(out), 6 + SUP_CONSOLE_LINE_MAX + 1 + 7 + 10 + 1);
+	assert_non_null(strstr(out, "\n[nav]+ xxxxxxxxxx\n"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_drift),	  cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_hist_small),	  cmocka_unit_test(test_console_lines),
+		cmocka_unit_test(test_console_long_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

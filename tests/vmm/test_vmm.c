@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the VMM's pure parts: page tables, GDT, config validation, ABI layout. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmm/vmm.h"
+
+static uint64_t get64(const uint8_t *ram, uint64_t gpa)
+{
+	uint64_t v;
+
+	memcpy(&v, ram + gpa, sizeof(v));
+	return v;
+}
+
+/* Walk the guest page tables the way the MMU does; returns the gpa or UINT64_MAX. */
+static uint64_t translate(const uint8_t *ram, uint64_t va)
+{
+	uint64_t pml4e = get64(ram, MUMU_PML4_GPA + ((va >> 39) & 511) * 8);
+	uint64_t pdpte, pde, pte;
+
+	if (!(pml4e & 1))
+		return UINT64_MAX;
+	pdpte = get64(ram, (pml4e & ~0xfffULL) + ((va >> 30) & 511) * 8);
+	if (!(pdpte & 1))
+		return UINT64_MAX;
+	pde = get64(ram, (pdpte & ~0xfffULL) + ((va >> 21) & 511) * 8);
+	if (!(pde & 1))
+		return UINT64_MAX;
+	if (pde & 0x80)
+		return (pde & ~0x1fffffULL) | (va & 0x1fffff);
+	pte = get64(ram, (pde & ~0xfffULL) + ((va >> 12) & 511) * 8);
+	if (!(pte & 1))
+		return UINT64_MAX;
+	return (pte & ~0xfffULL) | (va & 0xfff);
+}
+
+static void test_page_tables(void **state)
+{
+	uint8_t *ram = calloc(1, MUMU_RAM_MIN_BYTES);
+
+	memset(ram, 0xaa, MUMU_PAGING_END_GPA); /* layout must not rely on zeroed RAM */
+	assert_int_equal(vmm_layout_build(ram, MUMU_RAM_MIN_BYTES), 0);
+	assert_true(translate(ram, 0) == UINT64_MAX); /* null guard */
+	assert_true(translate(ram, 0xfff) == UINT64_MAX);
+	assert_true(translate(ram, 0x1000) == 0x1000);
+	assert_true(translate(ram, MUMU_USER_GPA + 0x123) == MUMU_USER_GPA + 0x123);
+	assert_true(translate(ram, 0x1fffff) == 0x1fffff);
+	assert_true(translate(ram, 0x200000) == 0x200000); /* first 2 MiB page */
+	assert_true(translate(ram, MUMU_REGION_GPA + 0x5000) == MUMU_REGION_GPA + 0x5000);
+	assert_true(translate(ram, MUMU_INFO_GPA) == MUMU_INFO_GPA);
+	assert_true(translate(ram, MUMU_MAP_BYTES - 1) == MUMU_MAP_BYTES - 1);
+	assert_true(translate(ram, MUMU_MAP_BYTES) == UINT64_MAX); /* beyond 4 GiB */
+	/* Writable everywhere it is present; 2 MiB pages carry PS. */
+	assert_true((get64(ram, MUMU_PD_GPA + 8) & 0x83) == 0x83);
+	assert_true((get64(ram, MUMU_PT0_GPA + 8) & 0x3) == 0x3);
+	/* GDT: null, 64-bit code (L=1, D=0), data. */
+	assert_true(get64(ram, MUMU_GDT_GPA) == 0);
+	assert_true(get64(ram, MUMU_GDT_GPA + MUMU_SEL_CODE) & (1ULL << 53));
+	assert_false(get64(ram, MUMU_GDT_GPA + MUMU_SEL_CODE) & (1ULL << 54));
+	assert_true(get64(ram, MUMU_GDT_GPA + MUMU_SEL_DATA) & (1ULL << 47));
+	assert_int_equal(vmm_layout_build(ram, 4096), -EINVAL);
+	free(ram);
+}
+
+static void test_stacks(void **state)
+{
+	assert_true(vmm_stack_top(MUMU_RAM_DEFAULT_BYTES, 0) == MUMU_RAM_DEFAULT_BYTES);
+	assert_true(vmm_stack_top(MUMU_RAM_DEFAULT_BYTES, 1) ==
+		    MUMU_RAM_DEFAULT_BYTES - MUMU_STACK_BYTES);
+	assert_true(vmm_stack_top(MUMU_RAM_DEFAULT_BYTES, MUMU_VCPU_MAX - 1) % 16 == 0);
+}
+
+static struct ipc_config good(void)
+{
+	struct ipc_config c;
+
+	memset(&c, 0, sizeof(c));
+	strcpy(c.partition_name, "p");
+	strcpy(c.module_name, "m");
+	c.n_vcpus = 2;
+	c.physical_core_id[0] = 0;
+	c.physical_core_id[1] = 1;
+	c.ram_bytes = MUMU_RAM_DEFAULT_BYTES;
+	c.image_bytes = 4096;
+	return c;
+}
+
+static void test_config_validate(void **state)
+{
+	char why[64];
+	struct ipc_config c = good();
+
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), 0);
+	c.n_vcpus = 0;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
+	c.n_vcpus = MUMU_VCPU_MAX + 1;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
+	memset(c.partition_name, 'x', sizeof(c.partition_name)); /* no NUL */
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "invalid partition name");
+	c = good();
+	c.ram_bytes = MUMU_RAM_MAX_BYTES + MUMU_PAGE_BYTES;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
+	c.ram_bytes = MUMU_RAM_DEFAULT_BYTES + 1;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
+	c.image_bytes = c.ram_bytes; /* would overlap the stacks */
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
+	c.physical_core_id[1] = 0;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
+	c.flags = 1U << 7;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
+	c.n_regions = 1;
+	strcpy(c.regions[0].name, "r");
+	c.regions[0].gpa = MUMU_REGION_GPA;
+	c.regions[0].size_bytes = 4096;
+	c.regions[0].access = MUMU_ACCESS_READ;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), 0);
+	c.regions[0].gpa = MUMU_INFO_GPA; /* on top of the information page */
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c.regions[0].gpa = MUMU_REGION_GPA;
+	c.regions[0].access = 3;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+}
+
+static void test_abi_layout(void **state)
+{
+	assert_int_equal(sizeof(struct mumu_info), 1504);
+	assert_int_equal(offsetof(struct mumu_info, partition_id), 8);
+	assert_int_equal(offsetof(struct mumu_info, partition_name), 16);
+	assert_int_equal(offsetof(struct mumu_info, ram_bytes), 96);
+	assert_int_equal(offsetof(struct mumu_info, tsc_khz), 112);
+	assert_int_equal(offsetof(struct mumu_info, regions), 160);
+	assert_int_equal(offsetof(struct mumu_info, mode), 160 + 16 * 80);
+	assert_int_equal(sizeof(struct mumu_region), 80);
+	assert_int_equal(offsetof(struct mumu_region, gpa), 40);
+	assert_int_equal(sizeof(struct mumu_schedule_status), 16);
+	assert_int_equal(sizeof(struct mumu_partition_status), 32);
+	assert_true(MUMU_RAM_MAX_BYTES <= MUMU_REGION_GPA);
+	assert_true(MUMU_PAGING_END_GPA <= MUMU_USER_GPA);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_page_tables),
+		cmocka_unit_test(test_stacks),
+		cmocka_unit_test(test_config_validate),
+		cmocka_unit_test(test_abi_layout),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

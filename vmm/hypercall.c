@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* Hypercalls (docs/abi.md): arguments in rax/rdi/rsi/rdx, every guest pointer checked. */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "vmm/vmm.h"
+
+void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fatal, uint32_t code,
+		      uint64_t addr, const char *fmt, ...)
+{
+	struct ipc_fault f = {
+		.kind = kind,
+		.vcpu = vcpu->id,
+		.fatal = fatal,
+		.code = code,
+		.rip = vcpu->run ? vcpu->run->s.regs.regs.rip : 0,
+		.addr = addr,
+	};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
+	va_end(ap);
+	/* A fault report is never dropped: wait for room (the supervisor drains continuously). */
+	for (int tries = 0; tries < 100; tries++) {
+		struct pollfd p = { .fd = vcpu->vmm->sock, .events = POLLOUT };
+		int r = ipc_send(vcpu->vmm->sock, IPC_FAULT, &f, sizeof(f), NULL, 0);
+
+		if (r != -EAGAIN)
+			return;
+		poll(&p, 1, 10);
+	}
+	log_error("fault report lost: %s", f.msg);
+}
+
+/* Guest-physical [gpa, gpa + len) inside RAM, else NULL. */
+static void *guest_ptr(struct vmm *vmm, uint64_t gpa, uint64_t len)
+{
+	if (gpa < MUMU_PAGE_BYTES || !range_ok(gpa, len, vmm->cfg.ram_bytes))
+		return NULL;
+	return vmm->ram + gpa;
+}
+
+static int64_t bad_args(struct vmm_vcpu *vcpu, uint64_t nr, int64_t err, const char *what)
+{
+	vmm_report_fault(vcpu, IPC_FAULT_BAD_HYPERCALL, false, (uint32_t)nr, 0,
+			 "hypercall %llu: %s", (unsigned long long)nr, what);
+	return err;
+}
+
+static int64_t hc_console_write(struct vmm_vcpu *vcpu, uint64_t gpa, uint64_t len)
+{
+	struct vmm *vmm = vcpu->vmm;
+	const void *buf;
+	int r;
+
+	if (len == 0)
+		return 0;
+	if (len > MUMU_CONSOLE_MAX)
+		return bad_args(vcpu, MUMU_HC_CONSOLE_WRITE, -MUMU_EINVAL, "length above 4096");
+	buf = guest_ptr(vmm, gpa, len);
+	if (!buf)
+		return bad_args(vcpu, MUMU_HC_CONSOLE_WRITE, -MUMU_EFAULT, "buffer outside RAM");
+	r = ipc_send(vmm->sock, IPC_CONSOLE, buf, len, NULL, 0);
+	if (r == -EAGAIN) {
+		/* The supervisor is behind: this partition's own output is lost, nothing else. */
+		__atomic_add_fetch(&vmm->console_dropped_bytes, len, __ATOMIC_RELAXED);
+		return -MUMU_EAGAIN;
+	}
+	return r < 0 ? -MUMU_EINVAL : (int64_t)len;
+}
+
+static int64_t hc_raise_error(struct vmm_vcpu *vcpu, uint64_t code, uint64_t gpa, uint64_t len)
+{
+	const char *msg;
+
+	if (len > MUMU_ERROR_MSG_MAX)
+		return bad_args(vcpu, MUMU_HC_RAISE_ERROR, -MUMU_EINVAL, "message above 128 bytes");
+	msg = len ? guest_ptr(vcpu->vmm, gpa, len) : "";
+	if (!msg)
+		return bad_args(vcpu, MUMU_HC_RAISE_ERROR, -MUMU_EFAULT, "message outside RAM");
+	vmm_report_fault(vcpu, IPC_FAULT_APPLICATION, false, (uint32_t)code, 0, "%.*s", (int)len,
+			 msg);
+	return 0;
+}
+
+static int64_t hc_request(struct vmm_vcpu *vcpu, uint32_t type, uint64_t value)
+{
+	struct ipc_u32 req = { .value = (uint32_t)value };
+
+	if (value > UINT32_MAX)
+		return bad_args(vcpu,
+				type == IPC_SCHEDULE_REQ ? MUMU_HC_SET_SCHEDULE : MUMU_HC_SET_MODE,
+				-MUMU_EINVAL, "value above 32 bits");
+	return ipc_send(vcpu->vmm->sock, type, &req, sizeof(req), NULL, 0) < 0 ? -MUMU_EAGAIN : 0;
+}
+
+static int64_t hc_get_schedule(struct vmm_vcpu *vcpu, uint64_t gpa)
+{
+	struct mumu_schedule_status *s = guest_ptr(vcpu->vmm, gpa, sizeof(*s));
+	const volatile struct ipc_ctl_page *ctl = vcpu->vmm->ctl;
+
+	if (!s)
+		return bad_args(vcpu, MUMU_HC_GET_SCHEDULE, -MUMU_EFAULT, "buffer outside RAM");
+	s->time_of_last_switch_ns = ctl->time_of_last_switch_ns;
+	s->current_schedule_id = ctl->current_schedule_id;
+	s->next_schedule_id = ctl->next_schedule_id;
+	return 0;
+}
+
+static int64_t hc_get_status(struct vmm_vcpu *vcpu, uint64_t gpa)
+{
+	struct mumu_partition_status *s = guest_ptr(vcpu->vmm, gpa, sizeof(*s));
+	const volatile struct ipc_ctl_page *ctl = vcpu->vmm->ctl;
+
+	if (!s)
+		return bad_args(vcpu, MUMU_HC_GET_STATUS, -MUMU_EFAULT, "buffer outside RAM");
+	*s = (struct mumu_partition_status){
+		.partition_id = vcpu->vmm->cfg.partition_id,
+		.mode = ctl->mode,
+		.start_condition = ctl->start_condition,
+	};
+	return 0;
+}
+
+enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu)
+{
+	struct kvm_regs *regs = &vcpu->run->s.regs.regs;
+	uint64_t nr = regs->rax, a0 = regs->rdi, a1 = regs->rsi, a2 = regs->rdx;
+	enum vmm_outcome o = VMM_CONTINUE;
+	int64_t ret;
+
+	switch (nr) {
+	case MUMU_HC_CONSOLE_WRITE:
+		ret = hc_console_write(vcpu, a0, a1);
+		break;
+	case MUMU_HC_YIELD:
+		ret = 0;
+		o = VMM_YIELD;
+		break;
+	case MUMU_HC_TIME_NS:
+		ret = (int64_t)vmm_now_ns();
+		break;
+	case MUMU_HC_RAISE_ERROR:
+		ret = hc_raise_error(vcpu, a0, a1, a2);
+		break;
+	case MUMU_HC_SET_SCHEDULE:
+		ret = hc_request(vcpu, IPC_SCHEDULE_REQ, a0);
+		break;
+	case MUMU_HC_GET_SCHEDULE:
+		ret = hc_get_schedule(vcpu, a0);
+		break;
+	case MUMU_HC_SET_MODE:
+		ret = hc_request(vcpu, IPC_MODE_REQ, a0);
+		break;
+	case MUMU_HC_GET_STATUS:
+		ret = hc_get_status(vcpu, a0);
+		break;
+	default:
+		ret = bad_args(vcpu, nr, -MUMU_ENOSYS, "unknown hypercall number");
+	}
+	regs->rax = (uint64_t)ret;
+	vcpu->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+	return o;
+}

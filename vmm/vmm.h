@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* The VMM process of one partition: its KVM VM, vCPU threads and exit dispatch. */
+#ifndef MUMU_VMM_VMM_H
+#define MUMU_VMM_VMM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ipc/ipc.h"
+
+enum vmm_outcome {
+	VMM_CONTINUE, /* back into the guest */
+	VMM_YIELD,    /* the window is over for this vCPU: the guest gave it away */
+	VMM_FAULT,    /* a fatal fault: this vCPU never runs guest code again */
+};
+
+struct vmm;
+
+struct vmm_vcpu {
+	struct vmm *vmm;
+	uint32_t id;
+	int fd;
+	struct kvm_run *run;
+	int go_fd;
+	int done_fd;
+	pthread_t thread;
+	timer_t timer;
+	bool fatal;
+	uint64_t exits;
+	uint64_t exits_by_reason[64]; /* indexed by KVM_EXIT_*; the last counts the rest */
+	uint64_t window_seq;
+	uint64_t entry_ns; /* first KVM_RUN of the current window */
+};
+
+struct vmm {
+	struct ipc_config cfg;
+	int sock; /* IPC_CTL_FD, non-blocking */
+	int kvm_fd;
+	int vm_fd;
+	int run_size;
+	uint8_t *ram;		/* cfg.ram_bytes, MAP_SHARED of the RAM memfd */
+	struct mumu_info *info; /* the information page, read-only to the guest */
+	const volatile struct ipc_ctl_page *ctl;
+	volatile struct ipc_status_page *status;
+	int region_fd[MUMU_REGION_MAX];
+	struct vmm_vcpu vcpu[MUMU_VCPU_MAX];
+	uint64_t console_dropped_bytes;
+};
+
+/* config.c: every field of a received IPC_CONFIG checked. Returns 0 or -EINVAL. */
+int vmm_config_validate(const struct ipc_config *cfg, char *why, size_t why_size);
+
+/* layout.c: the GDT and identity page tables written into guest RAM (pure). */
+int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes);
+uint64_t vmm_stack_top(uint64_t ram_bytes, uint32_t vcpu);
+
+/* kvm.c */
+int vmm_kvm_create(struct vmm *vmm);
+int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu);
+
+/* vcpu.c */
+int vmm_vcpu_start(struct vmm_vcpu *vcpu);
+uint64_t vmm_now_ns(void);
+
+/* exit.c: one KVM exit of one vCPU, dispatched by reason. */
+enum vmm_outcome vmm_exit_handle(struct vmm_vcpu *vcpu);
+
+/* hypercall.c */
+enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu);
+
+/* Send a fault report to the supervisor (never dropped; waits briefly when the socket is full). */
+void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fatal, uint32_t code,
+		      uint64_t addr, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* sandbox.c: confine this process; the sandbox issue fills in the steps. */
+int vmm_sandbox_enter(const struct ipc_config *cfg);
+
+#endif
