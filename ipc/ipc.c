@@ -132,7 +132,8 @@ int ipc_recv(int sock, void *buf, uint32_t *ret_type, size_t *ret_size, int *ret
 	*ret_type = hdr.type;
 	*ret_size = hdr.size_bytes;
 	if (ret_n_fds) {
-		memcpy(ret_fds, fds, n_fds * sizeof(int));
+		if (n_fds > 0)
+			memcpy(ret_fds, fds, n_fds * sizeof(int));
 		*ret_n_fds = n_fds;
 	}
 	return 0;
