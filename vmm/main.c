@@ -196,6 +196,12 @@ int main(int argc, char **argv)
 	if (vmm.console_dropped_bytes)
 		log_warn("dropped %llu bytes of console output (supervisor behind)",
 			 (unsigned long long)vmm.console_dropped_bytes);
+	for (uint32_t i = 0; i < vmm.cfg.n_vcpus; i++)
+		log_debug("vcpu %u: %llu exits (io %llu, mmio %llu, hlt %llu)", i,
+			  (unsigned long long)vmm.vcpu[i].exits,
+			  (unsigned long long)vmm.vcpu[i].exits_by_reason[KVM_EXIT_IO],
+			  (unsigned long long)vmm.vcpu[i].exits_by_reason[KVM_EXIT_MMIO],
+			  (unsigned long long)vmm.vcpu[i].exits_by_reason[KVM_EXIT_HLT]);
 	/* Exiting ends every vCPU thread with the process. */
 	return r < 0 ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -109,12 +110,54 @@ static void test_console_long_line(void **state)
 	assert_non_null(strstr(out, "\n[nav]+ xxxxxxxxxx\n"));
 }
 
+/* The image lands at MUMU_USER_GPA of a zeroed, sealed RAM memfd; a cold reload restores it. */
+static void test_image_load(void **state)
+{
+	char path[] = "/tmp/mumu-image-XXXXXX";
+	struct pol_partition pp = { .name = "img",
+				    .memory_bytes = MUMU_RAM_MIN_BYTES,
+				    .n_cores = 1 };
+	struct pol_system sys = { .partitions = &pp, .n_partitions = 1 };
+	struct sup_partition p;
+	uint8_t img[5000], got[5000], zero[64] = { 0 }, z[64];
+	int fd = mkstemp(path);
+
+	for (size_t i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i * 7 + 1);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, sizeof(img)), sizeof(img));
+	close(fd);
+	strcpy(pp.binary_resolved, path);
+	pp.binary_bytes = sizeof(img);
+	assert_int_equal(sup_partition_init(&p, &sys, 0), 0);
+	assert_int_equal(pread(p.ram_fd, got, sizeof(got), MUMU_USER_GPA), sizeof(got));
+	assert_memory_equal(got, img, sizeof(img));
+	assert_int_equal(pread(p.ram_fd, z, sizeof(z), 0), sizeof(z));
+	assert_memory_equal(z, zero, sizeof(z));
+	/* Sealed: the size cannot change. */
+	assert_int_equal(ftruncate(p.ram_fd, 2 * MUMU_RAM_MIN_BYTES), -1);
+	/* Scribble over RAM, reload: the pristine image and zeros come back. */
+	assert_int_equal(pwrite(p.ram_fd, zero, sizeof(zero), MUMU_USER_GPA), sizeof(zero));
+	assert_int_equal(pwrite(p.ram_fd, img, 64, 0x300000), 64);
+	assert_int_equal(sup_partition_load_ram(&p), 0);
+	assert_int_equal(pread(p.ram_fd, got, sizeof(got), MUMU_USER_GPA), sizeof(got));
+	assert_memory_equal(got, img, sizeof(img));
+	assert_int_equal(pread(p.ram_fd, z, sizeof(z), 0x300000), sizeof(z));
+	assert_memory_equal(z, zero, sizeof(z));
+	assert_int_equal(p.ctl->magic, IPC_CTL_MAGIC);
+	sup_partition_fini(&p);
+	sup_partition_fini(&p); /* idempotent */
+	/* A binary that vanished is an error, with nothing left allocated (ASan checks). */
+	unlink(path);
+	assert_true(sup_partition_init(&p, &sys, 0) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_drift),	  cmocka_unit_test(test_hist),
 		cmocka_unit_test(test_hist_small),	  cmocka_unit_test(test_console_lines),
-		cmocka_unit_test(test_console_long_line),
+		cmocka_unit_test(test_console_long_line), cmocka_unit_test(test_image_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
