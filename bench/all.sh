@@ -87,5 +87,27 @@ done
 wait "$sup" || true
 row "VMM RSS beyond guest memory (KiB, max over VMMs)" "$max_kib" "-" "-" "< 2048"
 
+# 4. The sandbox's cost: hypercall round trip and VMM start-up (spawn until READY: namespaces,
+#    empty root, ids, caps, seccomp) with the sandbox on and off, interleaved.
+on=() off=() ron=() roff=()
+for ((i = 0; i < runs; i++)); do
+	on+=("$("$bin/mumu-supervisor" --frames 1 bench/hypercall.xml 2>/dev/null |
+		sed -n 's/^\[bench\] hypercall_ns=\([0-9]*\).*/\1/p' | head -n 1)")
+	off+=("$("$bin/mumu-supervisor" --no-sandbox --frames 1 bench/hypercall.xml 2>/dev/null |
+		sed -n 's/^\[bench\] hypercall_ns=\([0-9]*\).*/\1/p' | head -n 1)")
+	ron+=("$("$bin/mumu-supervisor" -v --frames 1 bench/boot.xml 2>&1 |
+		sed -n 's/.*VMM ready \([0-9]*\) us after spawn.*/\1/p' | head -n 1)")
+	roff+=("$("$bin/mumu-supervisor" -v --no-sandbox --frames 1 bench/boot.xml 2>&1 |
+		sed -n 's/.*VMM ready \([0-9]*\) us after spawn.*/\1/p' | head -n 1)")
+done
+hc_on=$(printf '%s\n' "${on[@]}" | median)
+hc_off=$(printf '%s\n' "${off[@]}" | median)
+row "hypercall, sandbox on vs off (ns, median of $runs)" "$hc_on" "no sandbox $hc_off" \
+	"$(ratio "$hc_on" "$hc_off")" "<= 1.05"
+st_on=$(printf '%s\n' "${ron[@]}" | median)
+st_off=$(printf '%s\n' "${roff[@]}" | median)
+row "VMM start-up to READY, sandbox on vs off (us)" "$st_on" "no sandbox $st_off" \
+	"$(ratio "$st_on" "$st_off")" "-"
+
 echo | tee -a "$out"
 echo "written to $out"

@@ -6,4 +6,4 @@
 set -euo pipefail
 build=${1:-build}
 cd "$(dirname "$0")/.."
-exec tests/vm/with-kvm.sh --timeout 1800 bench/all.sh "$build"
+exec tests/vm/with-kvm.sh --timeout 900 bench/all.sh "$build"

@@ -165,6 +165,7 @@ const char *ipc_fault_name(uint32_t kind)
 		[IPC_FAULT_BAD_HYPERCALL] = "bad hypercall",
 		[IPC_FAULT_APPLICATION] = "application error",
 		[IPC_FAULT_VMM_ERROR] = "VMM error",
+		[IPC_FAULT_SECCOMP] = "forbidden system call",
 	};
 
 	return kind < IPC_FAULT_COUNT ? names[kind] : "unknown fault";

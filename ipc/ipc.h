@@ -56,6 +56,10 @@ enum ipc_config_fd {
 #define IPC_CFG_SECCOMP_LOG (1U << 0) /* seccomp filter logs instead of killing */
 #define IPC_CFG_NO_SANDBOX  (1U << 1) /* development only: skip the sandbox */
 
+/* The unprivileged ids a VMM runs as when the supervisor does not say otherwise. */
+#define IPC_DEFAULT_VMM_UID 65534 /* nobody */
+#define IPC_DEFAULT_VMM_GID 65534 /* nogroup */
+
 struct ipc_config {
 	char partition_name[MUMU_NAME_MAX + 8];
 	char module_name[MUMU_NAME_MAX + 8];
@@ -81,6 +85,7 @@ enum ipc_fault_kind {
 	IPC_FAULT_BAD_HYPERCALL = 5,   /* unknown number or bad arguments */
 	IPC_FAULT_APPLICATION = 6,     /* MUMU_HC_RAISE_ERROR */
 	IPC_FAULT_VMM_ERROR = 7,       /* the VMM itself failed (a KVM ioctl, ...) */
+	IPC_FAULT_SECCOMP = 8,	       /* the VMM made a forbidden system call: code = its number */
 	IPC_FAULT_COUNT
 };
 

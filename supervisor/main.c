@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ipc/ipc.h"
 #include "supervisor/supervisor.h"
+#include "vmm/seccomp.h"
 
 enum { EXIT_VALID = 0, EXIT_OTHER = 1, EXIT_INVALID_CONFIG = 2 };
 
@@ -68,6 +70,25 @@ static int parse_u64(const char *s, uint64_t *ret)
 	return 0;
 }
 
+/* "UID" or "UID:GID" (GID defaults to UID); root is refused: the point is to drop it. */
+static int parse_ids(const char *s, uint32_t *ret_uid, uint32_t *ret_gid)
+{
+	char *end;
+	unsigned long uid, gid;
+
+	errno = 0;
+	uid = strtoul(s, &end, 10);
+	gid = uid;
+	if (*end == ':')
+		gid = strtoul(end + 1, &end, 10);
+	if (errno || *end || end == s || uid == 0 || gid == 0 || uid > UINT32_MAX - 1 ||
+	    gid > UINT32_MAX - 1)
+		return -EINVAL;
+	*ret_uid = (uint32_t)uid;
+	*ret_gid = (uint32_t)gid;
+	return 0;
+}
+
 static const char *first_existing(const char *const *paths, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -95,13 +116,28 @@ static const char *default_vmm_path(void)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_FRAMES, OPT_DURATION, OPT_SCHEMA, OPT_VMM, OPT_VERSION };
+	enum {
+		OPT_CHECK = 256,
+		OPT_FRAMES,
+		OPT_DURATION,
+		OPT_SCHEMA,
+		OPT_VMM,
+		OPT_VMM_USER,
+		OPT_SECCOMP,
+		OPT_AUDIT,
+		OPT_NO_SANDBOX,
+		OPT_VERSION,
+	};
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "schema", required_argument, NULL, OPT_SCHEMA },
 		{ "vmm", required_argument, NULL, OPT_VMM },
+		{ "vmm-user", required_argument, NULL, OPT_VMM_USER },
+		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+		{ "seccomp-audit", optional_argument, NULL, OPT_AUDIT },
+		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -113,7 +149,9 @@ int main(int argc, char **argv)
 		"/usr/local/share/mumu/mumu.xsd",
 		"/usr/share/mumu/mumu.xsd",
 	};
-	struct sup_options opts = { 0 };
+	struct sup_options opts = { .vmm_uid = IPC_DEFAULT_VMM_UID,
+				    .vmm_gid = IPC_DEFAULT_VMM_GID };
+	const char *audit = NULL;
 	struct pol_diags diags = { 0 };
 	struct pol_system *sys = NULL;
 	struct pol_host host;
@@ -147,6 +185,29 @@ int main(int argc, char **argv)
 		case OPT_VMM:
 			opts.vmm_path = optarg;
 			break;
+		case OPT_VMM_USER:
+			if (parse_ids(optarg, &opts.vmm_uid, &opts.vmm_gid) < 0) {
+				log_error("--vmm-user '%s': expected UID or UID:GID, not 0",
+					  optarg);
+				return EXIT_OTHER;
+			}
+			break;
+		case OPT_SECCOMP:
+			if (strcmp(optarg, "log") == 0) {
+				opts.vmm_flags |= IPC_CFG_SECCOMP_LOG;
+			} else if (strcmp(optarg, "kill") == 0) {
+				opts.vmm_flags &= ~IPC_CFG_SECCOMP_LOG;
+			} else {
+				log_error("--seccomp=%s: expected kill or log", optarg);
+				return EXIT_OTHER;
+			}
+			break;
+		case OPT_AUDIT:
+			audit = optarg ? optarg : "text";
+			break;
+		case OPT_NO_SANDBOX:
+			opts.vmm_flags |= IPC_CFG_NO_SANDBOX;
+			break;
 		case 'v':
 			if (level < LOG_DEBUG)
 				level++;
@@ -166,6 +227,13 @@ int main(int argc, char **argv)
 		}
 	}
 	log_set_level(level);
+	if (audit) {
+		r = vmm_seccomp_audit(stdout, audit);
+		if (r < 0)
+			log_error("--seccomp-audit=%s: %s (formats: text, pfc, bpf)", audit,
+				  strerror(-r));
+		return r < 0 ? EXIT_OTHER : EXIT_VALID;
+	}
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EXIT_OTHER;

@@ -188,7 +188,20 @@ static void child_exec(const char *vmm_path, const char *name, int sock) __attri
 
 static void child_exec(const char *vmm_path, const char *name, int sock)
 {
+	extern char **environ;
+	char *env[16];
+	size_t n = 0;
 	sigset_t none;
+	int null;
+
+	/* A clean environment: only the test hooks' variables pass (test builds use them). */
+	for (char **e = environ; *e && n < ARRAY_SIZE(env) - 1; e++)
+		if (strncmp(*e, "MUMU_TEST_", 10) == 0)
+			env[n++] = *e;
+	env[n] = NULL;
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null >= 0 && null != STDIN_FILENO)
+		dup2(null, STDIN_FILENO);
 
 	/* Only the control socket survives exec, as fd 3 (IPC_CTL_FD). */
 	if (sock == IPC_CTL_FD) {
@@ -199,12 +212,12 @@ static void child_exec(const char *vmm_path, const char *name, int sock)
 	close_range(IPC_CTL_FD + 1, ~0U, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execl(vmm_path, vmm_path, name, (char *)NULL);
+	execle(vmm_path, vmm_path, name, (char *)NULL, env);
 	_exit(127);
 }
 
 int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const char *vmm_path,
-			int kvm_fd, uint32_t flags)
+			int kvm_fd, uint32_t flags, uint32_t uid, uint32_t gid)
 {
 	const struct pol_partition *pol = p->pol;
 	struct ipc_config cfg = { 0 };
@@ -245,6 +258,8 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 	cfg.ram_bytes = pol->memory_bytes;
 	cfg.image_bytes = p->image_bytes;
 	cfg.flags = flags;
+	cfg.uid = uid;
+	cfg.gid = gid;
 	ro = reopen_ro(p->ctl_fd);
 	if (ro < 0) {
 		r = -errno;

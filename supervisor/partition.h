@@ -62,10 +62,10 @@ int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, si
 /*
  * Fork and exec the VMM as `vmm_path <partition name>` with only its control socket (as
  * IPC_CTL_FD) open, then send IPC_CONFIG with the fds in the order of enum ipc_config_fd.
- * flags: IPC_CFG_*. The VMM answers IPC_READY on p->sock (see sup_partition_handle_msg).
+ * flags: IPC_CFG_*; uid, gid: the ids the VMM's sandbox drops to. The VMM answers IPC_READY on p->sock (see sup_partition_handle_msg).
  */
 int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const char *vmm_path,
-			int kvm_fd, uint32_t flags);
+			int kvm_fd, uint32_t flags, uint32_t uid, uint32_t gid);
 
 /* Ask the VMM to exit (IPC_SHUTDOWN), wait up to timeout_ns, then SIGKILL; reap it. */
 void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns);

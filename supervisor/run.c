@@ -20,6 +20,7 @@
 #include "supervisor/partition.h"
 #include "supervisor/sched.h"
 #include "supervisor/supervisor.h"
+#include "vmm/seccomp.h"
 
 #define READY_TIMEOUT_NS 20000000000ULL /* VMM start-up, generous for nested KVM */
 #define EPOCH_DELAY_NS	 20000000ULL	/* frame 0 starts this long after every VMM is ready */
@@ -107,6 +108,12 @@ static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_
 	if (f->kind == IPC_FAULT_APPLICATION) {
 		log_warn("partition '%s': application error %" PRIu32 ": %s", p->pol->name, f->code,
 			 msg);
+		return;
+	}
+	if (f->kind == IPC_FAULT_SECCOMP) {
+		log_error("partition '%s': its VMM made the forbidden system call %s (%" PRIu32
+			  "); the sandbox kills it",
+			  p->pol->name, vmm_syscall_name((int)f->code), f->code);
 		return;
 	}
 	if (!f->fatal) {
@@ -321,7 +328,8 @@ static int setup(struct run *run)
 		}
 		p->spawn_ns = now_ns();
 		r = sup_partition_spawn(p, run->sys, run->opts->vmm_path, run->kvm_fd,
-					run->opts->vmm_flags);
+					run->opts->vmm_flags, run->opts->vmm_uid,
+					run->opts->vmm_gid);
 		if (r < 0) {
 			log_error("partition '%s': cannot start '%s': %s", p->pol->name,
 				  run->opts->vmm_path, strerror(-r));

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vmm/seccomp.h"
 #include "vmm/vmm.h"
 
 static struct vmm vmm;
@@ -141,8 +142,34 @@ static int serve(void)
 	}
 }
 
+/* Everything but seccomp; the fds kept are exactly those the running VMM uses. */
+static int jail(void)
+{
+	int keep[4 + 1 + 3 * MUMU_VCPU_MAX];
+	const char *step = "?";
+	size_t n = 0;
+	int r;
+
+	keep[n++] = STDIN_FILENO;
+	keep[n++] = STDOUT_FILENO;
+	keep[n++] = STDERR_FILENO;
+	keep[n++] = IPC_CTL_FD;
+	keep[n++] = vmm.vm_fd;
+	for (uint32_t i = 0; i < vmm.cfg.n_vcpus; i++) {
+		keep[n++] = vmm.vcpu[i].fd;
+		keep[n++] = vmm.vcpu[i].go_fd;
+		keep[n++] = vmm.vcpu[i].done_fd;
+	}
+	vmm.kvm_fd = -1; /* /dev/kvm itself is not needed once the VM exists */
+	r = vmm_jail_enter(&vmm.cfg, keep, n, &step);
+	if (r < 0)
+		log_error("cannot enter the sandbox (%s): %s", step, strerror(-r));
+	return r;
+}
+
 int main(int argc, char **argv)
 {
+	bool sandbox;
 	sigset_t set;
 	int r;
 
@@ -158,6 +185,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGRTMIN + 1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	vmm.supervisor_pid = getppid();
 	r = receive_config();
 	if (r < 0) {
 		log_error("cannot receive the configuration: %s", strerror(-r));
@@ -173,15 +201,13 @@ int main(int argc, char **argv)
 		log_error("cannot build the VM: %s", strerror(-r));
 		return 1;
 	}
-	if (!(vmm.cfg.flags & IPC_CFG_NO_SANDBOX)) {
-		r = vmm_sandbox_enter(&vmm.cfg);
-		if (r < 0) {
-			log_error("cannot enter the sandbox: %s", strerror(-r));
-			return 1;
-		}
-	}
+	sandbox = !(vmm.cfg.flags & IPC_CFG_NO_SANDBOX);
+	r = sandbox ? jail() : vmm_sandbox_minimal();
+	if (r < 0)
+		return 1;
 	fcntl(IPC_CTL_FD, F_SETFL, O_NONBLOCK);
 	vmm.sock = IPC_CTL_FD;
+	pthread_barrier_init(&vmm.started, NULL, vmm.cfg.n_vcpus + 1);
 	for (uint32_t i = 0; i < vmm.cfg.n_vcpus; i++) {
 		r = vmm_vcpu_start(&vmm.vcpu[i]);
 		if (r < 0) {
@@ -189,6 +215,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	pthread_barrier_wait(&vmm.started);
+	/* Last: the system call filter, for every thread at once. */
+	if (sandbox) {
+		r = vmm_seccomp_load(vmm.cfg.flags & IPC_CFG_SECCOMP_LOG);
+		if (r < 0) {
+			log_error("cannot load the seccomp filter: %s", strerror(-r));
+			return 1;
+		}
+	}
+	vmm_test_hook(&vmm);
 	r = ipc_send(IPC_CTL_FD, IPC_READY, NULL, 0, NULL, 0);
 	if (r < 0)
 		return 1;

@@ -106,6 +106,7 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, WINDOW_END_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	pthread_barrier_wait(&vcpu->vmm->started);
 
 	for (;;) {
 		uint64_t go, end_ns, done;

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "ipc/ipc.h"
@@ -48,6 +49,8 @@ struct vmm {
 	int region_fd[MUMU_REGION_MAX];
 	struct vmm_vcpu vcpu[MUMU_VCPU_MAX];
 	uint64_t console_dropped_bytes;
+	pid_t supervisor_pid;	   /* for the test hooks' attacks on it */
+	pthread_barrier_t started; /* vCPU threads set up, before the seccomp filter */
 };
 
 /* config.c: every field of a received IPC_CONFIG checked. Returns 0 or -EINVAL. */
@@ -75,7 +78,17 @@ enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu);
 void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fatal, uint32_t code,
 		      uint64_t addr, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* sandbox.c: confine this process; the sandbox issue fills in the steps. */
-int vmm_sandbox_enter(const struct ipc_config *cfg);
+/*
+ * sandbox.c: confine this process (everything but seccomp, which vmm_seccomp_load adds once
+ * the vCPU threads exist). keep_fds: the fds that stay open. On failure *ret_step names the
+ * step that failed.
+ */
+int vmm_jail_enter(const struct ipc_config *cfg, const int *keep_fds, size_t n_keep,
+		   const char **ret_step);
+/* Without the sandbox (IPC_CFG_NO_SANDBOX, development only): only die with the supervisor. */
+int vmm_sandbox_minimal(void);
+
+/* testhook.c (builds with MUMU_TEST_HOOKS): attempt what $MUMU_TEST_ATTEMPT names. */
+void vmm_test_hook(struct vmm *vmm);
 
 #endif

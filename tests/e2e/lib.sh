@@ -52,6 +52,25 @@ XML
 	echo "$WORK/$1.xml"
 }
 
+# start_bg CONFIG OUT [ARGS...]: run the supervisor in the background (pid in $sup) until the
+# last line of the default system shows up in OUT.
+start_bg() {
+	local cfg=$1 out=$2
+	shift 2
+	"$SUP" --duration 60 "$@" "$cfg" >"$out" 2>&1 &
+	sup=$!
+	wait_for "$out" '^\[gamma\] tick 3$'
+}
+
+# wait_for FILE ERE: up to 20 s for a line matching ERE.
+wait_for() {
+	for _ in $(seq 100); do
+		grep -qE -- "$2" "$1" && return 0
+		sleep 0.2
+	done
+	fail "no line matching '$2' in $1"
+}
+
 # summary_field PARTITION COLUMN: a number from the end-of-run table (2 = ran, 3 = yield, ...).
 summary_field() {
 	awk -v p="$1" -v c="$2" '$1 == p && NF >= 13 { v = $c } END { print v + 0 }' "$WORK/out"

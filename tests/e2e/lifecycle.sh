@@ -3,13 +3,7 @@
 # vCPUs run where the config says; SIGTERM stops cleanly; a killed VMM is reported and the
 # others keep running; no VMM outlives the supervisor.
 . "$(dirname "$0")/lib.sh"
-"$SUP" --duration 60 etc/mumu.xml >"$WORK/out" 2>&1 &
-sup=$!
-for _ in $(seq 100); do
-	grep -q '^\[gamma\] tick 3$' "$WORK/out" && break
-	sleep 0.2
-done
-expect "$WORK/out" '^\[gamma\] tick 3$'
+start_bg etc/mumu.xml "$WORK/out"
 gamma=$(pgrep -f 'mumu-vmm gamma$')
 for t in /proc/"$gamma"/task/*; do
 	case $(cat "$t/comm") in
@@ -40,12 +34,7 @@ expect "$WORK/out" '^mumu: SIGTERM'
 sleep 0.2
 pgrep -f 'mumu-vmm ' && fail "a VMM outlived the supervisor"
 # SIGKILL of the supervisor takes every VMM with it (PR_SET_PDEATHSIG).
-"$SUP" --duration 60 etc/mumu.xml >"$WORK/out2" 2>&1 &
-sup=$!
-for _ in $(seq 100); do
-	grep -q 'tick 2$' "$WORK/out2" && break
-	sleep 0.2
-done
+start_bg etc/mumu.xml "$WORK/out2"
 [ "$(pgrep -fc 'mumu-vmm ')" -eq 3 ] || fail "expected 3 VMMs"
 kill -KILL "$sup"
 wait "$sup" 2>/dev/null || true

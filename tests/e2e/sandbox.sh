@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Every thread of every running VMM is confined (seccomp, no_new_privs, no caps, not root, an
+# empty root, exactly its fds), and a VMM that tries what a compromised one would is refused:
+# killed by SIGSYS and reported by name, while the other partitions keep their windows.
+. "$(dirname "$0")/lib.sh"
+start_bg etc/mumu.xml "$WORK/out"
+for name in alpha beta gamma; do
+	pid=$(pgrep -f "mumu-vmm $name\$")
+	n_vcpus=1
+	[ $name = gamma ] && n_vcpus=2
+	threads=0
+	for t in /proc/"$pid"/task/*; do
+		st=$t/status
+		grep -qx 'Seccomp:	2' "$st" || fail "$name $(cat "$t/comm"): not under seccomp"
+		grep -qx 'NoNewPrivs:	1' "$st" || fail "$name: no_new_privs not set"
+		for c in CapEff CapPrm CapInh CapBnd CapAmb; do
+			grep -qx "$c:	0000000000000000" "$st" || fail "$name: $c not empty"
+		done
+		grep -qx 'Uid:	65534	65534	65534	65534' "$st" || fail "$name: not uid 65534"
+		grep -qx 'Gid:	65534	65534	65534	65534' "$st" || fail "$name: not gid 65534"
+		threads=$((threads + 1))
+	done
+	[ $threads -eq $((n_vcpus + 1)) ] || fail "$name: $threads threads"
+	[ "$(stat -L -c %d:%i /proc/"$pid"/root/)" != "$(stat -c %d:%i /)" ] ||
+		fail "$name: its root is the host's"
+	[ -z "$(ls -A /proc/"$pid"/root/)" ] || fail "$name: its root is not empty"
+	# Exactly: stdin, stdout, stderr, the control socket, the VM, and per vCPU its fd and
+	# its two eventfds.
+	fds=$(for f in /proc/"$pid"/fd/*; do readlink "$f"; done | sed -E \
+		-e 's/^socket:.*/socket/' -e 's/^anon_inode:kvm-vcpu:[0-9]+/vcpu/' | sort | uniq -c |
+		awk '{ printf "%s=%s ", $2, $1 }')
+	want_fds="anon_inode:[eventfd]=$((2 * n_vcpus)) anon_inode:kvm-vm=1 socket=1 vcpu=$n_vcpus "
+	case "$fds" in
+	"/dev/null=1 "*"$want_fds") ;;
+	*) fail "$name: fds are '$fds'" ;;
+	esac
+	[ "$(ls /proc/"$pid"/fd | wc -l)" -eq $((5 + 3 * n_vcpus)) ] || fail "$name: fd count"
+done
+kill -TERM "$sup"
+wait "$sup" || fail "exit status $?"
+echo "ok: confinement"
+
+# Forbidden attempts, one run each: the victim dies by SIGSYS, reported by name.
+attempt() { # HOOK SYSCALL-NAME
+	local cfg
+	cfg=$(pair victim hello.bin)
+	MUMU_TEST_ATTEMPT=$1 MUMU_TEST_ATTEMPT_PARTITION=victim "$SUP" --frames 6 "$cfg" \
+		>"$WORK/out" 2>&1 || fail "$1: exit status $?"
+	expect "$WORK/out" "partition 'victim': its VMM made the forbidden system call $2 "
+	expect "$WORK/out" "partition 'victim': VMM \(pid [0-9]+\) killed by signal SYS"
+	expect "$WORK/out" '^\[witness\] tick 6$'
+	expect "$WORK/out" '^\[after\] tick 6$'
+	[ "$(summary_field witness 4)" -eq 0 ] || fail "$1: witness missed windows"
+	echo "ok: $1"
+}
+attempt execve execve
+attempt open openat
+attempt socket socket
+attempt ptrace ptrace
+attempt mount mount
+attempt kill kill
+attempt mmap_exec mmap
+attempt ioctl ioctl
+
+# A writable mapping of a read-only page is refused by the kernel itself (EACCES).
+cfg=$(pair victim hello.bin)
+MUMU_TEST_ATTEMPT=mprotect_ro MUMU_TEST_ATTEMPT_PARTITION=victim "$SUP" --frames 4 "$cfg" \
+	>"$WORK/out" 2>&1 || fail "mprotect_ro: exit status $?"
+expect "$WORK/out" "test hook: 'mprotect_ro' returned -1 \(Permission denied\)"
+expect "$WORK/out" '^\[victim\] tick 2$'
+echo "ok: mprotect_ro"
+
+# --seccomp=log: the same filter logs instead of killing.
+MUMU_TEST_ATTEMPT=socket MUMU_TEST_ATTEMPT_PARTITION=victim "$SUP" --seccomp=log --frames 4 \
+	"$cfg" >"$WORK/out" 2>&1 || fail "log mode: exit status $?"
+expect "$WORK/out" "test hook: 'socket' returned [0-9]+ \(success\)"
+grep -q "killed by signal" "$WORK/out" && fail "log mode killed the VMM"
+expect "$WORK/out" '^\[victim\] tick 2$'
+echo "ok: log mode"
