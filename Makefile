@@ -48,10 +48,10 @@ e2e-test: build
 	tests/vm/run-e2e.sh $(BUILD)
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 format-check:
-	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h') && echo "format: ok"
+	@clang-format --dry-run --Werror $$(git ls-files --cached --others --exclude-standard '*.c' '*.h') && echo "format: ok"
 
 bench:
 	@scripts/deps.sh bench

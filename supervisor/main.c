@@ -121,6 +121,7 @@ int main(int argc, char **argv)
 		OPT_FRAMES,
 		OPT_DURATION,
 		OPT_SCHEMA,
+		OPT_TRACE,
 		OPT_VMM,
 		OPT_VMM_USER,
 		OPT_SECCOMP,
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
 		{ "frames", required_argument, NULL, OPT_FRAMES },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "schema", required_argument, NULL, OPT_SCHEMA },
+		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "vmm", required_argument, NULL, OPT_VMM },
 		{ "vmm-user", required_argument, NULL, OPT_VMM_USER },
 		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
@@ -184,6 +186,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_VMM:
 			opts.vmm_path = optarg;
+			break;
+		case OPT_TRACE:
+			opts.trace_path = optarg;
 			break;
 		case OPT_VMM_USER:
 			if (parse_ids(optarg, &opts.vmm_uid, &opts.vmm_gid) < 0) {

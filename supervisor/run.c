@@ -20,6 +20,7 @@
 #include "supervisor/partition.h"
 #include "supervisor/sched.h"
 #include "supervisor/supervisor.h"
+#include "supervisor/trace.h"
 #include "vmm/seccomp.h"
 
 #define READY_TIMEOUT_NS 20000000000ULL /* VMM start-up, generous for nested KVM */
@@ -37,6 +38,7 @@ struct run {
 	struct sup_partition *parts;
 	struct sup_sched sched;
 	bool sched_started;
+	struct sup_trace trace;
 	int epfd, sigfd, timerfd;
 	int kvm_fd;
 	bool stop;
@@ -197,6 +199,12 @@ static void on_signal(struct run *run)
 	}
 }
 
+static void drain(struct run *run)
+{
+	if (run->trace.f)
+		sup_sched_drain(&run->sched, sup_trace_window, &run->trace);
+}
+
 static void dispatch(struct run *run, uint64_t tag)
 {
 	uint32_t kind = (uint32_t)(tag >> 32), i = (uint32_t)tag;
@@ -213,6 +221,7 @@ static void dispatch(struct run *run, uint64_t tag)
 		}
 		break;
 	case TAG_FRAME:
+		drain(run);
 		if (read(run->sched.notify_fd, &v, sizeof(v)) > 0 && run->opts->frames &&
 		    sup_sched_frames_done(&run->sched) >= run->opts->frames) {
 			run->stop = true;
@@ -362,8 +371,18 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 		if (run.parts[i].state == SUP_PART_STARTING)
 			partition_down(&run, &run.parts[i], "its VMM did not get ready in time");
 	if (!run.stop) {
-		r = sup_sched_start(&run.sched, sys, run.parts, now_ns() + EPOCH_DELAY_NS,
-				    opts->frames);
+		uint64_t epoch = now_ns() + EPOCH_DELAY_NS;
+
+		if (opts->trace_path) {
+			r = sup_trace_open(&run.trace, opts->trace_path, sys, epoch);
+			if (r < 0) {
+				log_error("cannot write the trace '%s': %s", opts->trace_path,
+					  strerror(-r));
+				rc = 1;
+				goto out;
+			}
+		}
+		r = sup_sched_start(&run.sched, sys, run.parts, epoch, opts->frames);
 		if (r < 0) {
 			log_error("cannot start the schedule: %s", strerror(-r));
 			rc = 1;
@@ -375,8 +394,17 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 	while (!run.stop)
 		loop_once(&run, -1);
 out:
-	if (run.sched_started)
+	if (run.sched_started) {
 		sup_sched_stop(&run.sched);
+		drain(&run);
+		if (sup_sched_dropped(&run.sched))
+			log_warn("%" PRIu64 " window records did not reach the trace",
+				 sup_sched_dropped(&run.sched));
+	}
+	if (sup_trace_close(&run.trace) < 0) {
+		log_error("the trace '%s' is incomplete: %s", opts->trace_path, strerror(EIO));
+		rc = rc ? rc : 1;
+	}
 	if (run.parts) {
 		for (size_t i = 0; i < sys->n_partitions; i++) {
 			struct sup_partition *p = &run.parts[i];

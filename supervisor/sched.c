@@ -15,10 +15,14 @@
 
 #define CORE_PRIORITY 80
 
+#define RING_SIZE 4096 /* window records per core between two drains (a power of two) */
+
 /* A window whose end has to be checked, and the VMM stopped. */
 struct pending {
 	size_t partition;
 	uint32_t vcpu;
+	uint64_t frame;
+	uint64_t offset_ns;
 	uint64_t seq;
 	uint64_t kick; /* the partition's kick counter when this window started */
 	uint64_t start_ns, end_ns, check_ns;
@@ -34,8 +38,38 @@ struct sup_core {
 	size_t n_windows;
 	struct pending pending[8];
 	size_t n_pending;
-	struct sup_part_stats *stats; /* per partition, written only by this core's thread */
+	struct sup_part_stats *stats;	/* per partition, written only by this core's thread */
+	struct sup_window_record *ring; /* written by this core's thread, drained by main */
+	uint64_t head, tail;
+	uint64_t dropped;
 };
+
+/* Single producer (the core thread), single consumer (sup_sched_drain). */
+static void record(struct sup_core *c, size_t partition, uint32_t vcpu, uint64_t frame,
+		   uint64_t offset_ns, uint64_t start, uint64_t end, uint64_t entry, uint64_t exit,
+		   enum sup_window_outcome outcome)
+{
+	uint64_t head = c->head;
+
+	if (head - __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE) >= RING_SIZE) {
+		c->dropped++;
+		return;
+	}
+	c->ring[head % RING_SIZE] = (struct sup_window_record){
+		.partition = c->sched->sys->partitions[partition].name,
+		.schedule_id = c->sched->schedule->id,
+		.frame = frame,
+		.core = c->core_id,
+		.vcpu = vcpu,
+		.offset_ns = offset_ns,
+		.planned_start_ns = start,
+		.planned_end_ns = end,
+		.start_ns = entry,
+		.end_ns = exit,
+		.outcome = outcome,
+	};
+	__atomic_store_n(&c->head, head + 1, __ATOMIC_RELEASE);
+}
 
 static uint64_t now_ns(void)
 {
@@ -59,7 +93,8 @@ static bool stopping(const struct sup_sched *s)
 	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 }
 
-static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t start, uint64_t end)
+static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
+		 uint64_t start, uint64_t end)
 {
 	struct sup_partition *p = &c->sched->parts[w->partition];
 	struct sup_part_stats *st = &c->stats[w->partition];
@@ -68,10 +103,14 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t s
 
 	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != SUP_PART_RUNNING || p->pid <= 0) {
 		st->idle++;
+		record(c, w->partition, w->vcpu, frame, w->offset_ns, start, end, 0, 0,
+		       SUP_WINDOW_IDLE);
 		return;
 	}
 	if (now_ns() >= end) {
 		st->missed++;
+		record(c, w->partition, w->vcpu, frame, w->offset_ns, start, end, 0, 0,
+		       SUP_WINDOW_MISSED);
 		log_warn("partition '%s': window at %llu ns missed on core %u", p->pol->name,
 			 (unsigned long long)(start - c->sched->epoch_ns), c->core_id);
 		return;
@@ -90,6 +129,8 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t s
 		c->pending[c->n_pending++] = (struct pending){
 			.partition = w->partition,
 			.vcpu = w->vcpu,
+			.frame = frame,
+			.offset_ns = w->offset_ns,
 			.seq = seq,
 			.kick = __atomic_add_fetch(&p->kicks, 1, __ATOMIC_ACQ_REL),
 			.start_ns = start,
@@ -120,6 +161,9 @@ static void check(struct sup_core *c, const struct pending *pw)
 		kill(p->pid, SIGSTOP);
 	if (!done) {
 		st->enforced++;
+		record(c, pw->partition, pw->vcpu, pw->frame, pw->offset_ns, pw->start_ns,
+		       pw->end_ns, seq == pw->seq ? entry : 0, seq == pw->seq ? exit : 0,
+		       SUP_WINDOW_ENFORCED);
 		log_warn("partition '%s': vcpu %u still running %llu us after its window ended on "
 			 "core %u; stopped (DEADLINE overrun)",
 			 p->pol->name, pw->vcpu, SUP_ENFORCE_GRACE_NS / 1000, c->core_id);
@@ -137,8 +181,13 @@ static void check(struct sup_core *c, const struct pending *pw)
 		else
 			st->ran++;
 		sup_hist_add(&st->overrun_ns, exit > pw->end_ns ? exit - pw->end_ns : 0);
+		record(c, pw->partition, pw->vcpu, pw->frame, pw->offset_ns, pw->start_ns,
+		       pw->end_ns, entry, exit,
+		       outcome == IPC_DONE_YIELD ? SUP_WINDOW_YIELDED : SUP_WINDOW_RAN);
 	} else {
 		st->ran++;
+		record(c, pw->partition, pw->vcpu, pw->frame, pw->offset_ns, pw->start_ns,
+		       pw->end_ns, 0, 0, SUP_WINDOW_RAN);
 	}
 }
 
@@ -168,7 +217,7 @@ static void *core_thread(void *arg)
 
 			run_checks_until(c, start);
 			sleep_until(start);
-			kick(c, w, start, start + w->duration_ns);
+			kick(c, w, f, start, start + w->duration_ns);
 		}
 		run_checks_until(c, sup_sched_planned_ns(s->epoch_ns, frame_ns, f + 1, 0));
 		sleep_until(sup_sched_planned_ns(s->epoch_ns, frame_ns, f + 1, 0));
@@ -215,7 +264,8 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 		c->n_windows = pol_core_windows(sys, s->schedule, core, NULL, 0);
 		c->windows = calloc(c->n_windows + 1, sizeof(*c->windows));
 		c->stats = calloc(sys->n_partitions, sizeof(*c->stats));
-		if (!c->windows || !c->stats)
+		c->ring = calloc(RING_SIZE, sizeof(*c->ring));
+		if (!c->windows || !c->stats || !c->ring)
 			return -ENOMEM;
 		pol_core_windows(sys, s->schedule, core, c->windows, c->n_windows);
 
@@ -276,12 +326,37 @@ void sup_sched_stats(const struct sup_sched *s, size_t i, struct sup_part_stats 
 			sup_part_stats_merge(ret, &s->cores[c].stats[i]);
 }
 
+size_t sup_sched_drain(struct sup_sched *s, sup_record_fn fn, void *ctx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_cores; i++) {
+		struct sup_core *c = &s->cores[i];
+		uint64_t head = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
+
+		for (uint64_t t = c->tail; t < head; t++, n++)
+			fn(ctx, &c->ring[t % RING_SIZE]);
+		__atomic_store_n(&c->tail, head, __ATOMIC_RELEASE);
+	}
+	return n;
+}
+
+uint64_t sup_sched_dropped(const struct sup_sched *s)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->n_cores; i++)
+		n += __atomic_load_n(&s->cores[i].dropped, __ATOMIC_RELAXED);
+	return n;
+}
+
 void sup_sched_free(struct sup_sched *s)
 {
 	sup_sched_stop(s);
 	for (size_t i = 0; i < s->n_cores; i++) {
 		free(s->cores[i].windows);
 		free(s->cores[i].stats);
+		free(s->cores[i].ring);
 	}
 	free(s->cores);
 	s->cores = NULL;

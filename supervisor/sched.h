@@ -10,6 +10,7 @@
 #include "policy/policy.h"
 #include "supervisor/partition.h"
 #include "supervisor/stats.h"
+#include "supervisor/window.h"
 
 /*
  * A VMM whose vCPU has not left the guest this long after its window's end is stopped with
@@ -50,5 +51,11 @@ uint64_t sup_sched_frames_done(const struct sup_sched *s);
 /* After sup_sched_stop: the statistics of partition i summed over all cores. */
 void sup_sched_stats(const struct sup_sched *s, size_t i, struct sup_part_stats *ret);
 void sup_sched_free(struct sup_sched *s);
+
+/* Hand every window recorded since the last drain to fn (main thread only). */
+typedef void (*sup_record_fn)(void *ctx, const struct sup_window_record *rec);
+size_t sup_sched_drain(struct sup_sched *s, sup_record_fn fn, void *ctx);
+/* Records lost because the main thread drained too late (the ring was full). */
+uint64_t sup_sched_dropped(const struct sup_sched *s);
 
 #endif

@@ -12,11 +12,12 @@
 struct sup_options {
 	const char *config_path;
 	const char *schema_path;
-	uint64_t frames;      /* stop after this many major frames; 0: no limit */
-	uint64_t duration_ns; /* stop after this long; 0: no limit */
-	const char *vmm_path; /* the mumu-vmm binary */
-	uint32_t vmm_flags;   /* IPC_CFG_* for every VMM */
-	uint32_t vmm_uid;     /* the sandbox drops every VMM to these ids */
+	uint64_t frames;	/* stop after this many major frames; 0: no limit */
+	uint64_t duration_ns;	/* stop after this long; 0: no limit */
+	const char *vmm_path;	/* the mumu-vmm binary */
+	const char *trace_path; /* --trace FILE, NULL when absent */
+	uint32_t vmm_flags;	/* IPC_CFG_* for every VMM */
+	uint32_t vmm_uid;	/* the sandbox drops every VMM to these ids */
 	uint32_t vmm_gid;
 };
 

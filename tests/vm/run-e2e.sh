@@ -8,7 +8,7 @@ if [ ! -c /dev/kvm ]; then
 	echo "e2e: no /dev/kvm on this host: running the end-to-end tests on real KVM" \
 		"nested in a QEMU VM (tests/vm/README.md)"
 fi
-run() { tests/vm/with-kvm.sh --timeout 900 ctest --test-dir "$build" -L e2e --output-on-failure -j 2; }
+run() { tests/vm/with-kvm.sh --timeout 600 ctest --test-dir "$build" -L e2e --output-on-failure -j 2; }
 rc=0
 run || rc=$?
 # 125: the VM itself failed (nested KVM under TCG emulation has, rarely, locked up the whole

@@ -139,7 +139,7 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$repo,mount_tag=repo,security_model=none,multidevs=remap" \
 	-nographic -no-reboot -nodefaults -serial stdio -device virtio-rng-pci \
-	2>"$run/qemu.err" </dev/null | tr -d '\r' | tee "$run/console.log" |
+	2>"$run/qemu.err" </dev/null | stdbuf -oL tr -d '\r' | tee "$run/console.log" |
 	awk '/MUMU_VM_EXIT=[0-9]+$/ { if (on) { sub(/MUMU_VM_EXIT=[0-9]+$/, ""); if ($0 != "") print } on = 0; next } on { print; fflush() } /MUMU_VM_BEGIN$/ { on = 1 }'
 qrc=${PIPESTATUS[0]}
 set -e

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* --trace FILE: every window as Chrome Trace Event JSON (Perfetto, chrome://tracing). */
+#ifndef MUMU_SUPERVISOR_TRACE_H
+#define MUMU_SUPERVISOR_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "policy/policy.h"
+#include "supervisor/window.h"
+
+struct sup_trace {
+	FILE *f;
+	uint64_t epoch_ns; /* ts 0 of the trace */
+	uint64_t n_events;
+};
+
+/* Create path and write the header; names the cores of sys as threads. 0 or -errno. */
+int sup_trace_open(struct sup_trace *t, const char *path, const struct pol_system *sys,
+		   uint64_t epoch_ns);
+/* One window: a complete event ("ph":"X"), plus an instant event when missed or enforced. */
+void sup_trace_window(void *trace, const struct sup_window_record *rec);
+/* Finish the JSON and close; returns 0 or -errno (a write failed somewhere). */
+int sup_trace_close(struct sup_trace *t);
+
+#endif
