@@ -81,7 +81,6 @@ for m in $(cat /mod/order); do
 done
 . /cmd.env
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /newroot
-mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=512000 repo "/newroot$MUMU_VM_REPO"
 mount -t proc proc /newroot/proc
 mount -t sysfs sys /newroot/sys
 mount -t devtmpfs dev /newroot/dev
@@ -91,6 +90,9 @@ mount -t tmpfs tmpfs /newroot/dev/shm
 mount -t tmpfs tmpfs /newroot/tmp
 mount -t tmpfs tmpfs /newroot/run
 mount -t tmpfs tmpfs /newroot/var/tmp
+# The repository last: it may live below one of the fresh tmpfs mounts (a clone in /tmp).
+mkdir -p "/newroot$MUMU_VM_REPO"
+mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=512000 repo "/newroot$MUMU_VM_REPO"
 hostname mumu-kvm-vm
 rc=125
 if [ -c /newroot/dev/kvm ]; then
