@@ -18,13 +18,18 @@
 #include "common/log.h"
 #include "vmm/vmm.h"
 
+bool vmm_test_ignore_window_end;
+
 #ifdef MUMU_TEST_HOOKS
 static void attempt(struct vmm *vmm, const char *what)
 {
 	long r = 0;
 
 	log_info("test hook: attempting '%s'", what);
-	if (strcmp(what, "execve") == 0) {
+	if (strcmp(what, "ignore_window_end") == 0) {
+		vmm_test_ignore_window_end = true;
+		return;
+	} else if (strcmp(what, "execve") == 0) {
 		char *argv[] = { "/bin/sh", NULL };
 
 		r = execve("/bin/sh", argv, NULL);

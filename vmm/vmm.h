@@ -90,5 +90,7 @@ int vmm_sandbox_minimal(void);
 
 /* testhook.c (builds with MUMU_TEST_HOOKS): attempt what $MUMU_TEST_ATTEMPT names. */
 void vmm_test_hook(struct vmm *vmm);
+/* Test hook "ignore_window_end": vCPUs never arm their end timer (a VMM that will not stop). */
+extern bool vmm_test_ignore_window_end;
 
 #endif
