@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The VMM's system call allowlist (docs/security.md): one table, one filter, every thread. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,6 +86,9 @@ static const struct {
 	{ SCMP_SYS(unshare), "no namespace changes" },
 	{ SCMP_SYS(setns), "no namespace changes" },
 	{ SCMP_SYS(memfd_create), "no new memory objects: guest memory comes from the supervisor" },
+	{ SCMP_SYS(personality), "READ_IMPLIES_EXEC would make PROT_READ mappings executable" },
+	{ SCMP_SYS(pkey_mprotect), "mprotect without the PROT_EXEC rule" },
+	{ SCMP_SYS(shmat), "SHM_EXEC maps executable memory; no SysV IPC anyway" },
 	{ SCMP_SYS(rt_sigaction), "handlers are fixed before the filter" },
 	{ SCMP_SYS(prctl), "no changes to the process's security state" },
 	{ SCMP_SYS(bpf), "kernel attack surface" },
@@ -132,6 +136,13 @@ int vmm_seccomp_build(bool log_mode, scmp_filter_ctx *ret)
 	/* Every thread gets the filter at once (the vCPU threads already exist). */
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	/*
+	 * A system call of another ABI (int 0x80 for i386 on x86_64) has no table here: kill the
+	 * whole process, in log mode too (logging would run it unfiltered). libseccomp's default
+	 * kills only the calling thread, which would leave a VMM running with a vCPU missing.
+	 */
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (r < 0) {
 		seccomp_release(ctx);
 		return r;
@@ -216,6 +227,19 @@ static const char *arg_text(enum arg_rule a)
 	return "?";
 }
 
+/* "bpf:PATH": the raw program into a file (for seccomp-tools or bpf_dbg), not a terminal. */
+static int export_bpf_file(scmp_filter_ctx ctx, const char *path)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!*path)
+		return -EINVAL;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	return seccomp_export_bpf(ctx, fd);
+}
+
 int vmm_seccomp_audit(FILE *out, const char *format)
 {
 	scmp_filter_ctx ctx;
@@ -234,8 +258,13 @@ int vmm_seccomp_audit(FILE *out, const char *format)
 			fprintf(out, "  %-16s %s\n", name_of(deny[i].nr), deny[i].why);
 		fprintf(out, "  %-16s %s\n", name_of(DEATH_SYSCALL),
 			"always KILL_PROCESS: how the SIGSYS handler ends the VMM");
+		fprintf(out, "  %-16s %s\n", "(other ABIs)",
+			"int 0x80 and x32 calls: KILL_PROCESS, also in log mode");
 		return 0;
 	}
+	if (strcmp(format, "pfc") != 0 && strcmp(format, "bpf") != 0 &&
+	    strncmp(format, "bpf:", 4) != 0)
+		return -EINVAL;
 	r = vmm_seccomp_build(false, &ctx);
 	if (r < 0)
 		return r;
@@ -245,7 +274,7 @@ int vmm_seccomp_audit(FILE *out, const char *format)
 	else if (strcmp(format, "bpf") == 0)
 		r = seccomp_export_bpf(ctx, fileno(out));
 	else
-		r = -EINVAL;
+		r = export_bpf_file(ctx, format + 4);
 	seccomp_release(ctx);
 	return r;
 }

@@ -2,9 +2,11 @@
 /* The real VMM filter and jail in forked children: allowed arguments pass, altered ones die
  * by SIGSYS (Firecracker's pattern); the jail leaves no ids, caps, files or extra fds. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -29,6 +32,18 @@
 
 enum { SURVIVED = 42 };
 
+/*
+ * In a forked child: cmocka's handlers for fatal signals would longjmp back into the test
+ * runner and run the remaining tests a second time; a crash must end the child.
+ */
+static void child_default_signals(void)
+{
+	const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+}
+
 /* Run fn in a child under the filter; returns the wait status. */
 static int under_filter(void (*fn)(void), bool log_mode)
 {
@@ -39,6 +54,7 @@ static int under_filter(void (*fn)(void), bool log_mode)
 	if (pid == 0) {
 		int sv[2];
 
+		child_default_signals();
 		/* fd 3 is the control socket in a VMM: give the child one. */
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || dup2(sv[0], 3) < 0)
 			_exit(1);
@@ -126,6 +142,22 @@ static void sendmsg_fd4(void)
 
 	sendmsg(4, &m, MSG_DONTWAIT);
 }
+static void recvmsg_on(int fd)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	recvmsg(fd, &m, MSG_DONTWAIT); /* allowed: EAGAIN, nothing was sent */
+}
+static void recvmsg_fd3(void)
+{
+	recvmsg_on(3);
+}
+static void recvmsg_fd4(void)
+{
+	recvmsg_on(4);
+}
 static void tgkill_self(void)
 {
 	syscall(SYS_tgkill, getpid(), gettid(), 0);
@@ -176,6 +208,15 @@ static void do_sigaction(void)
 {
 	signal(SIGUSR1, SIG_IGN);
 }
+static void do_personality(void)
+{
+	personality(READ_IMPLIES_EXEC);
+}
+/* x32 ABI numbering (bit 30): not in the table, so the bad-arch action, in every mode. */
+static void do_x32_getpid(void)
+{
+	syscall(0x40000000 | SYS_getpid);
+}
 
 static void test_ioctl(void **state)
 {
@@ -198,6 +239,8 @@ static void test_fds_and_signals(void **state)
 {
 	assert_survives(sendmsg_fd3);
 	assert_dies(sendmsg_fd4);
+	assert_survives(recvmsg_fd3);
+	assert_dies(recvmsg_fd4);
 	assert_survives(tgkill_self);
 	assert_dies(tgkill_parent);
 	assert_dies(kill_parent);
@@ -205,9 +248,9 @@ static void test_fds_and_signals(void **state)
 
 static void test_refused(void **state)
 {
-	void (*const fns[])(void) = { do_execve, do_open,  do_socket,
-				      do_ptrace, do_mount, do_process_vm_readv,
-				      do_clone,	 do_memfd, do_sigaction };
+	void (*const fns[])(
+	    void) = { do_execve,	   do_open,  do_socket, do_ptrace,    do_mount,
+		      do_process_vm_readv, do_clone, do_memfd,	do_sigaction, do_personality };
 
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++)
 		assert_dies(fns[i]);
@@ -220,37 +263,6 @@ static void test_log_mode(void **state)
 
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), SURVIVED);
-}
-
-/* The SIGSYS reporter names the call on fd 3 before the process dies. */
-static void test_report(void **state)
-{
-	int sv[2], st;
-	pid_t pid;
-	uint8_t buf[IPC_MSG_MAX];
-	struct ipc_fault f;
-	uint32_t type;
-	size_t size;
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(sv[1], 3);
-		if (vmm_seccomp_load(false) < 0)
-			_exit(2);
-		do_socket();
-		_exit(SURVIVED);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
-	assert_int_equal(ipc_recv(sv[0], buf, &type, &size, NULL, 0, NULL), 0);
-	assert_int_equal(type, IPC_FAULT);
-	memcpy(&f, buf, sizeof(f));
-	assert_int_equal(f.kind, IPC_FAULT_SECCOMP);
-	assert_string_equal(vmm_syscall_name((int)f.code), "socket");
-	close(sv[0]);
-	close(sv[1]);
 }
 
 static bool status_line(pid_t pid, const char *key, char *val, size_t size)
@@ -271,6 +283,200 @@ static bool status_line(pid_t pid, const char *key, char *val, size_t size)
 		}
 	fclose(f);
 	return found;
+}
+
+/* Another ABI has no table to log against: it kills the process even in log mode. */
+static void test_other_abi(void **state)
+{
+	int st = under_filter(do_x32_getpid, true);
+
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = under_filter(do_x32_getpid, false);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+/*
+ * The VMM's situation: threads exist before the filter (TSYNC must reach them), and a
+ * forbidden call from one of them ends the whole process, not just that thread.
+ */
+enum thread_call { CALL_SOCKET, CALL_I386, CALL_X32 };
+
+static int gate[2] = { -1, -1 };
+
+static void *late_caller(void *arg)
+{
+	enum thread_call call = (enum thread_call)(intptr_t)arg;
+	char c;
+
+	if (read(gate[0], &c, 1) != 1)
+		return NULL;
+	if (call == CALL_SOCKET) {
+		do_socket();
+	} else if (call == CALL_X32) {
+		do_x32_getpid();
+	} else {
+		long ret;
+
+		/* i386 getpid (20) through the 32-bit entry. */
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+		(void)ret;
+	}
+	return NULL;
+}
+
+/* Fork a child whose second thread makes call after the filter is loaded; returns status. */
+static int thread_under_filter(enum thread_call call, bool log_mode, bool check_status)
+{
+	int ready[2], st;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(gate), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pthread_t t;
+
+		child_default_signals();
+		if (pthread_create(&t, NULL, late_caller, (void *)(intptr_t)call) != 0 ||
+		    vmm_seccomp_load(log_mode) < 0)
+			_exit(2);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(3);
+		pthread_join(t, NULL);
+		syscall(SYS_exit_group, SURVIVED);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	if (check_status) {
+		char path[64], v[64];
+		int threads = 0;
+		DIR *d;
+		struct dirent *e;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		d = opendir(path);
+		assert_non_null(d);
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.') {
+				assert_true(status_line(atoi(e->d_name), "Seccomp", v, sizeof(v)));
+				assert_string_equal(v, "2");
+				threads++;
+			}
+		closedir(d);
+		assert_int_equal(threads, 2);
+	}
+	assert_int_equal(write(gate[1], "g", 1), 1);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	close(ready[0]);
+	close(gate[0]);
+	close(gate[1]);
+	return st;
+}
+
+static void test_threads(void **state)
+{
+	int st = thread_under_filter(CALL_SOCKET, false, true);
+
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = thread_under_filter(CALL_X32, true, false);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+/* int 0x80 from a vCPU-like thread: the whole process dies (the kernel may lack ia32). */
+static void test_i386_from_thread(void **state)
+{
+	int st;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		long ret;
+
+		child_default_signals();
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+		_exit(ret > 0 ? SURVIVED : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != SURVIVED) {
+		fprintf(stderr,
+			"SKIPPED: this kernel runs no i386 system calls (ia32 emulation off)\n");
+		skip();
+	}
+	st = thread_under_filter(CALL_I386, true, false);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+/* The audit names every rule, its arguments and what is refused; the exports work. */
+static void test_audit(void **state)
+{
+	char *text = NULL, bpf_path[] = "/tmp/mumu-bpf-XXXXXX", fmt[64];
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+	struct stat sb;
+	int fd;
+
+	assert_non_null(f);
+	assert_int_equal(vmm_seccomp_audit(f, "text"), 0);
+	fclose(f);
+	for (const char *const *w =
+		 (const char *const[]){ "ioctl", "request == KVM_RUN", "fd == 3",
+					"(prot & PROT_EXEC) == 0", "execve", "openat", "ptrace",
+					"personality", "(other ABIs)", NULL };
+	     *w; w++)
+		if (!strstr(text, *w))
+			fail_msg("the audit text lacks '%s'", *w);
+	free(text);
+	assert_int_equal(vmm_seccomp_audit(stdout, "nonsense"), -EINVAL);
+	assert_int_equal(vmm_seccomp_audit(stdout, "bpf:"), -EINVAL);
+	fd = mkstemp(bpf_path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(fmt, sizeof(fmt), "bpf:%s", bpf_path);
+	assert_int_equal(vmm_seccomp_audit(stdout, fmt), 0);
+	assert_int_equal(stat(bpf_path, &sb), 0);
+	assert_true(sb.st_size > 0 && sb.st_size % 8 == 0); /* struct sock_filter: 8 bytes */
+	unlink(bpf_path);
+	assert_string_equal(vmm_syscall_name(SCMP_SYS(socket)), "socket");
+	assert_string_equal(vmm_syscall_name(100000), "?");
+}
+
+/* The SIGSYS reporter names the call on fd 3 before the process dies. */
+static void test_report(void **state)
+{
+	int sv[2], st;
+	pid_t pid;
+	uint8_t buf[IPC_MSG_MAX];
+	struct ipc_fault f;
+	uint32_t type;
+	size_t size;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		child_default_signals();
+		dup2(sv[1], 3);
+		if (vmm_seccomp_load(false) < 0)
+			_exit(2);
+		do_socket();
+		_exit(SURVIVED);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	assert_int_equal(ipc_recv(sv[0], buf, &type, &size, NULL, 0, NULL), 0);
+	assert_int_equal(type, IPC_FAULT);
+	memcpy(&f, buf, sizeof(f));
+	assert_int_equal(f.kind, IPC_FAULT_SECCOMP);
+	assert_string_equal(vmm_syscall_name((int)f.code), "socket");
+	close(sv[0]);
+	close(sv[1]);
 }
 
 /* The whole jail, as a VMM enters it; checked from outside through /proc. */
@@ -296,6 +502,7 @@ static void test_jail(void **state)
 		int keep[] = { 0, 1, 2, ready[1], go[0] };
 		const char *step;
 
+		child_default_signals();
 		if (vmm_jail_enter(&cfg, keep, 5, &step) < 0 || vmm_seccomp_load(false) < 0)
 			_exit(3);
 		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
@@ -375,6 +582,10 @@ int main(void)
 		cmocka_unit_test(test_fds_and_signals),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_log_mode),
+		cmocka_unit_test(test_other_abi),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_i386_from_thread),
+		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_jail),
 		cmocka_unit_test(test_readonly_memfd),
