@@ -593,9 +593,17 @@ int main(void)
 
 #ifdef __SANITIZE_ADDRESS__
 	/* The sanitizer runtime makes system calls of its own that no VMM makes (the VMM is
-	 * never built with it): the plain build runs these tests. */
-	fprintf(stderr, "SKIPPED: seccomp tests do not run under AddressSanitizer\n");
-	return 77;
+	 * never built with it): only the tests that load no filter run here; the plain build
+	 * runs them all. */
+	const struct CMUnitTest unfiltered[] = {
+		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_readonly_memfd),
+	};
+
+	(void)tests;
+	fprintf(stderr, "SKIPPED: the tests that load the seccomp filter do not run under "
+			"AddressSanitizer (the plain build runs them)\n");
+	return cmocka_run_group_tests(unfiltered, NULL, NULL);
 #endif
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
