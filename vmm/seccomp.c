@@ -2,6 +2,7 @@
 /* The VMM's system call allowlist (docs/security.md): one table, one filter, every thread. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +30,17 @@ enum arg_rule {
 	IOCTL_KVMRUN, /* arg1 == KVM_RUN: the only KVM request after setup */
 	NO_EXEC_2,    /* (arg2 & PROT_EXEC) == 0: mmap, mprotect never make code */
 	OWN_PID_0,    /* arg0 == own pid: signals only to itself (abort, raise) */
+	FUTEX_PLAIN,  /* arg1 one of futex_ops: no PI, no requeue */
 };
+
+/*
+ * The futex operations libc's locks, condition variables and barriers use (glibc 2.36), with
+ * or without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME. Not the priority-inheritance and
+ * requeue operations, the futex code behind CVE-2014-3153 and its kind, which nothing in a
+ * VMM uses.
+ */
+static const int futex_ops[] = { FUTEX_WAIT, FUTEX_WAKE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET };
+#define FUTEX_FLAGS (FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
 
 static const struct rule {
 	int nr;
@@ -47,7 +58,7 @@ static const struct rule {
 	{ SCMP_SYS(clock_gettime), ANY, "TIME_NS and window times (when the vDSO cannot)" },
 	{ SCMP_SYS(clock_nanosleep), ANY, "a short wait for room on the control socket" },
 	{ SCMP_SYS(getcpu), ANY, "sched_getcpu: where a vCPU ran (when the vDSO cannot)" },
-	{ SCMP_SYS(futex), ANY, "libc locks (malloc, stdio)" },
+	{ SCMP_SYS(futex), FUTEX_PLAIN, "libc locks (malloc, stdio), the start barrier" },
 	{ SCMP_SYS(mmap), NO_EXEC_2, "malloc arenas; never executable" },
 	{ SCMP_SYS(munmap), ANY, "free and exit" },
 	{ SCMP_SYS(mprotect), NO_EXEC_2, "malloc arenas; never executable" },
@@ -118,6 +129,19 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r)
 	case OWN_PID_0:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	case FUTEX_PLAIN:
+		/* Rules for one system call are alternatives: any listed operation passes. The
+		 * kernel reads op as an int: the mask ignores the upper half. */
+		for (size_t i = 0; i < ARRAY_SIZE(futex_ops); i++) {
+			int r2 = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
+						  SCMP_A1(SCMP_CMP_MASKED_EQ,
+							  0xffffffffU & ~(uint32_t)FUTEX_FLAGS,
+							  (scmp_datum_t)futex_ops[i]));
+
+			if (r2 < 0)
+				return r2;
+		}
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -223,6 +247,8 @@ static const char *arg_text(enum arg_rule a)
 		return "(prot & PROT_EXEC) == 0";
 	case OWN_PID_0:
 		return "tgid == own pid";
+	case FUTEX_PLAIN:
+		return "op: WAIT, WAKE, WAIT/WAKE_BITSET";
 	}
 	return "?";
 }

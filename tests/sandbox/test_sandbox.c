@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -158,6 +159,34 @@ static void recvmsg_fd4(void)
 {
 	recvmsg_on(4);
 }
+static uint32_t futex_word = 1;
+
+static long futex_op(int op, uint32_t val)
+{
+	return syscall(SYS_futex, &futex_word, op, val, NULL, NULL, 0);
+}
+/* What libc does: waits that return at once (the word is not val), wakes with no waiter. */
+static void futex_libc_ops(void)
+{
+	futex_op(FUTEX_WAIT_PRIVATE, 0);
+	futex_op(FUTEX_WAKE_PRIVATE, 1);
+	futex_op(FUTEX_WAIT, 0);
+	futex_op(FUTEX_WAKE, 1);
+	futex_op(FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME, 0);
+	futex_op(FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, 1);
+}
+static void futex_lock_pi(void)
+{
+	futex_op(FUTEX_LOCK_PI_PRIVATE, 0);
+}
+static void futex_cmp_requeue_pi(void)
+{
+	futex_op(FUTEX_CMP_REQUEUE_PI, 1);
+}
+static void futex_wake_op(void)
+{
+	futex_op(FUTEX_WAKE_OP_PRIVATE, 1);
+}
 static void tgkill_self(void)
 {
 	syscall(SYS_tgkill, getpid(), gettid(), 0);
@@ -233,6 +262,14 @@ static void test_memory(void **state)
 	assert_survives(mprotect_rw);
 	assert_dies(mmap_exec);
 	assert_dies(mprotect_exec);
+}
+
+static void test_futex(void **state)
+{
+	assert_survives(futex_libc_ops);
+	assert_dies(futex_lock_pi);
+	assert_dies(futex_cmp_requeue_pi);
+	assert_dies(futex_wake_op);
 }
 
 static void test_fds_and_signals(void **state)
@@ -428,7 +465,7 @@ static void test_audit(void **state)
 	for (const char *const *w =
 		 (const char *const[]){ "ioctl", "request == KVM_RUN", "fd == 3",
 					"(prot & PROT_EXEC) == 0", "execve", "openat", "ptrace",
-					"personality", "(other ABIs)", NULL };
+					"personality", "(other ABIs)", "op: WAIT", NULL };
 	     *w; w++)
 		if (!strstr(text, *w))
 			fail_msg("the audit text lacks '%s'", *w);
@@ -579,6 +616,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ioctl),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_futex),
 		cmocka_unit_test(test_fds_and_signals),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_log_mode),
