@@ -302,13 +302,17 @@ static void test_log_mode(void **state)
 	assert_int_equal(WEXITSTATUS(st), SURVIVED);
 }
 
-static bool status_line(pid_t pid, const char *key, char *val, size_t size)
+/* The value of key in /proc/PID/status, or /proc/PID/task/TID/status when tid > 0. */
+static bool status_line(pid_t pid, pid_t tid, const char *key, char *val, size_t size)
 {
-	char path[64], line[256];
+	char path[96], line[256];
 	FILE *f;
 	bool found = false;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (tid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "re");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f))
@@ -399,7 +403,8 @@ static int thread_under_filter(enum thread_call call, bool log_mode, bool check_
 		assert_non_null(d);
 		while ((e = readdir(d)))
 			if (e->d_name[0] != '.') {
-				assert_true(status_line(atoi(e->d_name), "Seccomp", v, sizeof(v)));
+				assert_true(
+				    status_line(pid, atoi(e->d_name), "Seccomp", v, sizeof(v)));
 				assert_string_equal(v, "2");
 				threads++;
 			}
@@ -551,19 +556,19 @@ static void test_jail(void **state)
 	close(extra);
 	assert_int_equal(read(ready[0], &c, 1), 1);
 
-	assert_true(status_line(pid, "Seccomp", v, sizeof(v)));
+	assert_true(status_line(pid, 0, "Seccomp", v, sizeof(v)));
 	assert_string_equal(v, "2");
-	assert_true(status_line(pid, "NoNewPrivs", v, sizeof(v)));
+	assert_true(status_line(pid, 0, "NoNewPrivs", v, sizeof(v)));
 	assert_string_equal(v, "1");
 	for (const char *const *k =
 		 (const char *const[]){ "CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb", NULL };
 	     *k; k++) {
-		assert_true(status_line(pid, *k, v, sizeof(v)));
+		assert_true(status_line(pid, 0, *k, v, sizeof(v)));
 		assert_string_equal(v, "0000000000000000");
 	}
-	assert_true(status_line(pid, "Uid", v, sizeof(v)));
+	assert_true(status_line(pid, 0, "Uid", v, sizeof(v)));
 	assert_string_equal(v, "65534\t65534\t65534\t65534");
-	assert_true(status_line(pid, "Groups", v, sizeof(v)));
+	assert_true(status_line(pid, 0, "Groups", v, sizeof(v)));
 	assert_string_equal(v, "");
 	/* Its root is not the host's, and it is empty. */
 	snprintf(v, sizeof(v), "/proc/%d/root/", pid);
