@@ -345,13 +345,16 @@ static void test_other_abi(void **state)
 enum thread_call { CALL_SOCKET, CALL_I386, CALL_X32 };
 
 static int gate[2] = { -1, -1 };
+static int started[2] = { -1, -1 };
 
 static void *late_caller(void *arg)
 {
 	enum thread_call call = (enum thread_call)(intptr_t)arg;
 	char c;
 
-	if (read(gate[0], &c, 1) != 1)
+	/* Like a vCPU thread at the VMM's barrier: libc's thread start-up (rseq,
+	 * set_robust_list) is over before the filter exists. */
+	if (write(started[1], "s", 1) != 1 || read(gate[0], &c, 1) != 1)
 		return NULL;
 	if (call == CALL_SOCKET) {
 		do_socket();
@@ -376,6 +379,7 @@ static int thread_under_filter(enum thread_call call, bool log_mode, bool check_
 
 	assert_int_equal(pipe(ready), 0);
 	assert_int_equal(pipe(gate), 0);
+	assert_int_equal(pipe(started), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -383,7 +387,7 @@ static int thread_under_filter(enum thread_call call, bool log_mode, bool check_
 
 		child_default_signals();
 		if (pthread_create(&t, NULL, late_caller, (void *)(intptr_t)call) != 0 ||
-		    vmm_seccomp_load(log_mode) < 0)
+		    read(started[0], &c, 1) != 1 || vmm_seccomp_load(log_mode) < 0)
 			_exit(2);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(3);
@@ -416,6 +420,8 @@ static int thread_under_filter(enum thread_call call, bool log_mode, bool check_
 	close(ready[0]);
 	close(gate[0]);
 	close(gate[1]);
+	close(started[0]);
+	close(started[1]);
 	return st;
 }
 
