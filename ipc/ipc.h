@@ -53,8 +53,9 @@ enum ipc_config_fd {
 	IPC_CFG_FD_GO0 = 4,    /* then n_vcpus go eventfds, n_vcpus done eventfds, n_regions */
 };
 
-#define IPC_CFG_SECCOMP_LOG (1U << 0) /* seccomp filter logs instead of killing */
-#define IPC_CFG_NO_SANDBOX  (1U << 1) /* development only: skip the sandbox */
+#define IPC_CFG_SECCOMP_LOG  (1U << 0) /* seccomp filter logs instead of killing */
+#define IPC_CFG_NO_SANDBOX   (1U << 1) /* development only: skip the sandbox */
+#define IPC_CFG_SET_SCHEDULE (1U << 2) /* the partition may request schedules (SetModuleSchedule) */
 
 /* The unprivileged ids a VMM runs as when the supervisor does not say otherwise. */
 #define IPC_DEFAULT_VMM_UID 65534 /* nobody */
@@ -126,7 +127,9 @@ struct ipc_ctl_page {
 	uint32_t current_schedule_id;
 	uint32_t next_schedule_id;
 	uint64_t time_of_last_switch_ns;
-	uint64_t reserved[4];
+	uint32_t n_restarts;
+	uint32_t reserved0;
+	uint64_t reserved[3];
 	struct ipc_vcpu_ctl vcpu[MUMU_VCPU_MAX];
 };
 _Static_assert(sizeof(struct ipc_ctl_page) <= 4096, "one page");

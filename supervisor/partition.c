@@ -103,10 +103,16 @@ int sup_partition_load_ram(struct sup_partition *p)
 int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, size_t index)
 {
 	const struct pol_partition *pol = &sys->partitions[index];
+	pthread_mutexattr_t attr;
 	void *m;
 	int r;
 
 	*p = (struct sup_partition){ .pol = pol, .index = index, .sock = -1, .pidfd = -1 };
+	/* Priority inheritance: a real-time core thread never waits behind the main thread. */
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT);
+	pthread_mutex_init(&p->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	p->ram_fd = p->image_fd = p->ctl_fd = p->status_fd = -1;
 	for (size_t i = 0; i < MUMU_VCPU_MAX; i++)
 		p->go_fd[i] = p->done_fd[i] = -1;
@@ -158,7 +164,7 @@ int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, si
 	p->status = m;
 	p->ctl->magic = IPC_CTL_MAGIC;
 	p->ctl->n_vcpus = (uint32_t)pol->n_cores;
-	p->ctl->mode = MUMU_MODE_NORMAL;
+	p->ctl->mode = MUMU_MODE_COLD_START; /* until the guest says NORMAL (SET_MODE) */
 	p->ctl->start_condition = MUMU_START_NORMAL;
 
 	for (size_t i = 0; i < pol->n_cores; i++) {
@@ -239,15 +245,23 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 		child_exec(vmm_path, pol->name, sv[1]);
 	close(sv[1]);
 	p->sock = sv[0];
-	p->pid = pid;
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (p->pidfd < 0) {
+	r = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (r < 0) {
 		r = -errno;
-		goto fail;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(p->sock);
+		p->sock = -1;
+		return r;
 	}
-	fcntl(p->sock, F_SETFL, O_NONBLOCK);
-	p->state = SUP_PART_STARTING;
+	pthread_mutex_lock(&p->lock);
+	p->pid = pid;
+	p->pidfd = r;
+	p->generation++;
 	p->stopped_by_sup = false;
+	pthread_mutex_unlock(&p->lock);
+	fcntl(p->sock, F_SETFL, O_NONBLOCK);
+	__atomic_store_n(&p->state, SUP_PART_STARTING, __ATOMIC_RELEASE);
 
 	snprintf(cfg.partition_name, sizeof(cfg.partition_name), "%s", pol->name);
 	snprintf(cfg.module_name, sizeof(cfg.module_name), "%s", sys->name);
@@ -257,7 +271,7 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 		cfg.physical_core_id[i] = pol->cores[i].physical_core_id;
 	cfg.ram_bytes = pol->memory_bytes;
 	cfg.image_bytes = p->image_bytes;
-	cfg.flags = flags;
+	cfg.flags = flags | (pol->set_module_schedule ? IPC_CFG_SET_SCHEDULE : 0);
 	cfg.uid = uid;
 	cfg.gid = gid;
 	ro = reopen_ro(p->ctl_fd);
@@ -283,34 +297,53 @@ fail:
 	return r;
 }
 
+bool sup_partition_signal(struct sup_partition *p, int sig)
+{
+	bool sent = false;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->pidfd >= 0)
+		sent = syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0) == 0;
+	pthread_mutex_unlock(&p->lock);
+	return sent;
+}
+
 void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
 {
-	if (p->pid > 0) {
+	pid_t pid;
+	int pidfd;
+
+	__atomic_store_n(&p->state, SUP_PART_STOPPED, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&p->lock); /* from here on no core thread can signal it */
+	pid = p->pid;
+	pidfd = p->pidfd;
+	p->pid = 0;
+	p->pidfd = -1;
+	p->stopped_by_sup = false;
+	pthread_mutex_unlock(&p->lock);
+	if (pid > 0) {
 		if (p->sock >= 0)
 			ipc_send(p->sock, IPC_SHUTDOWN, NULL, 0, NULL, 0);
-		if (p->stopped_by_sup)
-			kill(p->pid, SIGCONT);
-		if (p->pidfd >= 0 && timeout_ns > 0) {
-			struct pollfd pfd = { .fd = p->pidfd, .events = POLLIN };
+		syscall(SYS_pidfd_send_signal, pidfd, SIGCONT, NULL, 0);
+		if (timeout_ns > 0) {
+			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 
 			poll(&pfd, 1, (int)(timeout_ns / 1000000));
 		}
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, NULL, 0);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		waitpid(pid, NULL, 0);
 	}
 	if (p->sock >= 0)
 		close(p->sock);
-	if (p->pidfd >= 0)
-		close(p->pidfd);
-	p->sock = p->pidfd = -1;
-	p->pid = 0;
-	p->stopped_by_sup = false;
-	p->state = SUP_PART_STOPPED;
+	if (pidfd >= 0)
+		close(pidfd);
+	p->sock = -1;
 }
 
 void sup_partition_fini(struct sup_partition *p)
 {
 	sup_partition_kill(p, 0);
+	pthread_mutex_destroy(&p->lock);
 	if (p->ctl)
 		munmap(p->ctl, MUMU_PAGE_BYTES);
 	if (p->status)

@@ -3,12 +3,14 @@
 #ifndef MUMU_SUPERVISOR_PARTITION_H
 #define MUMU_SUPERVISOR_PARTITION_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "ipc/ipc.h"
 #include "policy/policy.h"
+#include "supervisor/hm.h"
 
 enum sup_partition_state {
 	SUP_PART_STOPPED,  /* no VMM process */
@@ -35,9 +37,15 @@ struct sup_partition {
 	int go_fd[MUMU_VCPU_MAX];   /* eventfd: supervisor -> vCPU thread, a window started */
 	int done_fd[MUMU_VCPU_MAX]; /* eventfd (non-blocking): vCPU thread -> supervisor */
 
-	int sock;  /* supervisor's end of the SOCK_SEQPACKET pair, non-blocking; -1 when none */
-	pid_t pid; /* the VMM, 0 when none */
-	int pidfd; /* pidfd of the VMM, -1 when none */
+	int sock; /* supervisor's end of the SOCK_SEQPACKET pair, non-blocking; -1 when none */
+	/*
+	 * The core threads signal the VMM while the main thread may reap and replace it: lock
+	 * guards pid and pidfd, and signals go through the pidfd, never to a recycled pid.
+	 */
+	pthread_mutex_t lock;
+	pid_t pid;	     /* the VMM, 0 when none */
+	int pidfd;	     /* pidfd of the VMM, -1 when none */
+	uint32_t generation; /* incremented at every spawn: a window belongs to one VMM */
 	bool stopped_by_sup; /* the VMM is SIGSTOPped by window enforcement */
 
 	char console[SUP_CONSOLE_LINE_MAX]; /* an incomplete console line */
@@ -48,8 +56,12 @@ struct sup_partition {
 	uint64_t first_output_ns; /* its first console message, 0 before */
 
 	uint64_t image_bytes;
+	/* A schedule switch asked for this action (enum pol_action); IGNORE when none pending.
+	 * Set by a core thread, applied and cleared by the main thread; no windows meanwhile. */
+	int switch_action;
 	uint64_t kicks; /* windows started, across cores: a late check never stops a newer one */
 	uint64_t n_restarts;
+	struct sup_budget budget; /* restarts by the health monitor */
 };
 
 /*
@@ -66,6 +78,9 @@ int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, si
  */
 int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const char *vmm_path,
 			int kvm_fd, uint32_t flags, uint32_t uid, uint32_t gid);
+
+/* Send sig to the VMM through its pidfd (any thread). Returns false when there is none. */
+bool sup_partition_signal(struct sup_partition *p, int sig);
 
 /* Ask the VMM to exit (IPC_SHUTDOWN), wait up to timeout_ns, then SIGKILL; reap it. */
 void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns);

@@ -41,6 +41,7 @@ struct run {
 	struct sup_trace trace;
 	int epfd, sigfd, timerfd;
 	int kvm_fd;
+	uint64_t switches_seen; /* schedule switches whose actions were applied */
 	bool stop;
 	const char *stop_reason;
 };
@@ -80,12 +81,105 @@ static void partition_down(struct run *run, struct sup_partition *p, const char 
 	sup_partition_kill(p, 0);
 }
 
+static int spawn(struct run *run, struct sup_partition *p)
+{
+	int r;
+
+	p->spawn_ns = now_ns();
+	r = sup_partition_spawn(p, run->sys, run->opts->vmm_path, run->kvm_fd, run->opts->vmm_flags,
+				run->opts->vmm_uid, run->opts->vmm_gid);
+	if (r < 0) {
+		log_error("partition '%s': cannot start '%s': %s", p->pol->name,
+			  run->opts->vmm_path, strerror(-r));
+		return r;
+	}
+	if ((r = watch(run, p->sock, TAG(TAG_SOCK, p->index))) < 0 ||
+	    (r = watch(run, p->pidfd, TAG(TAG_PIDFD, p->index))) < 0) {
+		partition_down(run, p, NULL);
+		return r;
+	}
+	return 0;
+}
+
+/* IDLE: no VMM, no windows, until an operator or a schedule change restarts it. */
+static void go_idle(struct run *run, struct sup_partition *p)
+{
+	partition_down(run, p, NULL);
+	__atomic_store_n(&p->ctl->mode, MUMU_MODE_IDLE, __ATOMIC_RELEASE);
+}
+
+/*
+ * A new VMM for the partition; cold: from the pristine image in fresh RAM, warm: RAM kept.
+ * It gets windows again once it is ready.
+ */
+static void restart(struct run *run, struct sup_partition *p, bool cold,
+		    enum mumu_start_condition why)
+{
+	int r;
+
+	partition_down(run, p, NULL);
+	if (cold && (r = sup_partition_load_ram(p)) < 0) {
+		log_error("partition '%s': cannot reload its image: %s; it stays IDLE",
+			  p->pol->name, strerror(-r));
+		go_idle(run, p);
+		return;
+	}
+	p->n_restarts++;
+	p->ctl->mode = cold ? MUMU_MODE_COLD_START : MUMU_MODE_WARM_START;
+	p->ctl->start_condition = why;
+	p->ctl->n_restarts = (uint32_t)p->n_restarts;
+	if (spawn(run, p) < 0)
+		go_idle(run, p);
+}
+
+static void apply(struct run *run, struct sup_partition *p, enum pol_action a,
+		  enum mumu_start_condition why)
+{
+	switch (a) {
+	case POL_ACTION_IGNORE:
+	case POL_ACTION_COUNT:
+		break;
+	case POL_ACTION_IDLE:
+		go_idle(run, p);
+		break;
+	case POL_ACTION_COLD_START:
+	case POL_ACTION_WARM_START:
+		restart(run, p, a == POL_ACTION_COLD_START, why);
+		break;
+	}
+}
+
+/* The health monitor: log the event, then take its action within the restart budget. */
+static void hm_event(struct run *run, struct sup_partition *p, enum sup_hm_event ev,
+		     const char *what)
+{
+	enum pol_action a = sup_hm_default_action(ev);
+
+	p->n_faults++;
+	if ((a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
+	    !sup_budget_take(&p->budget, now_ns())) {
+		log_error("partition '%s': %s: %s; restart budget spent (%d in %llu s): IDLE",
+			  p->pol->name, sup_hm_event_name(ev), what, SUP_HM_RESTART_MAX,
+			  SUP_HM_RESTART_SPAN_NS / 1000000000ULL);
+		go_idle(run, p);
+		return;
+	}
+	if (a == POL_ACTION_IGNORE) {
+		log_warn("partition '%s': %s: %s", p->pol->name, sup_hm_event_name(ev), what);
+		return;
+	}
+	log_error("partition '%s': %s: %s; action %s, the other partitions go on", p->pol->name,
+		  sup_hm_event_name(ev), what, pol_action_name(a));
+	apply(run, p, a, MUMU_START_HM_PARTITION_RESTART);
+}
+
 static void on_exit_of(struct run *run, struct sup_partition *p)
 {
 	siginfo_t si = { 0 };
 	char why[128];
 
-	if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+	if (p->pid <= 0 || waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+	    si.si_pid == 0)
 		return;
 	if (si.si_code == CLD_EXITED)
 		snprintf(why, sizeof(why), "VMM (pid %d) exited with status %d", p->pid,
@@ -93,39 +187,124 @@ static void on_exit_of(struct run *run, struct sup_partition *p)
 	else
 		snprintf(why, sizeof(why), "VMM (pid %d) killed by signal %s", p->pid,
 			 sigabbrev_np(si.si_status) ?: "?");
-	p->n_faults++;
-	partition_down(run, p, why);
+	partition_down(run, p, NULL);
+	hm_event(run, p, SUP_HM_VMM_DIED, why);
 }
 
 static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_fault *f)
 {
-	char msg[MUMU_ERROR_MSG_MAX + 8];
+	char msg[MUMU_ERROR_MSG_MAX + 8], what[MUMU_ERROR_MSG_MAX + 64];
 
 	memcpy(msg, f->msg, sizeof(msg));
 	msg[sizeof(msg) - 1] = '\0';
 	for (char *c = msg; *c; c++)
 		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
 			*c = '?';
-	p->n_faults++;
 	if (f->kind == IPC_FAULT_APPLICATION) {
-		log_warn("partition '%s': application error %" PRIu32 ": %s", p->pol->name, f->code,
-			 msg);
+		snprintf(what, sizeof(what), "application error %" PRIu32 ": %s", f->code, msg);
+		hm_event(run, p, SUP_HM_APPLICATION, what);
 		return;
 	}
 	if (f->kind == IPC_FAULT_SECCOMP) {
+		/* Its death follows at once and is the event; this names the cause. */
 		log_error("partition '%s': its VMM made the forbidden system call %s (%" PRIu32
 			  "); the sandbox kills it",
 			  p->pol->name, vmm_syscall_name((int)f->code), f->code);
 		return;
 	}
+	snprintf(what, sizeof(what), "%s (vcpu %" PRIu32 "): %s", ipc_fault_name(f->kind), f->vcpu,
+		 msg);
 	if (!f->fatal) {
-		log_warn("partition '%s': %s (vcpu %" PRIu32 "): %s", p->pol->name,
-			 ipc_fault_name(f->kind), f->vcpu, msg);
+		hm_event(run, p, SUP_HM_ILLEGAL_REQUEST, what);
 		return;
 	}
-	log_error("partition '%s': %s (vcpu %" PRIu32 "): %s; the partition stops running",
-		  p->pol->name, ipc_fault_name(f->kind), f->vcpu, msg);
 	__atomic_store_n(&p->state, SUP_PART_FAULTED, __ATOMIC_RELEASE);
+	hm_event(run, p,
+		 f->kind == IPC_FAULT_UNMAPPED_ACCESS || f->kind == IPC_FAULT_READONLY_WRITE
+		     ? SUP_HM_MEMORY_VIOLATION
+		     : SUP_HM_GUEST_CRASH,
+		 what);
+}
+
+/* A VMM that breaks the protocol is compromised or broken: killed, then the HM decides. */
+static void violation(struct run *run, struct sup_partition *p, const char *what)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "protocol violation by its VMM (%s); killed", what);
+	partition_down(run, p, NULL);
+	hm_event(run, p, SUP_HM_VMM_DIED, why);
+}
+
+/* SET_MODULE_SCHEDULE from a guest: only a partition with SetModuleSchedule may. */
+static void on_schedule_req(struct run *run, struct sup_partition *p, uint32_t id)
+{
+	size_t idx = pol_schedule_index_by_id(run->sys, id);
+	char what[96];
+
+	if (!p->pol->set_module_schedule || idx == SIZE_MAX || !run->sched_started) {
+		snprintf(what, sizeof(what), "schedule %" PRIu32 " refused: %s", id,
+			 !p->pol->set_module_schedule ? "the partition may not set schedules"
+			 : idx == SIZE_MAX	      ? "no such schedule"
+						      : "the schedule is not running");
+		hm_event(run, p, SUP_HM_ILLEGAL_REQUEST, what);
+		return;
+	}
+	sup_sched_request(&run->sched, idx);
+	log_info("partition '%s' requests schedule %" PRIu32 " from the next major frame",
+		 p->pol->name, id);
+}
+
+/* SET_PARTITION_MODE from a guest (ARINC 653): NORMAL, IDLE or a restart of itself. */
+static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
+{
+	char what[64];
+
+	switch (mode) {
+	case MUMU_MODE_NORMAL:
+		if (p->ctl->mode == MUMU_MODE_NORMAL)
+			break; /* ARINC: NO_ACTION */
+		__atomic_store_n(&p->ctl->mode, MUMU_MODE_NORMAL, __ATOMIC_RELEASE);
+		log_info("partition '%s': mode NORMAL", p->pol->name);
+		break;
+	case MUMU_MODE_IDLE:
+		log_info("partition '%s': set itself IDLE", p->pol->name);
+		go_idle(run, p);
+		break;
+	case MUMU_MODE_COLD_START:
+	case MUMU_MODE_WARM_START:
+		log_info("partition '%s': restarts itself (%s)", p->pol->name,
+			 mode == MUMU_MODE_COLD_START ? "COLD_START" : "WARM_START");
+		restart(run, p, mode == MUMU_MODE_COLD_START, MUMU_START_PARTITION_RESTART);
+		break;
+	default:
+		snprintf(what, sizeof(what), "mode %" PRIu32 " refused: no such mode", mode);
+		hm_event(run, p, SUP_HM_ILLEGAL_REQUEST, what);
+	}
+}
+
+/* After a schedule switch: the ScheduleChangeAction of every partition that has one. */
+static void on_switches(struct run *run)
+{
+	uint64_t n = __atomic_load_n(&run->sched.switches, __ATOMIC_ACQUIRE);
+	size_t cur, next;
+
+	if (n == run->switches_seen)
+		return;
+	run->switches_seen = n;
+	sup_sched_current(&run->sched, &cur, &next);
+	log_info("schedule %" PRIu32 " runs from this major frame on", run->sys->schedules[cur].id);
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_partition *p = &run->parts[i];
+		int a = __atomic_exchange_n(&p->switch_action, POL_ACTION_IGNORE, __ATOMIC_ACQ_REL);
+
+		if (a == POL_ACTION_IGNORE ||
+		    (a == POL_ACTION_IDLE && p->ctl->mode == MUMU_MODE_IDLE))
+			continue;
+		log_info("partition '%s': ScheduleChangeAction %s", p->pol->name,
+			 pol_action_name((enum pol_action)a));
+		apply(run, p, (enum pol_action)a, MUMU_START_PARTITION_RESTART);
+	}
 }
 
 /* Everything a VMM sends is checked: size by ipc_recv, type and state here. */
@@ -141,19 +320,21 @@ static void on_sock(struct run *run, struct sup_partition *p)
 		if (r == -EAGAIN || r == -EINTR)
 			return;
 		if (r == -ECONNRESET) {
+			uint32_t gen = p->generation;
+
 			on_exit_of(run, p);
-			unwatch(run, p->sock);
+			if (p->generation == gen) /* not reaped yet: its pidfd tells */
+				unwatch(run, p->sock);
 			return;
 		}
 		if (r < 0) {
-			partition_down(run, p, "protocol violation by its VMM (malformed message)");
+			violation(run, p, "malformed message");
 			return;
 		}
 		switch (type) {
 		case IPC_READY:
 			if (p->state != SUP_PART_STARTING) {
-				partition_down(run, p,
-					       "protocol violation by its VMM (READY twice)");
+				violation(run, p, "READY twice");
 				return;
 			}
 			log_debug("partition '%s': VMM ready %" PRIu64 " us after spawn",
@@ -172,18 +353,30 @@ static void on_sock(struct run *run, struct sup_partition *p)
 		case IPC_FAULT: {
 			struct ipc_fault f;
 
+			uint32_t gen = p->generation;
+
 			memcpy(&f, buf, sizeof(f));
 			on_fault(run, p, &f);
+			if (p->generation != gen || p->pid <= 0)
+				return;
 			break;
 		}
 		case IPC_SCHEDULE_REQ:
-		case IPC_MODE_REQ:
-			log_warn("partition '%s': %s refused: not supported yet", p->pol->name,
-				 ipc_type_name(type));
+		case IPC_MODE_REQ: {
+			struct ipc_u32 req;
+			uint32_t gen = p->generation;
+
+			memcpy(&req, buf, sizeof(req));
+			if (type == IPC_SCHEDULE_REQ)
+				on_schedule_req(run, p, req.value);
+			else
+				on_mode_req(run, p, req.value);
+			if (p->generation != gen || p->pid <= 0)
+				return; /* restarted or stopped: the old socket is gone */
 			break;
+		}
 		default:
-			partition_down(run, p,
-				       "protocol violation by its VMM (unexpected message)");
+			violation(run, p, "unexpected message");
 			return;
 		}
 	}
@@ -222,6 +415,7 @@ static void dispatch(struct run *run, uint64_t tag)
 		break;
 	case TAG_FRAME:
 		drain(run);
+		on_switches(run);
 		if (read(run->sched.notify_fd, &v, sizeof(v)) > 0 && run->opts->frames &&
 		    sup_sched_frames_done(&run->sched) >= run->opts->frames) {
 			run->stop = true;
@@ -261,12 +455,17 @@ static void print_us(uint64_t ns)
 
 static void summary(struct run *run)
 {
-	printf("\nmumu: %s after %" PRIu64 " major frames of schedule %" PRIu32 "\n",
+	size_t cur = run->sys->initial_schedule, next;
+
+	if (run->sched_started)
+		sup_sched_current(&run->sched, &cur, &next);
+	printf("\nmumu: %s after %" PRIu64 " major frames; schedule %" PRIu32 " (%" PRIu64
+	       " switches)\n",
 	       run->stop_reason ? run->stop_reason : "stopped",
 	       run->sched_started ? sup_sched_frames_done(&run->sched) : 0,
-	       run->sys->schedules[run->sys->initial_schedule].id);
-	printf("%-16s %6s %6s %6s %6s %6s %6s  %-25s %-25s\n", "partition", "ran", "yield",
-	       "missed", "enforc", "idle", "faults", "start late us p50/p99/max",
+	       run->sys->schedules[cur].id, run->switches_seen);
+	printf("%-16s %6s %6s %6s %6s %6s %6s %6s  %-25s %-25s\n", "partition", "ran", "yield",
+	       "missed", "enforc", "idle", "faults", "restrt", "start late us p50/p99/max",
 	       "end overrun us p50/p99/max");
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_part_stats st = { 0 };
@@ -274,9 +473,9 @@ static void summary(struct run *run)
 		if (run->sched_started)
 			sup_sched_stats(&run->sched, i, &st);
 		printf("%-16s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
-		       " %6" PRIu64 " ",
+		       " %6" PRIu64 " %6" PRIu64 " ",
 		       run->parts[i].pol->name, st.ran, st.yielded, st.missed, st.enforced, st.idle,
-		       run->parts[i].n_faults);
+		       run->parts[i].n_faults, run->parts[i].n_restarts);
 		print_us(sup_hist_percentile(&st.lateness_ns, 50));
 		print_us(sup_hist_percentile(&st.lateness_ns, 99));
 		print_us(st.lateness_ns.max);
@@ -335,18 +534,7 @@ static int setup(struct run *run)
 				  run->sys->partitions[i].name, strerror(-r));
 			return r;
 		}
-		p->spawn_ns = now_ns();
-		r = sup_partition_spawn(p, run->sys, run->opts->vmm_path, run->kvm_fd,
-					run->opts->vmm_flags, run->opts->vmm_uid,
-					run->opts->vmm_gid);
-		if (r < 0) {
-			log_error("partition '%s': cannot start '%s': %s", p->pol->name,
-				  run->opts->vmm_path, strerror(-r));
-			continue; /* the others run without it */
-		}
-		if ((r = watch(run, p->sock, TAG(TAG_SOCK, i))) < 0 ||
-		    (r = watch(run, p->pidfd, TAG(TAG_PIDFD, i))) < 0)
-			return r;
+		spawn(run, p); /* on failure the others run without it */
 	}
 	return 0;
 }

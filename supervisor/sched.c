@@ -24,18 +24,21 @@ struct pending {
 	uint64_t frame;
 	uint64_t offset_ns;
 	uint64_t seq;
-	uint64_t kick; /* the partition's kick counter when this window started */
+	uint64_t kick;	     /* the partition's kick counter when this window started */
+	uint32_t generation; /* of the VMM the window was given to */
+	uint32_t schedule_id;
 	uint64_t start_ns, end_ns, check_ns;
 };
 
 struct sup_core {
 	struct sup_sched *sched;
 	uint32_t core_id;
+	uint32_t schedule_id; /* the schedule this core runs now */
 	pthread_t thread;
 	bool started;
 	uint64_t frames_done;
-	struct pol_core_window *windows;
-	size_t n_windows;
+	struct pol_core_window **windows; /* per schedule (index as in pol_system) */
+	size_t *n_windows;
 	struct pending pending[8];
 	size_t n_pending;
 	struct sup_part_stats *stats;	/* per partition, written only by this core's thread */
@@ -45,9 +48,9 @@ struct sup_core {
 };
 
 /* Single producer (the core thread), single consumer (sup_sched_drain). */
-static void record(struct sup_core *c, size_t partition, uint32_t vcpu, uint64_t frame,
-		   uint64_t offset_ns, uint64_t start, uint64_t end, uint64_t entry, uint64_t exit,
-		   enum sup_window_outcome outcome)
+static void record(struct sup_core *c, size_t partition, uint32_t vcpu, uint32_t schedule_id,
+		   uint64_t frame, uint64_t offset_ns, uint64_t start, uint64_t end, uint64_t entry,
+		   uint64_t exit, enum sup_window_outcome outcome)
 {
 	uint64_t head = c->head;
 
@@ -57,7 +60,7 @@ static void record(struct sup_core *c, size_t partition, uint32_t vcpu, uint64_t
 	}
 	c->ring[head % RING_SIZE] = (struct sup_window_record){
 		.partition = c->sched->sys->partitions[partition].name,
-		.schedule_id = c->sched->schedule->id,
+		.schedule_id = schedule_id,
 		.frame = frame,
 		.core = c->core_id,
 		.vcpu = vcpu,
@@ -93,6 +96,12 @@ static bool stopping(const struct sup_sched *s)
 	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
 }
 
+static bool held(const struct sup_partition *p)
+{
+	return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != SUP_PART_RUNNING ||
+	       __atomic_load_n(&p->switch_action, __ATOMIC_ACQUIRE) != POL_ACTION_IGNORE;
+}
+
 static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
 		 uint64_t start, uint64_t end)
 {
@@ -101,16 +110,16 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	volatile struct ipc_vcpu_ctl *ctl = &p->ctl->vcpu[w->vcpu];
 	uint64_t one = 1, junk, seq;
 
-	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != SUP_PART_RUNNING || p->pid <= 0) {
+	if (held(p)) {
 		st->idle++;
-		record(c, w->partition, w->vcpu, frame, w->offset_ns, start, end, 0, 0,
-		       SUP_WINDOW_IDLE);
+		record(c, w->partition, w->vcpu, c->schedule_id, frame, w->offset_ns, start, end, 0,
+		       0, SUP_WINDOW_IDLE);
 		return;
 	}
 	if (now_ns() >= end) {
 		st->missed++;
-		record(c, w->partition, w->vcpu, frame, w->offset_ns, start, end, 0, 0,
-		       SUP_WINDOW_MISSED);
+		record(c, w->partition, w->vcpu, c->schedule_id, frame, w->offset_ns, start, end, 0,
+		       0, SUP_WINDOW_MISSED);
 		log_warn("partition '%s': window at %llu ns missed on core %u", p->pol->name,
 			 (unsigned long long)(start - c->sched->epoch_ns), c->core_id);
 		return;
@@ -118,7 +127,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	while (read(p->done_fd[w->vcpu], &junk, sizeof(junk)) > 0)
 		; /* a late answer to an earlier window */
 	if (__atomic_exchange_n(&p->stopped_by_sup, false, __ATOMIC_ACQ_REL))
-		kill(p->pid, SIGCONT);
+		sup_partition_signal(p, SIGCONT);
 	ctl->start_ns = start;
 	ctl->end_ns = end;
 	seq = ctl->window_seq + 1;
@@ -130,16 +139,21 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 			.partition = w->partition,
 			.vcpu = w->vcpu,
 			.frame = frame,
+			.schedule_id = c->schedule_id,
 			.offset_ns = w->offset_ns,
 			.seq = seq,
 			.kick = __atomic_add_fetch(&p->kicks, 1, __ATOMIC_ACQ_REL),
+			.generation = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE),
 			.start_ns = start,
 			.end_ns = end,
 			.check_ns = end + SUP_ENFORCE_GRACE_NS,
 		};
 }
 
-/* After the grace: did the vCPU leave the guest? Stop the VMM either way (see sched.h). */
+/*
+ * After the grace: did the vCPU leave the guest? The done eventfd is only a wake-up; the
+ * status page's window sequence decides. Stop the VMM either way (see sched.h).
+ */
 static void check(struct sup_core *c, const struct pending *pw)
 {
 	struct sup_partition *p = &c->sched->parts[pw->partition];
@@ -156,14 +170,20 @@ static void check(struct sup_core *c, const struct pending *pw)
 	entry = vs->entry_ns;
 	exit = vs->exit_ns;
 	outcome = vs->outcome;
-	if (p->pid > 0 && __atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick &&
+	if (__atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) != pw->generation) {
+		/* Its VMM died (or was replaced) during the window: the HM reports that. */
+		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
+		       pw->start_ns, pw->end_ns, 0, 0, SUP_WINDOW_IDLE);
+		return;
+	}
+	if (__atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick &&
 	    !__atomic_exchange_n(&p->stopped_by_sup, true, __ATOMIC_ACQ_REL))
-		kill(p->pid, SIGSTOP);
+		sup_partition_signal(p, SIGSTOP);
 	if (!done) {
 		st->enforced++;
-		record(c, pw->partition, pw->vcpu, pw->frame, pw->offset_ns, pw->start_ns,
-		       pw->end_ns, seq == pw->seq ? entry : 0, seq == pw->seq ? exit : 0,
-		       SUP_WINDOW_ENFORCED);
+		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
+		       pw->start_ns, pw->end_ns, seq == pw->seq ? entry : 0,
+		       seq == pw->seq ? exit : 0, SUP_WINDOW_ENFORCED);
 		log_warn("partition '%s': vcpu %u still running %llu us after its window ended on "
 			 "core %u; stopped (DEADLINE overrun)",
 			 p->pol->name, pw->vcpu, SUP_ENFORCE_GRACE_NS / 1000, c->core_id);
@@ -181,13 +201,13 @@ static void check(struct sup_core *c, const struct pending *pw)
 		else
 			st->ran++;
 		sup_hist_add(&st->overrun_ns, exit > pw->end_ns ? exit - pw->end_ns : 0);
-		record(c, pw->partition, pw->vcpu, pw->frame, pw->offset_ns, pw->start_ns,
-		       pw->end_ns, entry, exit,
+		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
+		       pw->start_ns, pw->end_ns, entry, exit,
 		       outcome == IPC_DONE_YIELD ? SUP_WINDOW_YIELDED : SUP_WINDOW_RAN);
 	} else {
 		st->ran++;
-		record(c, pw->partition, pw->vcpu, pw->frame, pw->offset_ns, pw->start_ns,
-		       pw->end_ns, 0, 0, SUP_WINDOW_RAN);
+		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
+		       pw->start_ns, pw->end_ns, 0, 0, SUP_WINDOW_RAN);
 	}
 }
 
@@ -203,25 +223,81 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
 	}
 }
 
+/* Every partition's control page tells its guest the current and the next schedule. */
+static void publish(struct sup_sched *s, size_t current, size_t next, uint64_t last_switch_ns)
+{
+	for (size_t i = 0; i < s->sys->n_partitions; i++) {
+		struct ipc_ctl_page *ctl = s->parts[i].ctl;
+
+		if (!ctl)
+			continue;
+		__atomic_store_n(&ctl->time_of_last_switch_ns, last_switch_ns, __ATOMIC_RELAXED);
+		__atomic_store_n(&ctl->current_schedule_id, s->sys->schedules[current].id,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&ctl->next_schedule_id, s->sys->schedules[next].id,
+				 __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * The schedule of the frame starting at boundary_ns. The first core to reach a boundary
+ * decides for every core (under the plan lock), so all cores switch at the same boundary.
+ */
+static size_t frame_schedule(struct sup_sched *s, uint64_t boundary_ns)
+{
+	struct sup_plan *pl = &s->plan;
+	size_t idx;
+
+	pthread_mutex_lock(&s->lock);
+	if (sup_plan_decide(pl, boundary_ns)) {
+		const struct sup_switch *sw = &pl->hist[(pl->n - 1) % SUP_PLAN_HISTORY];
+
+		publish(s, sw->schedule, sw->schedule, sw->at_ns);
+		for (size_t i = 0; i < s->sys->n_partitions; i++) {
+			enum pol_action a = s->sys->partitions[i].schedule_change_action;
+
+			if (a != POL_ACTION_IGNORE)
+				__atomic_store_n(&s->parts[i].switch_action, a, __ATOMIC_RELEASE);
+		}
+		__atomic_add_fetch(&s->switches, 1, __ATOMIC_ACQ_REL);
+	}
+	idx = sup_plan_at(pl, boundary_ns);
+	pthread_mutex_unlock(&s->lock);
+	return idx;
+}
+
 static void *core_thread(void *arg)
 {
 	struct sup_core *c = arg;
 	struct sup_sched *s = c->sched;
-	uint64_t frame_ns = s->schedule->major_frame_ns, one = 1;
+	size_t cur = s->sys->initial_schedule;
+	uint64_t epoch = s->epoch_ns, one = 1, frames = 0;
 
-	for (uint64_t f = 0; !stopping(s) && (!s->max_frames || f < s->max_frames); f++) {
-		for (size_t i = 0; i < c->n_windows && !stopping(s); i++) {
-			const struct pol_core_window *w = &c->windows[i];
-			uint64_t start =
-			    sup_sched_planned_ns(s->epoch_ns, frame_ns, f, w->offset_ns);
+	for (uint64_t f = 0; !stopping(s) && (!s->max_frames || frames < s->max_frames);) {
+		const struct pol_core_window *win = c->windows[cur];
+		uint64_t frame_ns = s->sys->schedules[cur].major_frame_ns, boundary;
+		size_t next;
+
+		c->schedule_id = s->sys->schedules[cur].id;
+		for (size_t i = 0; i < c->n_windows[cur] && !stopping(s); i++) {
+			uint64_t start = sup_sched_planned_ns(epoch, frame_ns, f, win[i].offset_ns);
 
 			run_checks_until(c, start);
 			sleep_until(start);
-			kick(c, w, f, start, start + w->duration_ns);
+			kick(c, &win[i], frames, start, start + win[i].duration_ns);
 		}
-		run_checks_until(c, sup_sched_planned_ns(s->epoch_ns, frame_ns, f + 1, 0));
-		sleep_until(sup_sched_planned_ns(s->epoch_ns, frame_ns, f + 1, 0));
-		__atomic_store_n(&c->frames_done, f + 1, __ATOMIC_RELEASE);
+		boundary = sup_sched_planned_ns(epoch, frame_ns, f + 1, 0);
+		run_checks_until(c, boundary);
+		sleep_until(boundary);
+		__atomic_store_n(&c->frames_done, ++frames, __ATOMIC_RELEASE);
+		next = frame_schedule(s, boundary);
+		if (next != cur) {
+			cur = next;
+			epoch = boundary;
+			f = 0;
+		} else {
+			f++;
+		}
 		if (write(s->notify_fd, &one, sizeof(one)) < 0)
 			break;
 	}
@@ -229,19 +305,82 @@ static void *core_thread(void *arg)
 	return NULL;
 }
 
+bool sup_plan_decide(struct sup_plan *pl, uint64_t boundary_ns)
+{
+	size_t cur;
+
+	if (boundary_ns <= pl->decided_until)
+		return false;
+	pl->decided_until = boundary_ns;
+	cur = sup_plan_at(pl, boundary_ns);
+	if (pl->requested == SIZE_MAX || pl->requested == cur) {
+		pl->requested = SIZE_MAX;
+		return false;
+	}
+	pl->hist[pl->n % SUP_PLAN_HISTORY] =
+	    (struct sup_switch){ .at_ns = boundary_ns, .schedule = pl->requested };
+	pl->n++;
+	pl->requested = SIZE_MAX;
+	return true;
+}
+
+size_t sup_plan_at(const struct sup_plan *pl, uint64_t t_ns)
+{
+	size_t kept = pl->n < SUP_PLAN_HISTORY ? pl->n : SUP_PLAN_HISTORY;
+
+	for (size_t k = 1; k <= kept; k++) {
+		const struct sup_switch *sw = &pl->hist[(pl->n - k) % SUP_PLAN_HISTORY];
+
+		if (sw->at_ns <= t_ns)
+			return sw->schedule;
+	}
+	return pl->initial;
+}
+
+int sup_sched_request(struct sup_sched *s, size_t schedule)
+{
+	size_t cur, next;
+
+	if (schedule >= s->sys->n_schedules)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	cur = sup_plan_at(&s->plan, UINT64_MAX);
+	s->plan.requested = schedule == cur ? SIZE_MAX : schedule;
+	next = schedule;
+	publish(s, cur, next,
+		s->plan.n ? s->plan.hist[(s->plan.n - 1) % SUP_PLAN_HISTORY].at_ns : s->epoch_ns);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void sup_sched_current(struct sup_sched *s, size_t *ret_current, size_t *ret_next)
+{
+	pthread_mutex_lock(&s->lock);
+	*ret_current = sup_plan_at(&s->plan, UINT64_MAX);
+	*ret_next = s->plan.requested == SIZE_MAX ? *ret_current : s->plan.requested;
+	pthread_mutex_unlock(&s->lock);
+}
+
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
 		    uint64_t epoch_ns, uint64_t max_frames)
 {
 	struct sched_param prio = { .sched_priority = CORE_PRIORITY };
+	pthread_mutexattr_t mattr;
 	size_t n = 0;
 	int r;
 
 	memset(s, 0, sizeof(*s));
 	s->sys = sys;
 	s->parts = parts;
-	s->schedule = &sys->schedules[sys->initial_schedule];
 	s->epoch_ns = epoch_ns;
 	s->max_frames = max_frames;
+	s->plan = (struct sup_plan){ .initial = sys->initial_schedule, .requested = SIZE_MAX };
+	pthread_mutexattr_init(&mattr);
+	pthread_mutexattr_setprotocol(&mattr, PTHREAD_PRIO_INHERIT);
+	pthread_mutex_init(&s->lock, &mattr);
+	pthread_mutexattr_destroy(&mattr);
+	s->lock_ready = true;
+	publish(s, sys->initial_schedule, sys->initial_schedule, epoch_ns);
 	s->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->notify_fd < 0)
 		return -errno;
@@ -261,13 +400,21 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 		c = &s->cores[s->n_cores++];
 		c->sched = s;
 		c->core_id = core;
-		c->n_windows = pol_core_windows(sys, s->schedule, core, NULL, 0);
-		c->windows = calloc(c->n_windows + 1, sizeof(*c->windows));
+		c->windows = calloc(sys->n_schedules, sizeof(*c->windows));
+		c->n_windows = calloc(sys->n_schedules, sizeof(*c->n_windows));
 		c->stats = calloc(sys->n_partitions, sizeof(*c->stats));
 		c->ring = calloc(RING_SIZE, sizeof(*c->ring));
-		if (!c->windows || !c->stats || !c->ring)
+		if (!c->windows || !c->n_windows || !c->stats || !c->ring)
 			return -ENOMEM;
-		pol_core_windows(sys, s->schedule, core, c->windows, c->n_windows);
+		for (size_t k = 0; k < sys->n_schedules; k++) {
+			const struct pol_schedule *sch = &sys->schedules[k];
+
+			c->n_windows[k] = pol_core_windows(sys, sch, core, NULL, 0);
+			c->windows[k] = calloc(c->n_windows[k] + 1, sizeof(*c->windows[k]));
+			if (!c->windows[k])
+				return -ENOMEM;
+			pol_core_windows(sys, sch, core, c->windows[k], c->n_windows[k]);
+		}
 
 		pthread_attr_init(&attr);
 		CPU_ZERO(&cpus);
@@ -294,7 +441,6 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 	}
 	return 0;
 }
-
 void sup_sched_stop(struct sup_sched *s)
 {
 	__atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
@@ -354,7 +500,10 @@ void sup_sched_free(struct sup_sched *s)
 {
 	sup_sched_stop(s);
 	for (size_t i = 0; i < s->n_cores; i++) {
+		for (size_t k = 0; s->cores[i].windows && k < s->sys->n_schedules; k++)
+			free(s->cores[i].windows[k]);
 		free(s->cores[i].windows);
+		free(s->cores[i].n_windows);
 		free(s->cores[i].stats);
 		free(s->cores[i].ring);
 	}
@@ -364,4 +513,7 @@ void sup_sched_free(struct sup_sched *s)
 	if (s->notify_fd >= 0)
 		close(s->notify_fd);
 	s->notify_fd = -1;
+	if (s->lock_ready)
+		pthread_mutex_destroy(&s->lock);
+	s->lock_ready = false;
 }

@@ -21,17 +21,46 @@
 
 struct sup_core;
 
+/*
+ * Module schedules (ARINC 653 Part 2): which schedule runs is a function of time, made of
+ * the switches decided so far. A request takes effect at the next major frame boundary; the
+ * first core thread to reach a boundary decides it for all cores (sup_plan_decide), so every
+ * core switches at the same instant. Pure data: the caller locks.
+ */
+#define SUP_PLAN_HISTORY 64 /* switches remembered (a core lagging more is not plausible) */
+
+struct sup_switch {
+	uint64_t at_ns;	 /* the boundary where it took effect: the new schedule's epoch */
+	size_t schedule; /* index into pol_system.schedules */
+};
+
+struct sup_plan {
+	size_t initial;		/* schedule index before any switch */
+	size_t requested;	/* SIZE_MAX: none pending */
+	uint64_t decided_until; /* boundaries up to this one are decided */
+	uint64_t n;		/* switches so far; the last SUP_PLAN_HISTORY are in hist */
+	struct sup_switch hist[SUP_PLAN_HISTORY];
+};
+
+/* Decide the frame starting at boundary_ns, once. True when a switch takes effect there. */
+bool sup_plan_decide(struct sup_plan *pl, uint64_t boundary_ns);
+/* The schedule (index) in force at t_ns, by the decisions made so far. */
+size_t sup_plan_at(const struct sup_plan *pl, uint64_t t_ns);
+
 struct sup_sched {
 	const struct pol_system *sys;
 	struct sup_partition *parts; /* sys->n_partitions */
-	const struct pol_schedule *schedule;
-	uint64_t epoch_ns;   /* frame 0 of the schedule starts here (CLOCK_MONOTONIC) */
+	uint64_t epoch_ns;   /* frame 0 of the initial schedule starts here (CLOCK_MONOTONIC) */
 	uint64_t max_frames; /* the core threads end after this many frames; 0: never */
 	int notify_fd;	     /* eventfd: a core finished a major frame */
 	bool stop;	     /* read by the core threads (atomic) */
 	bool realtime;	     /* core threads run SCHED_FIFO */
 	size_t n_cores;
 	struct sup_core *cores;
+	pthread_mutex_t lock; /* guards plan and the schedule fields of the control pages */
+	bool lock_ready;
+	struct sup_plan plan;
+	uint64_t switches; /* schedule switches so far (atomic): the main thread applies actions */
 };
 
 /* Planned start of the window at offset_ns in frame f: from the epoch, never from "now". */
@@ -44,6 +73,13 @@ static inline uint64_t sup_sched_planned_ns(uint64_t epoch_ns, uint64_t frame_ns
 /* Start a thread per used physical core; frame 0 begins at epoch_ns; 0 max_frames: no end. */
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
 		    uint64_t epoch_ns, uint64_t max_frames);
+/*
+ * Ask for schedule (index) from the next major frame boundary on, on every core; asking for
+ * the current one cancels a pending request. Returns 0 or -EINVAL. Any thread.
+ */
+int sup_sched_request(struct sup_sched *s, size_t schedule);
+/* The schedule in force and the one the next boundary will start (indexes). */
+void sup_sched_current(struct sup_sched *s, size_t *ret_current, size_t *ret_next);
 /* Stop and join the core threads. Idempotent. */
 void sup_sched_stop(struct sup_sched *s);
 /* Major frames completed on every core. */

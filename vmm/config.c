@@ -32,7 +32,7 @@ int vmm_config_validate(const struct ipc_config *cfg, char *why, size_t why_size
 		err = "image size";
 	else if (cfg->n_regions > MUMU_REGION_MAX)
 		err = "region count";
-	else if (cfg->flags & ~(IPC_CFG_SECCOMP_LOG | IPC_CFG_NO_SANDBOX))
+	else if (cfg->flags & ~(IPC_CFG_SECCOMP_LOG | IPC_CFG_NO_SANDBOX | IPC_CFG_SET_SCHEDULE))
 		err = "flags";
 	for (uint32_t i = 0; !err && i < cfg->n_vcpus; i++)
 		for (uint32_t j = 0; j < i; j++)

@@ -124,6 +124,7 @@ static int64_t hc_get_status(struct vmm_vcpu *vcpu, uint64_t gpa)
 		.partition_id = vcpu->vmm->cfg.partition_id,
 		.mode = ctl->mode,
 		.start_condition = ctl->start_condition,
+		.n_restarts = ctl->n_restarts,
 	};
 	return 0;
 }
@@ -150,7 +151,10 @@ enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu)
 		ret = hc_raise_error(vcpu, a0, a1, a2);
 		break;
 	case MUMU_HC_SET_SCHEDULE:
+		/* Passed on either way: the supervisor decides, and reports a refusal. */
 		ret = hc_request(vcpu, IPC_SCHEDULE_REQ, a0);
+		if (ret == 0 && !(vcpu->vmm->cfg.flags & IPC_CFG_SET_SCHEDULE))
+			ret = -MUMU_EPERM;
 		break;
 	case MUMU_HC_GET_SCHEDULE:
 		ret = hc_get_schedule(vcpu, a0);

@@ -41,6 +41,28 @@ static inline long mumu_raise_error(uint32_t code, const char *msg, size_t len)
 	return mumu_hc(MUMU_HC_RAISE_ERROR, code, (long)msg, (long)len);
 }
 
+/* ARINC SET_MODULE_SCHEDULE: from the next major frame on; -EPERM unless SetModuleSchedule. */
+static inline long mumu_set_schedule(uint32_t id)
+{
+	return mumu_hc(MUMU_HC_SET_SCHEDULE, id, 0, 0);
+}
+
+static inline long mumu_get_schedule(struct mumu_schedule_status *st)
+{
+	return mumu_hc(MUMU_HC_GET_SCHEDULE, (long)st, 0, 0);
+}
+
+/* ARINC SET_PARTITION_MODE: NORMAL after initialisation, IDLE, or a restart of itself. */
+static inline long mumu_set_mode(enum mumu_mode mode)
+{
+	return mumu_hc(MUMU_HC_SET_MODE, mode, 0, 0);
+}
+
+static inline long mumu_get_status(struct mumu_partition_status *st)
+{
+	return mumu_hc(MUMU_HC_GET_STATUS, (long)st, 0, 0);
+}
+
 static inline uint64_t mumu_rdtsc(void)
 {
 	uint32_t lo, hi;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Each fault guest is classified; the supervisor and the other partitions keep running.
+# Each fault guest is classified; a fatal one is restarted cold by the health monitor (its
+# guest boots again); the supervisor and the other partitions keep running.
 . "$(dirname "$0")/lib.sh"
 check() { # GUEST LOG-PATTERN
 	local cfg
@@ -8,6 +9,11 @@ check() { # GUEST LOG-PATTERN
 	"$SUP" --frames 8 "$cfg" >"$WORK/out" 2>&1 || fail "$1: exit status $?"
 	expect "$WORK/out" "^\[$1\] $1: booted"
 	expect "$WORK/out" "$2"
+	if [ $# -ge 3 ]; then
+		expect "$WORK/out" "partition '$1': $3: .*; action COLD_START"
+		expect "$WORK/out" "^\[$1\] $1: booted" 2
+		[ "$(summary_field "$1" 8)" -ge 1 ] || fail "$1 was not restarted"
+	fi
 	grep -q "^\[$1\] $1: survived" "$WORK/out" && [ "$1" != bad_hypercall ] &&
 		fail "$1: the guest went on after its fault"
 	# The others kept getting windows after the fault (a nested VM can be slow enough to
@@ -16,12 +22,13 @@ check() { # GUEST LOG-PATTERN
 	expect "$WORK/out" "^\[after\] tick 6\$"
 	echo "ok: $1"
 }
-check triple_fault "partition 'triple_fault': triple fault \(vcpu 0\)"
-check wild_write "partition 'wild_write': access to unmapped memory \(vcpu 0\): write to unmapped gpa 0x70000000"
-check ro_write "partition 'ro_write': write to read-only memory \(vcpu 0\): write to read-only gpa 0xc0000008"
-check unknown_port "partition 'unknown_port': unknown I/O port \(vcpu 0\): port write to 0x80"
+check triple_fault "partition 'triple_fault': GUEST_CRASH: triple fault \(vcpu 0\)" GUEST_CRASH
+check wild_write "partition 'wild_write': MEMORY_VIOLATION: access to unmapped memory \(vcpu 0\): write to unmapped gpa 0x70000000" MEMORY_VIOLATION
+check ro_write "partition 'ro_write': MEMORY_VIOLATION: write to read-only memory \(vcpu 0\): write to read-only gpa 0xc0000008" MEMORY_VIOLATION
+check unknown_port "partition 'unknown_port': GUEST_CRASH: unknown I/O port \(vcpu 0\): port write to 0x80" GUEST_CRASH
 check bad_hypercall "^\[bad_hypercall\] bad_hypercall: results -14 -22 -38 -14\$"
-expect "$WORK/out" "partition 'bad_hypercall': bad hypercall \(vcpu 0\): hypercall 999: unknown" 1
+expect "$WORK/out" "partition 'bad_hypercall': ILLEGAL_REQUEST: bad hypercall \(vcpu 0\): hypercall 999: unknown" 1
+[ "$(summary_field bad_hypercall 8)" -eq 0 ] || fail "bad_hypercall: restarted for an error it survives"
 expect "$WORK/out" "^\[bad_hypercall\] bad_hypercall: survived"
 [ "$(summary_field bad_hypercall 7)" -eq 4 ] || fail "bad_hypercall: expected 4 reports"
 check flood "^\[flood\] flood [0-9]+ \\\\x1b\[2J\$"

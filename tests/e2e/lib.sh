@@ -59,7 +59,7 @@ start_bg() {
 	shift 2
 	"$SUP" --duration 60 "$@" "$cfg" >"$out" 2>&1 &
 	sup=$!
-	wait_for "$out" '^\[gamma\] tick 3$'
+	wait_for "$out" '^\[gamma\] window 4: '
 }
 
 # wait_for FILE ERE: up to 20 s for a line matching ERE.
@@ -71,7 +71,8 @@ wait_for() {
 	fail "no line matching '$2' in $1"
 }
 
-# summary_field PARTITION COLUMN: a number from the end-of-run table (2 = ran, 3 = yield, ...).
+# summary_field PARTITION COLUMN: a number from the end-of-run table (2 = ran, 3 = yield,
+# 4 = missed, 5 = enforced, 6 = idle, 7 = faults, 8 = restarts).
 summary_field() {
-	awk -v p="$1" -v c="$2" '$1 == p && NF >= 13 { v = $c } END { print v + 0 }' "$WORK/out"
+	awk -v p="$1" -v c="$2" '$1 == p && NF >= 14 { v = $c } END { print v + 0 }' "$WORK/out"
 }

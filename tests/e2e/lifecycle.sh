@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# vCPUs run where the config says; SIGTERM stops cleanly; a killed VMM is reported and the
-# others keep running; no VMM outlives the supervisor.
+# vCPUs run where the config says; SIGTERM stops cleanly; a killed VMM is reported and
+# restarted cold while the others keep running, until its restart budget is spent and it goes
+# IDLE; no VMM outlives the supervisor.
 . "$(dirname "$0")/lib.sh"
 start_bg etc/mumu.xml "$WORK/out"
 gamma=$(pgrep -f 'mumu-vmm gamma$')
@@ -18,19 +19,39 @@ for t in /proc/"$gamma"/task/*; do
 	seen=$((${seen:-0} + 1))
 done
 [ "${seen:-0}" -eq 2 ] || fail "gamma has $seen vCPU threads"
-# Kill one VMM: reported, the others go on.
-kill -KILL "$(pgrep -f 'mumu-vmm alpha$')"
-n=$(grep -c '^\[beta\] tick' "$WORK/out")
+# Kill one VMM: reported and restarted from its pristine image; the others go on.
+beta_ticks() { grep -c '^\[beta\] tick' "$WORK/out"; }
+old=$(pgrep -f 'mumu-vmm alpha$')
+kill -KILL "$old"
+wait_for "$WORK/out" "partition 'alpha': VMM_DIED: VMM \(pid $old\) killed by signal KILL; action COLD_START"
+wait_for "$WORK/out" '^\[alpha\] hello from alpha$'
+expect "$WORK/out" '^\[alpha\] hello from alpha$' 2
+new=$(pgrep -f 'mumu-vmm alpha$') || fail "alpha was not restarted"
+[ "$new" != "$old" ] || fail "alpha has its old VMM"
+n=$(beta_ticks)
+# Three restarts a minute at most: the fourth death leaves alpha IDLE.
+for _ in 1 2 3; do
+	pid=$(pgrep -f 'mumu-vmm alpha$') || break
+	kill -KILL "$pid"
+	for _ in $(seq 100); do
+		p2=$(pgrep -f 'mumu-vmm alpha$') && [ "$p2" != "$pid" ] && break
+		grep -q "restart budget spent" "$WORK/out" && break
+		sleep 0.2
+	done
+done
+wait_for "$WORK/out" "partition 'alpha': VMM_DIED: .*restart budget spent \(3 in 60 s\): IDLE"
+pgrep -f 'mumu-vmm alpha$' && fail "an IDLE partition still has a VMM"
 for _ in $(seq 100); do
-	[ "$(grep -c '^\[beta\] tick' "$WORK/out")" -ge $((n + 5)) ] && break
+	[ "$(beta_ticks)" -ge $((n + 5)) ] && break
 	sleep 0.2
 done
-expect "$WORK/out" "partition 'alpha': VMM \(pid [0-9]+\) killed by signal KILL"
-[ "$(grep -c '^\[beta\] tick' "$WORK/out")" -ge $((n + 5)) ] || fail "beta stopped after alpha died"
+[ "$(beta_ticks)" -ge $((n + 5)) ] || fail "beta stopped while alpha died"
 kill -0 "$sup" || fail "the supervisor died"
 kill -TERM "$sup"
 wait "$sup" || fail "exit status $? after SIGTERM"
 expect "$WORK/out" '^mumu: SIGTERM'
+[ "$(summary_field alpha 8)" -eq 3 ] || fail "alpha: expected 3 restarts"
+[ "$(summary_field alpha 7)" -eq 4 ] || fail "alpha: expected 4 faults"
 sleep 0.2
 pgrep -f 'mumu-vmm ' && fail "a VMM outlived the supervisor"
 # SIGKILL of the supervisor takes every VMM with it (PR_SET_PDEATHSIG).

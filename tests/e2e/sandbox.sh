@@ -48,7 +48,7 @@ attempt() { # HOOK SYSCALL-NAME
 	MUMU_TEST_ATTEMPT=$1 MUMU_TEST_ATTEMPT_PARTITION=victim "$SUP" --frames 6 "$cfg" \
 		>"$WORK/out" 2>&1 || fail "$1: exit status $?"
 	expect "$WORK/out" "partition 'victim': its VMM made the forbidden system call $2 "
-	expect "$WORK/out" "partition 'victim': VMM \(pid [0-9]+\) killed by signal SYS"
+	expect "$WORK/out" "partition 'victim': VMM_DIED: VMM \(pid [0-9]+\) killed by signal SYS"
 	expect "$WORK/out" '^\[witness\] tick 4$'
 	expect "$WORK/out" '^\[after\] tick 4$'
 	echo "ok: $1"

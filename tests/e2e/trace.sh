@@ -35,7 +35,22 @@ check_trace() {
 check_trace "$WORK/t.json" 100000000
 grep -q 'alpha=20 ' "$WORK/counts" || fail "alpha windows: $(cat "$WORK/counts")"
 grep -q 'beta=40 ' "$WORK/counts" || fail "beta windows: $(cat "$WORK/counts")"
-grep -q 'gamma=40 ' "$WORK/counts" || fail "gamma windows (2 vCPUs): $(cat "$WORK/counts")"
+# gamma switches schedules: every frame's windows on both cores carry one schedule, and
+# gamma has 1 window per vCPU per frame in schedule 1, 2 in schedule 2.
+awk '
+function num(k,   i) { i = index($0, "\"" k "\":"); return i ? substr($0, i + length(k) + 3) + 0 : -1 }
+/"ph":"X"/ {
+	f = num("frame"); s = num("schedule")
+	if ((f in sched) && sched[f] != s) { print "frame " f " runs schedules " sched[f] " and " s; bad++ }
+	sched[f] = s
+	if (index($0, "\"name\":\"gamma\"")) gamma++
+}
+END {
+	for (f in sched) { want += sched[f] == 1 ? 2 : 4; n[sched[f]]++ }
+	if (gamma != want) { print "gamma has " gamma " windows, the schedules give it " want; bad++ }
+	if (!n[2]) { print "schedule 2 never ran"; bad++ }
+	exit bad > 0
+}' "$WORK/t.json" || fail "schedule switches in the trace"
 grep -q '"name":"thread_name".*"core 1"' "$WORK/t.json" || fail "cores not named"
 echo "ok: demo trace"
 

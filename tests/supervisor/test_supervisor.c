@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the supervisor's pure parts: deadlines, histograms, console lines. */
+/* Unit tests of the supervisor's pure parts: deadlines, histograms, console lines, module
+ * schedule decisions, the restart budget. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "supervisor/console.h"
+#include "supervisor/hm.h"
 #include "supervisor/sched.h"
 #include "supervisor/stats.h"
 
@@ -152,12 +154,73 @@ static void test_image_load(void **state)
 	assert_true(sup_partition_init(&p, &sys, 0) < 0);
 }
 
+/* A request takes effect at the next boundary, decided once, the same for every core. */
+static void test_plan(void **state)
+{
+	struct sup_plan pl = { .initial = 0, .requested = SIZE_MAX };
+
+	assert_int_equal(sup_plan_at(&pl, 500), 0);
+	assert_false(sup_plan_decide(&pl, 100)); /* nothing asked */
+	pl.requested = 1;
+	assert_false(sup_plan_decide(&pl, 100)); /* boundary 100 was decided already */
+	assert_int_equal(sup_plan_at(&pl, 150), 0);
+	assert_true(sup_plan_decide(&pl, 200));	 /* the first core at 200 switches */
+	assert_false(sup_plan_decide(&pl, 200)); /* the second core finds it decided */
+	assert_int_equal(sup_plan_at(&pl, 199), 0);
+	assert_int_equal(sup_plan_at(&pl, 200), 1);
+	assert_int_equal(pl.requested, SIZE_MAX);
+	/* Asking for the schedule in force is no switch. */
+	pl.requested = 1;
+	assert_false(sup_plan_decide(&pl, 300));
+	assert_int_equal(pl.requested, SIZE_MAX);
+	/* A lagging core still finds what held at its own boundaries. */
+	pl.requested = 0;
+	assert_true(sup_plan_decide(&pl, 400));
+	assert_int_equal(sup_plan_at(&pl, 100), 0);
+	assert_int_equal(sup_plan_at(&pl, 300), 1);
+	assert_int_equal(sup_plan_at(&pl, 400), 0);
+	/* Beyond the history, the latest switches still answer. */
+	for (uint64_t t = 500; t < 500 + 100 * (SUP_PLAN_HISTORY + 5); t += 100) {
+		size_t want = sup_plan_at(&pl, t) ? 0 : 1;
+
+		pl.requested = want;
+		assert_true(sup_plan_decide(&pl, t));
+		assert_int_equal(sup_plan_at(&pl, t), want);
+		assert_int_equal(sup_plan_at(&pl, t - 1), want ? 0 : 1);
+	}
+	assert_int_equal(pl.n, 2 + SUP_PLAN_HISTORY + 5);
+}
+
+/* At most SUP_HM_RESTART_MAX restarts in any SUP_HM_RESTART_SPAN_NS. */
+static void test_budget(void **state)
+{
+	struct sup_budget b = { 0 };
+	uint64_t t = 1000;
+
+	for (int i = 0; i < SUP_HM_RESTART_MAX; i++)
+		assert_true(sup_budget_take(&b, t + (uint64_t)i));
+	assert_false(sup_budget_take(&b, t + SUP_HM_RESTART_SPAN_NS - 1));
+	assert_int_equal(b.n, SUP_HM_RESTART_MAX);
+	/* Once the oldest is a span old, one more is allowed, then none again. */
+	assert_true(sup_budget_take(&b, t + SUP_HM_RESTART_SPAN_NS));
+	assert_false(sup_budget_take(&b, t + SUP_HM_RESTART_SPAN_NS));
+	assert_int_equal(sup_hm_default_action(SUP_HM_VMM_DIED), POL_ACTION_COLD_START);
+	assert_int_equal(sup_hm_default_action(SUP_HM_APPLICATION), POL_ACTION_IGNORE);
+	assert_string_equal(sup_hm_event_name(SUP_HM_ILLEGAL_REQUEST), "ILLEGAL_REQUEST");
+	assert_string_equal(sup_hm_event_name(SUP_HM_EVENT_COUNT), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_drift),	  cmocka_unit_test(test_hist),
-		cmocka_unit_test(test_hist_small),	  cmocka_unit_test(test_console_lines),
-		cmocka_unit_test(test_console_long_line), cmocka_unit_test(test_image_load),
+		cmocka_unit_test(test_no_drift),
+		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_hist_small),
+		cmocka_unit_test(test_console_lines),
+		cmocka_unit_test(test_console_long_line),
+		cmocka_unit_test(test_image_load),
+		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * switcher.bin: a system partition's view of module schedules. It goes NORMAL, then every
+ * fourth window asks for the other of schedules 1 and 2 and says when the switch happened.
+ * Without SetModuleSchedule the request is refused (-EPERM) and the supervisor reports it.
+ */
+#include "lib/mumu.h"
+
+int main(uint64_t vcpu, const struct mumu_info *info);
+
+static const char *const modes[] = { "IDLE", "COLD_START", "WARM_START", "NORMAL" };
+
+int main(uint64_t vcpu, const struct mumu_info *info)
+{
+	struct mumu_partition_status ps;
+	struct mumu_schedule_status st;
+	uint32_t seen = 0;
+
+	if (vcpu != 0) {
+		mumu_printf("hello from %s vcpu %lu on core %u\n", info->partition_name, vcpu,
+			    info->physical_core_id[vcpu < MUMU_VCPU_MAX ? vcpu : 0]);
+		for (;;)
+			mumu_yield();
+	}
+	mumu_get_status(&ps);
+	mumu_printf("%s: %s, start condition %u, restarts %u\n", info->partition_name,
+		    ps.mode < MUMU_MODE_COUNT ? modes[ps.mode] : "?", ps.start_condition,
+		    ps.n_restarts);
+	mumu_set_mode(MUMU_MODE_NORMAL);
+	for (uint64_t n = 1;; n++) {
+		mumu_get_schedule(&st);
+		if (st.current_schedule_id != seen) {
+			mumu_printf("window %lu: schedule %u\n", n, st.current_schedule_id);
+			seen = st.current_schedule_id;
+		}
+		if (n % 4 == 0 && st.next_schedule_id == st.current_schedule_id) {
+			uint32_t want = st.current_schedule_id == 1 ? 2 : 1;
+
+			mumu_printf("window %lu: request schedule %u: %ld\n", n, want,
+				    mumu_set_schedule(want));
+		}
+		mumu_yield();
+	}
+}
