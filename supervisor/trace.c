@@ -84,6 +84,35 @@ void sup_trace_window(void *trace, const struct sup_window_record *r)
 	t->n_events++;
 }
 
+/* s as a JSON string body: quotes, backslashes and control bytes escaped. */
+static void put_json(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+void sup_trace_event(struct sup_trace *t, uint64_t ns, const char *name, const char *detail)
+{
+	if (!t->f)
+		return;
+	fputs(",\n{\"name\":\"", t->f);
+	put_json(t->f, name);
+	fputs("\",\"cat\":\"event\",\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,\"ts\":", t->f);
+	put_us(t->f, ns, t->epoch_ns);
+	fprintf(t->f, ",\"args\":{\"time_ns\":%" PRIu64 ",\"detail\":\"", ns);
+	put_json(t->f, detail);
+	fputs("\"}}", t->f);
+	t->n_events++;
+}
+
 int sup_trace_close(struct sup_trace *t)
 {
 	int r;

@@ -52,7 +52,22 @@ END {
 	exit bad > 0
 }' "$WORK/t.json" || fail "schedule switches in the trace"
 grep -q '"name":"thread_name".*"core 1"' "$WORK/t.json" || fail "cores not named"
+grep -q '"name":"schedule switch","cat":"event"' "$WORK/t.json" || fail "no switch event"
 echo "ok: demo trace"
+
+# mumu-trace draws it: one solid bar per window that ran, a line per event, valid XML.
+TRACE=$BUILD/bin/mumu-trace
+"$TRACE" "$WORK/t.json" "$WORK/t.svg" || fail "mumu-trace exit $?"
+xmllint --noout "$WORK/t.svg" || fail "the SVG is not well-formed"
+ran=$(grep '"ph":"X"' "$WORK/t.json" | grep -vc '"start_ns":0,' || true)
+[ "$(grep -c 'class="ran"' "$WORK/t.svg")" -eq "$ran" ] || fail "SVG bars != $ran windows that ran"
+[ "$(grep -c 'class="event"' "$WORK/t.svg")" -eq "$(grep -c '"cat":"event"' "$WORK/t.json")" ] ||
+	fail "SVG event lines != trace events"
+"$TRACE" --from 100 --to 300 "$WORK/t.json" >"$WORK/part.svg" || fail "mumu-trace --from/--to"
+[ "$(grep -c 'class="ran"' "$WORK/part.svg")" -lt "$ran" ] || fail "--from/--to drew everything"
+"$TRACE" etc/mumu.xml >"$WORK/out" 2>&1 && fail "mumu-trace accepted an XML config"
+expect "$WORK/out" '^etc/mumu.xml:1: not a mumu trace'
+echo "ok: mumu-trace"
 
 cfg=$(pair spin spin.bin)
 "$SUP" --frames 10 --trace "$WORK/spin.json" "$cfg" >"$WORK/out" 2>&1 || fail "exit $?"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the supervisor's pure parts: deadlines, histograms, console lines, module
- * schedule decisions, the restart budget. */
+ * schedule decisions, the restart budget, the trace and its SVG rendering. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "supervisor/console.h"
+#include "supervisor/gantt.h"
 #include "supervisor/hm.h"
 #include "supervisor/sched.h"
 #include "supervisor/stats.h"
@@ -210,6 +212,82 @@ static void test_budget(void **state)
 	assert_string_equal(sup_hm_event_name(SUP_HM_EVENT_COUNT), "?");
 }
 
+/* A --trace file back in: windows and events parsed, escapes undone, bad lines refused. */
+static const char trace_text[] =
+    "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"module\":\"m\",\"epoch_ns\":1000000},"
+    "\"traceEvents\":[\n"
+    "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,\"args\":{\"name\":\"core 0\"}},\n"
+    "{\"name\":\"a<b\",\"cat\":\"ran\",\"ph\":\"X\",\"pid\":1,\"tid\":0,\"ts\":0.100,\"dur\":1.0,"
+    "\"args\":{\"outcome\":\"ran\",\"schedule\":1,\"frame\":0,\"core\":0,\"vcpu\":0,"
+    "\"offset_ns\":0,\"planned_start_ns\":1000000,\"planned_end_ns\":2000000,"
+    "\"start_ns\":1000100,\"end_ns\":2000300}},\n"
+    "{\"name\":\"b\",\"cat\":\"missed\",\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":0,\"dur\":1.0,"
+    "\"args\":{\"outcome\":\"missed\",\"schedule\":1,\"frame\":0,\"core\":1,\"vcpu\":0,"
+    "\"offset_ns\":0,\"planned_start_ns\":1000000,\"planned_end_ns\":2000000,"
+    "\"start_ns\":0,\"end_ns\":0}},\n"
+    "{\"name\":\"GUEST_CRASH a\",\"cat\":\"event\",\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,"
+    "\"ts\":0.5,\"args\":{\"time_ns\":1500000,\"detail\":\"say \\\"hi\\\"\\u0007\"}}\n"
+    "]}\n";
+
+static int read_text(struct gantt *g, const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	assert_non_null(f);
+	r = gantt_read(g, f, "t.json");
+	fclose(f);
+	return r;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void test_gantt(void **state)
+{
+	struct gantt g;
+	char *svg = NULL, bad[sizeof(trace_text)];
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	assert_int_equal(read_text(&g, trace_text), 0);
+	assert_int_equal(g.epoch_ns, 1000000);
+	assert_int_equal(g.n_windows, 2);
+	assert_string_equal(g.windows[0].name, "a<b");
+	assert_int_equal(g.windows[0].end_ns, 2000300);
+	assert_int_equal(g.windows[1].core, 1);
+	assert_int_equal(g.n_events, 1);
+	assert_string_equal(g.events[0].detail, "say \"hi\"\a");
+
+	out = open_memstream(&svg, &len);
+	assert_non_null(out);
+	gantt_svg(&g, out, 0, 0);
+	fclose(out);
+	assert_int_equal(count(svg, "class=\"ran\""), 1);    /* only a ran */
+	assert_int_equal(count(svg, "class=\"missed\""), 1); /* b never started */
+	assert_int_equal(count(svg, "class=\"event\""), 1);
+	assert_int_equal(count(svg, "a&lt;b"), 3); /* planned, ran, legend */
+	assert_null(strstr(svg, "a<b"));
+	assert_non_null(strstr(svg, "say &quot;hi&quot;?"));
+	assert_non_null(strstr(svg, "core 1"));
+	free(svg);
+	gantt_free(&g);
+
+	/* a window without its planned end; a file that is no trace at all */
+	memcpy(bad, trace_text, sizeof(bad));
+	memcpy(strstr(bad, "\"planned_end_ns\":2"), "\"planned_xnd_ns\":2", 18);
+	assert_int_equal(read_text(&g, bad), -EINVAL);
+	assert_int_equal(read_text(&g, "{\"ph\":\"X\"}\n"), -EINVAL);
+	assert_int_equal(read_text(&g, ""), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_image_load),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_gantt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
