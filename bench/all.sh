@@ -109,5 +109,8 @@ st_off=$(printf '%s\n' "${roff[@]}" | median)
 row "VMM start-up to READY, sandbox on vs off (us)" "$st_on" "no sandbox $st_off" \
 	"$(ratio "$st_on" "$st_off")" "-"
 
+# 5. Schedule precision against cyclictest (bench/sched.sh).
+. bench/sched.sh
+
 echo | tee -a "$out"
 echo "written to $out"

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+# Sourced by bench/all.sh (its helpers row, ratio; its variables bin, build, out).
+# 5. Schedule precision: window start lateness and end overrun against cyclictest, the floor of
+#    any Linux user-space timer, on the same core (1) and priority (SCHED_FIFO 80), in this run.
+#    mumu's figures come from the supervisor (VMM entry and exit around KVM_RUN) and from
+#    probe.bin inside the guest (its first and last instruction of every window).
+
+# sched_xml FILE FRAME_NS WINDOW_NS PER_CORE GUEST: PER_CORE partitions on each of cores 0
+# and 1, evenly spread over the frame, each with one window.
+sched_xml() {
+	local c j
+	{
+		echo "<Module Name=\"bench\"><Partitions>"
+		for c in 0 1; do
+			for ((j = 0; j < $4; j++)); do
+				echo "<Partition><PartitionDefinition Identifier=\"$((c * $4 + j + 1))\""
+				echo " Name=\"c${c}p$j\" BinaryPath=\"$5\"/><CoreAffinity>"
+				echo "<CoreMapping LogicalCoreId=\"0\" PhysicalCoreId=\"$c\"/>"
+				echo "</CoreAffinity></Partition>"
+			done
+		done
+		echo "</Partitions><Schedules MajorFrameDuration=\"$2\" ScheduleIdentifier=\"1\""
+		echo " InitialModuleSchedule=\"true\">"
+		for c in 0 1; do
+			for ((j = 0; j < $4; j++)); do
+				echo "<PartitionTimeWindow PartitionNameRef=\"c${c}p$j\" Duration=\"$3\""
+				echo " Offset=\"$(($2 / $4 * j))\"/>"
+			done
+		done
+		echo "</Schedules></Module>"
+	} >"$1"
+}
+
+# Percentile P of the numbers on stdin (nearest rank).
+pct() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { i = int(NR * p / 100 + 0.999); print NR ? v[i < 1 ? 1 : i] : "n/a" }'; }
+# p50/p99/max in us of the ns on stdin.
+spread() {
+	local f
+	f=$(mktemp)
+	cat >"$f"
+	printf '%s/%s/%s' "$(pct 50 <"$f" | us)" "$(pct 99 <"$f" | us)" "$(pct 100 <"$f" | us)"
+	rm -f "$f"
+}
+us() { awk '{ printf ($1 == "n/a" ? "n/a" : "%.0f"), $1 / 1000 }'; }
+p99_of() { echo "$1" | cut -d/ -f2; }
+
+# cyclictest on core 1 at priority 80, LOOPS wakeups every INTERVAL us: p50/p99/max in us.
+cyclic() {
+	cyclictest -m -q -p 80 -a 1 -t 1 -i "$1" -l "$2" -h 100000 | awk '
+	/^[0-9]+ [0-9]+$/ { for (k = 0; k < $2 + 0; k++) print $1 * 1000 }' | spread
+}
+
+# mumu_run CONFIG FRAMES: run, leaving the summary in $bdir/out and the trace in $bdir/t.json.
+bdir=$build/bench/sched
+mkdir -p "$bdir"
+mumu_run() {
+	"$bin/mumu-supervisor" -q --frames "$2" --trace "$bdir/t.json" "$1" >"$bdir/out" 2>&1 || true
+}
+# Supervisor figures of the partitions on core 1 (rows c1p*): start lateness or end overrun.
+sup_spread() {
+	local late=$1
+	awk -v late="$late" '$1 ~ /^c1p/ && NF >= 14 { print late ? $10 : $13 }' "$bdir/out" |
+		sort -n | tail -n 1 | awk '{ printf "%.0f", $1 }'
+}
+# In-guest figures of partition NAME: first instruction - planned start, or last - planned end.
+guest_spread() {
+	{
+		grep "\"name\":\"$1\"" "$bdir/t.json" | grep '"ph":"X"'
+		sed -n "s/^\[$1\] probe \([0-9].*\)/P \1/p" "$bdir/out"
+	} | awk -v late="$2" '
+	function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
+	/"ph":"X"/ { n++; ps[n] = num("planned_start_ns"); pe[n] = num("planned_end_ns"); next }
+	$1 == "P" {
+		for (k = n; k > 0 && ps[k] > $3 + 1000000; k--)
+			;
+		if (k > 0) print late ? $3 - ps[k] : ($4 > pe[k] ? $4 - pe[k] : 0)
+	}' | spread
+}
+
+# sched_case LABEL CONFIG FRAMES: cyclictest, then mumu right after it, so that both see the
+# same machine (this one is shared and noisy); sets cyc and cyc_p99 for the rows that follow.
+sched_case() {
+	local late over
+	cyc=$(cyclic 5000 400)
+	cyc_p99=$(p99_of "$cyc")
+	mumu_run "$2" "$3"
+	late=$(sup_spread 1) over=$(sup_spread 0)
+	row "$1: start lateness p99, supervisor (us)" "$late" "cyclictest p50/p99/max $cyc" \
+		"$(ratio "$late" "$cyc_p99")" "<= 1.5"
+	row "$1: end overrun p99, supervisor (us)" "$over" "cyclictest p99 $cyc_p99" \
+		"$(ratio "$over" "$cyc_p99")" "<= 1.5"
+}
+
+sched_xml "$bdir/one.xml" 10000000 5000000 1 probe.bin
+sched_case "1 partition per core, 5 ms windows" "$bdir/one.xml" 200
+g_late=$(guest_spread c1p0 1) g_over=$(guest_spread c1p0 0)
+g_n=$(grep -c '^\[c1p0\] probe [0-9]' "$bdir/out" || true)
+row "same run, in-guest start lateness p50/p99/max (us, $g_n windows)" "$g_late" "cyclictest p99 $cyc_p99" \
+	"$(ratio "$(p99_of "$g_late")" "$cyc_p99")" "<= 1.5"
+row "same run, in-guest end overrun p50/p99/max (us, $g_n windows)" "$g_over" "cyclictest p99 $cyc_p99" \
+	"$(ratio "$(p99_of "$g_over")" "$cyc_p99")" "<= 1.5"
+
+sched_xml "$bdir/two.xml" 10000000 5000000 2 probe.bin
+sched_case "2 partitions per core, 5 ms windows back to back" "$bdir/two.xml" 200
+cpu_ms=$(sed -n 's/^mumu: supervisor CPU \([0-9.]*\) ms .* for \([0-9]*\) windows$/\1 \2/p' "$bdir/out")
+row "supervisor CPU per 1000 windows (ms), same run" \
+	"$(echo "$cpu_ms" | awk '{ printf "%.1f", $2 ? $1 * 1000 / $2 : 0 }')" "-" "-" "-"
+
+sched_xml "$bdir/short.xml" 4000000 1000000 2 probe.bin
+sched_case "2 partitions per core, 1 ms windows" "$bdir/short.xml" 500
+row "same run, windows run / missed (all partitions)" "$(awk 'NF >= 14 && $1 ~ /^c/ {
+	r += $2 + $3 + $5; m += $4 } END { print r "/" m }' "$bdir/out")" "-" "-" "-"
+
+sched_xml "$bdir/many.xml" 64000000 1800000 32 hello.bin
+sched_case "64 partitions on 2 cores, 1.8 ms windows" "$bdir/many.xml" 30
+row "same run, windows run / missed (all partitions)" "$(awk 'NF >= 14 && $1 ~ /^c/ {
+	r += $2 + $3 + $5; m += $4 } END { print r "/" m }' "$bdir/out")" "-" "-" "-"
