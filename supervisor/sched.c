@@ -181,12 +181,20 @@ static void check(struct sup_core *c, const struct pending *pw)
 		sup_partition_signal(p, SIGSTOP);
 	if (!done) {
 		st->enforced++;
+		pthread_mutex_lock(&p->lock); /* counted for this VMM only, never its successor */
+		if (p->generation == pw->generation)
+			p->overruns++;
+		pthread_mutex_unlock(&p->lock);
 		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
 		       pw->start_ns, pw->end_ns, seq == pw->seq ? entry : 0,
 		       seq == pw->seq ? exit : 0, SUP_WINDOW_ENFORCED);
-		log_warn("partition '%s': vcpu %u still running %llu us after its window ended on "
-			 "core %u; stopped (DEADLINE overrun)",
-			 p->pol->name, pw->vcpu, SUP_ENFORCE_GRACE_NS / 1000, c->core_id);
+		return; /* the main thread reports it to the health monitor (overruns) */
+	}
+	/* The VMM woke too late to enter the guest before the window's end. */
+	if (seq == pw->seq && outcome == IPC_DONE_DEADLINE && entry == 0) {
+		st->missed++;
+		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
+		       pw->start_ns, pw->end_ns, 0, 0, SUP_WINDOW_MISSED);
 		return;
 	}
 	/* Status values are the VMM's word: use them only when they are plausible. */

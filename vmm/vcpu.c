@@ -128,7 +128,13 @@ static void *vcpu_thread(void *arg)
 			if (!vmm_test_ignore_window_end)
 				arm(vcpu, end_ns);
 			vcpu->entry_ns = vmm_now_ns();
-			done = run_window(vcpu);
+			/* Preempted since the check above: the window may be over already. */
+			if (vcpu->entry_ns < end_ns) {
+				done = run_window(vcpu);
+			} else {
+				vcpu->entry_ns = 0;
+				done = IPC_DONE_DEADLINE;
+			}
 			disarm(vcpu);
 		}
 		status_write(vcpu, vmm_now_ns(), done);

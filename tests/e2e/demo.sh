@@ -8,7 +8,7 @@ for p in alpha beta; do
 	expect "$WORK/out" "^\[$p\] hello from $p\$"
 	expect "$WORK/out" "^\[$p\] tick [0-9]+\$" 5
 done
-expect "$WORK/out" "^\[gamma\] gamma: COLD_START, start condition 0, restarts 0\$"
+expect "$WORK/out" "^\[gamma\] gamma: COLD_START, start condition 0, restarts 0, boot 1\$"
 expect "$WORK/out" "^\[gamma\] hello from gamma vcpu 1 on core 1\$"
 expect "$WORK/out" "^\[gamma\] window 4: request schedule 2: 0\$"
 expect "$WORK/out" "partition 'gamma' requests schedule 2 from the next major frame"

@@ -47,7 +47,7 @@ expect "$WORK/out" '^\[pawn\] window 4: request schedule 2: -1$'
 expect "$WORK/out" "partition 'pawn': ILLEGAL_REQUEST: schedule 2 refused: the partition may not set schedules"
 # At every switch pawn starts again from its image (COLD_START), and knows why.
 expect "$WORK/out" "partition 'pawn': ScheduleChangeAction COLD_START" 2
-expect "$WORK/out" '^\[pawn\] pawn: COLD_START, start condition 1, restarts 1$'
+expect "$WORK/out" '^\[pawn\] pawn: COLD_START, start condition 1, restarts 1, boot 1$'
 # idler goes IDLE at the first switch and gets no window after it.
 expect "$WORK/out" "partition 'idler': ScheduleChangeAction IDLE"
 [ "$(grep -c "partition 'idler': ScheduleChangeAction" "$WORK/out")" -eq 1 ] ||
