@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* bad_hypercall.bin: hypercalls with bad arguments; each must fail cleanly, never the VMM. */
+/* bad_hypercall.bin: hypercalls with bad arguments; each must fail cleanly, never the VMM.
+ * Then a well-formed application error (ARINC RAISE_APPLICATION_ERROR). */
 #include "lib/mumu.h"
 
 int main(uint64_t vcpu, const struct mumu_info *info);
@@ -14,6 +15,7 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	c = mumu_hc(999, 0, 0, 0);				   /* unknown number */
 	d = mumu_raise_error(1, (const char *)-4096L, 8);	   /* message pointer wraps */
 	mumu_printf("bad_hypercall: results %ld %ld %ld %ld\n", a, b, c, d);
+	mumu_printf("bad_hypercall: raised %ld\n", mumu_raise_error(42, "sensor stuck", 12));
 	mumu_printf("bad_hypercall: survived\n");
 	return 0;
 }

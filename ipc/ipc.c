@@ -22,6 +22,11 @@ bool ipc_payload_size_ok(uint32_t type, size_t size_bytes)
 	case IPC_SCHEDULE_REQ:
 	case IPC_MODE_REQ:
 		return size_bytes == sizeof(struct ipc_u32);
+	case IPC_CTL_REQUEST:
+		return size_bytes == sizeof(struct ipc_ctl_request);
+	case IPC_CTL_REPLY:
+		return size_bytes >= sizeof(struct ipc_ctl_reply) &&
+		       size_bytes <= sizeof(struct ipc_ctl_reply) + IPC_CTL_TEXT_MAX;
 	default:
 		return false;
 	}
@@ -145,10 +150,11 @@ proto:
 const char *ipc_type_name(uint32_t type)
 {
 	static const char *const names[IPC_TYPE_COUNT] = {
-		[IPC_CONFIG] = "CONFIG",     [IPC_SHUTDOWN] = "SHUTDOWN",
-		[IPC_READY] = "READY",	     [IPC_CONSOLE] = "CONSOLE",
-		[IPC_FAULT] = "FAULT",	     [IPC_SCHEDULE_REQ] = "SCHEDULE_REQ",
-		[IPC_MODE_REQ] = "MODE_REQ",
+		[IPC_CONFIG] = "CONFIG",       [IPC_SHUTDOWN] = "SHUTDOWN",
+		[IPC_READY] = "READY",	       [IPC_CONSOLE] = "CONSOLE",
+		[IPC_FAULT] = "FAULT",	       [IPC_SCHEDULE_REQ] = "SCHEDULE_REQ",
+		[IPC_MODE_REQ] = "MODE_REQ",   [IPC_CTL_REQUEST] = "CTL_REQUEST",
+		[IPC_CTL_REPLY] = "CTL_REPLY",
 	};
 
 	return type < IPC_TYPE_COUNT && names[type] ? names[type] : "UNKNOWN";

@@ -73,13 +73,38 @@ int pol_parse_u64(const char *s, uint64_t *ret)
 const char *pol_action_name(enum pol_action action)
 {
 	static const char *const names[POL_ACTION_COUNT] = {
-		[POL_ACTION_IGNORE] = "IGNORE",
-		[POL_ACTION_IDLE] = "IDLE",
-		[POL_ACTION_COLD_START] = "COLD_START",
-		[POL_ACTION_WARM_START] = "WARM_START",
+		[POL_ACTION_IGNORE] = "IGNORE",		[POL_ACTION_IDLE] = "IDLE",
+		[POL_ACTION_COLD_START] = "COLD_START", [POL_ACTION_WARM_START] = "WARM_START",
+		[POL_ACTION_SHUTDOWN] = "SHUTDOWN",
 	};
 
 	return (unsigned)action < POL_ACTION_COUNT ? names[action] : "?";
+}
+
+const char *pol_hm_error_name(enum pol_hm_error error)
+{
+	static const char *const names[POL_HM_ERROR_COUNT] = {
+		[POL_HM_VMM_DIED] = "VMM_DIED",
+		[POL_HM_GUEST_CRASH] = "GUEST_CRASH",
+		[POL_HM_MEMORY_VIOLATION] = "MEMORY_VIOLATION",
+		[POL_HM_ILLEGAL_REQUEST] = "ILLEGAL_REQUEST",
+		[POL_HM_DEADLINE_MISSED] = "DEADLINE_MISSED",
+		[POL_HM_APPLICATION_ERROR] = "APPLICATION_ERROR",
+	};
+
+	return (unsigned)error < POL_HM_ERROR_COUNT ? names[error] : "?";
+}
+
+enum pol_action pol_hm_default_action(enum pol_hm_error error)
+{
+	switch (error) {
+	case POL_HM_VMM_DIED:
+	case POL_HM_GUEST_CRASH:
+	case POL_HM_MEMORY_VIOLATION:
+		return POL_ACTION_COLD_START;
+	default:
+		return POL_ACTION_IGNORE;
+	}
 }
 
 const struct pol_partition *pol_partition_by_name(const struct pol_system *sys, const char *name)

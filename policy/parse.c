@@ -175,12 +175,55 @@ static enum pol_action action(const char *s)
 	return POL_ACTION_IGNORE;
 }
 
+/* HealthMonitor: the restart budget and one ErrorAction per error at most. */
+static void build_hm(struct pol_partition *p, xmlNodePtr hm, const char *file,
+		     struct pol_diags *diags)
+{
+	int seen[POL_HM_ERROR_COUNT] = { 0 };
+	char buf[64];
+
+	p->restart_limit =
+	    (uint32_t)num(hm, "RestartLimit", POL_HM_RESTART_LIMIT_DEFAULT, file, diags);
+	p->restart_period_ns =
+	    num(hm, "RestartPeriod", POL_HM_RESTART_PERIOD_DEFAULT_NS, file, diags);
+	if (p->restart_period_ns == 0)
+		pol_diag_add(diags, file, (int)xmlGetLineNo(hm),
+			     "partition '%s': RestartPeriod=\"0\"; allowed: 1 ns or more (the span "
+			     "in which at most RestartLimit restarts happen)",
+			     p->name);
+	for (xmlNodePtr e = hm->children; e; e = e->next) {
+		int line = (int)xmlGetLineNo(e), k;
+
+		if (!is(e, "ErrorAction"))
+			continue;
+		if (!prop(e, "Error", buf, sizeof(buf)))
+			continue; /* the schema reported it */
+		for (k = 0; k < POL_HM_ERROR_COUNT && strcmp(buf, pol_hm_error_name(k)) != 0; k++)
+			;
+		if (k == POL_HM_ERROR_COUNT)
+			continue;
+		if (seen[k]) {
+			pol_diag_add(diags, file, line,
+				     "partition '%s' gives %s a second action (first on line %d); "
+				     "allowed: one ErrorAction per error",
+				     p->name, buf, seen[k]);
+			continue;
+		}
+		seen[k] = line;
+		p->hm_actions[k] = action(prop(e, "Action", buf, sizeof(buf)));
+	}
+}
+
 static int build_partition(struct pol_partition *p, xmlNodePtr part, const char *file,
 			   struct pol_diags *diags)
 {
 	char buf[POL_PATH_MAX];
 
 	p->line = (int)xmlGetLineNo(part);
+	p->restart_limit = POL_HM_RESTART_LIMIT_DEFAULT;
+	p->restart_period_ns = POL_HM_RESTART_PERIOD_DEFAULT_NS;
+	for (int k = 0; k < POL_HM_ERROR_COUNT; k++)
+		p->hm_actions[k] = pol_hm_default_action(k);
 	for (xmlNodePtr c = part->children; c; c = c->next) {
 		if (is(c, "PartitionDefinition")) {
 			p->line = (int)xmlGetLineNo(c);
@@ -200,6 +243,8 @@ static int build_partition(struct pol_partition *p, xmlNodePtr part, const char 
 			p->period_ns = num(c, "Period", 0, file, diags);
 			p->duration_ns = num(c, "Duration", 0, file, diags);
 			p->periodicity_line = (int)xmlGetLineNo(c);
+		} else if (is(c, "HealthMonitor")) {
+			build_hm(p, c, file, diags);
 		} else if (is(c, "CoreAffinity")) {
 			for (xmlNodePtr m = c->children; m; m = m->next) {
 				struct pol_core_mapping *cm;

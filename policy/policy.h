@@ -22,8 +22,25 @@ enum pol_action {
 	POL_ACTION_IDLE,
 	POL_ACTION_COLD_START,
 	POL_ACTION_WARM_START,
+	POL_ACTION_SHUTDOWN, /* the whole module stops: health-monitor tables only */
 	POL_ACTION_COUNT
 };
+
+/* What the health monitor distinguishes (docs/health.md); the XML names are these names. */
+enum pol_hm_error {
+	POL_HM_VMM_DIED,	  /* the VMM process ended (signal, exit, sandbox kill) */
+	POL_HM_GUEST_CRASH,	  /* a fatal guest fault: triple fault, internal error, ... */
+	POL_HM_MEMORY_VIOLATION,  /* a fatal access outside the guest's memory or to a RO region */
+	POL_HM_ILLEGAL_REQUEST,	  /* bad hypercall, refused schedule or mode request */
+	POL_HM_DEADLINE_MISSED,	  /* window enforcement had to stop the VMM */
+	POL_HM_APPLICATION_ERROR, /* RAISE_APPLICATION_ERROR */
+	POL_HM_ERROR_COUNT
+};
+
+/* Restart budget: at most RestartLimit restarts in any RestartPeriod, then IDLE. */
+#define POL_HM_RESTART_LIMIT_DEFAULT	 3
+#define POL_HM_RESTART_LIMIT_MAX	 1000
+#define POL_HM_RESTART_PERIOD_DEFAULT_NS 60000000000ULL /* 60 s */
 
 struct pol_core_mapping {
 	uint32_t logical_core_id;
@@ -48,6 +65,10 @@ struct pol_partition {
 	    memory_bytes; /* guest RAM; MemorySize attribute, default POL_DEFAULT_MEMORY_BYTES */
 	size_t n_cores;
 	struct pol_core_mapping cores[POL_VCPU_MAX]; /* indexed by logical core id */
+	/* HealthMonitor: the action per error (defaults: fatal ones COLD_START, else IGNORE) */
+	enum pol_action hm_actions[POL_HM_ERROR_COUNT];
+	uint32_t restart_limit;
+	uint64_t restart_period_ns;
 	int line;
 };
 
@@ -153,6 +174,9 @@ int pol_host_parse_cpulist(struct pol_host *host, const char *list);
 
 void pol_diags_free(struct pol_diags *diags);
 const char *pol_action_name(enum pol_action action);
+const char *pol_hm_error_name(enum pol_hm_error error);
+/* The action a partition gets for error when its HealthMonitor does not name it. */
+enum pol_action pol_hm_default_action(enum pol_hm_error error);
 
 /* Lookups on a loaded system; return NULL / SIZE_MAX when absent. */
 const struct pol_partition *pol_partition_by_name(const struct pol_system *sys, const char *name);

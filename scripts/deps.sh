@@ -12,15 +12,18 @@ build_pkgs=(cmake gcc make pkg-config libxml2-dev libxml2-utils libseccomp-dev l
 # Without /dev/kvm on the host, the end-to-end tests run on real KVM inside a QEMU (TCG) VM
 # booting Debian's kernel with kvm-amd: see tests/vm/README.md.
 vm_pkgs=(qemu-system-x86 busybox-static linux-image-amd64)
+# The end-to-end tests check JSON and talk raw bytes to sockets with python3 (tests only).
+test_pkgs=(python3)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
 build) ;;
 test)
+	want+=("${test_pkgs[@]}")
 	[ -c /dev/kvm ] || want+=("${vm_pkgs[@]}")
 	;;
 bench)
-	want+=(rt-tests)
+	want+=(rt-tests "${test_pkgs[@]}")
 	[ -c /dev/kvm ] || want+=("${vm_pkgs[@]}")
 	;;
 fuzz) want+=(clang libclang-rt-14-dev) ;;

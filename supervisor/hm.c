@@ -1,43 +1,35 @@
 /* SPDX-License-Identifier: MIT */
-/* The health monitor's decisions (pure: no processes, no clocks of its own). */
+/* The health monitor's restart budget (pure: no processes, no clocks of its own). */
 #include "supervisor/hm.h"
 
-enum pol_action sup_hm_default_action(enum sup_hm_event ev)
+bool sup_budget_take(struct sup_budget *b, uint32_t limit, uint64_t period_ns, uint64_t now_ns)
 {
-	switch (ev) {
-	case SUP_HM_VMM_DIED:
-	case SUP_HM_GUEST_CRASH:
-	case SUP_HM_MEMORY_VIOLATION:
-		return POL_ACTION_COLD_START;
-	default:
-		return POL_ACTION_IGNORE;
-	}
-}
-
-bool sup_budget_take(struct sup_budget *b, uint64_t now_ns)
-{
-	/* The oldest of the last MAX restarts decides: MAX within the span spend it. */
-	if (b->n >= SUP_HM_RESTART_MAX) {
-		uint64_t oldest = b->at[b->n % SUP_HM_RESTART_MAX];
-
-		if (now_ns - oldest < SUP_HM_RESTART_SPAN_NS)
-			return false;
-	}
-	b->at[b->n % SUP_HM_RESTART_MAX] = now_ns;
+	if (limit == 0)
+		return false;
+	if (limit > POL_HM_RESTART_LIMIT_MAX)
+		limit = POL_HM_RESTART_LIMIT_MAX;
+	/* The oldest of the last limit restarts decides: limit within the period spend it. */
+	if (b->n >= limit && now_ns - b->at[(b->n - limit) % POL_HM_RESTART_LIMIT_MAX] < period_ns)
+		return false;
+	b->at[b->n % POL_HM_RESTART_LIMIT_MAX] = now_ns;
 	b->n++;
 	return true;
 }
 
-const char *sup_hm_event_name(enum sup_hm_event ev)
+void sup_hm_log_add(struct sup_hm_log *log, const struct sup_hm_entry *entry)
 {
-	static const char *const names[SUP_HM_EVENT_COUNT] = {
-		[SUP_HM_VMM_DIED] = "VMM_DIED",
-		[SUP_HM_GUEST_CRASH] = "GUEST_CRASH",
-		[SUP_HM_MEMORY_VIOLATION] = "MEMORY_VIOLATION",
-		[SUP_HM_ILLEGAL_REQUEST] = "ILLEGAL_REQUEST",
-		[SUP_HM_DEADLINE] = "DEADLINE_MISSED",
-		[SUP_HM_APPLICATION] = "APPLICATION_ERROR",
-	};
+	log->e[log->n % SUP_HM_LOG_SIZE] = *entry;
+	log->n++;
+}
 
-	return (unsigned)ev < SUP_HM_EVENT_COUNT ? names[ev] : "?";
+uint64_t sup_hm_log_kept(const struct sup_hm_log *log)
+{
+	return log->n < SUP_HM_LOG_SIZE ? log->n : SUP_HM_LOG_SIZE;
+}
+
+const struct sup_hm_entry *sup_hm_log_get(const struct sup_hm_log *log, uint64_t k)
+{
+	if (k >= sup_hm_log_kept(log))
+		return NULL;
+	return &log->e[(log->n - sup_hm_log_kept(log) + k) % SUP_HM_LOG_SIZE];
 }

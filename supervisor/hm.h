@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The health monitor's decisions: which action an error gets, and the restart budget. */
+/* The health monitor's restart budget (pure: no processes, no clocks of its own). */
 #ifndef MUMU_SUPERVISOR_HM_H
 #define MUMU_SUPERVISOR_HM_H
 
@@ -8,36 +8,43 @@
 
 #include "policy/policy.h"
 
-/* What the supervisor observed about a partition (wider than ARINC's error codes). */
-enum sup_hm_event {
-	SUP_HM_VMM_DIED,	 /* the VMM process ended (signal, exit, sandbox kill) */
-	SUP_HM_GUEST_CRASH,	 /* a fatal guest fault: triple fault, internal error, ... */
-	SUP_HM_MEMORY_VIOLATION, /* a fatal access outside the guest's memory or to a RO region */
-	SUP_HM_ILLEGAL_REQUEST,	 /* bad hypercall, refused schedule or mode request */
-	SUP_HM_DEADLINE,	 /* window enforcement stopped the VMM */
-	SUP_HM_APPLICATION,	 /* RAISE_APPLICATION_ERROR */
-	SUP_HM_EVENT_COUNT
-};
-
 /*
- * A partition restarted more than SUP_HM_RESTART_MAX times within SUP_HM_RESTART_SPAN_NS
- * goes IDLE instead: a guest that crashes at once after every start cannot keep a VMM
- * respawning forever.
+ * A partition restarted more than its RestartLimit times within its RestartPeriod goes IDLE
+ * instead: a guest that crashes at once after every start cannot keep a VMM respawning
+ * forever.
  */
-#define SUP_HM_RESTART_MAX     3
-#define SUP_HM_RESTART_SPAN_NS 60000000000ULL /* 60 s */
+/* How long an overrun waits before it is reported: a dying VMM shows its death first. */
+#define SUP_HM_SETTLE_NS 200000000ULL /* 200 ms */
 
 struct sup_budget {
-	uint32_t n;			 /* restarts recorded, the last SUP_HM_RESTART_MAX kept */
-	uint64_t at[SUP_HM_RESTART_MAX]; /* their times, a ring */
+	uint32_t n;			       /* restarts recorded */
+	uint64_t at[POL_HM_RESTART_LIMIT_MAX]; /* the last ones' times, a ring */
 };
 
-/* The default action for an event: fatal ones restart the partition cold, others are logged. */
-enum pol_action sup_hm_default_action(enum sup_hm_event ev);
+/* Take one restart at now_ns within limit per period_ns; false (nothing taken) when spent. */
+bool sup_budget_take(struct sup_budget *b, uint32_t limit, uint64_t period_ns, uint64_t now_ns);
 
-/* Take one restart from the budget at now_ns; false (nothing taken) when it is spent. */
-bool sup_budget_take(struct sup_budget *b, uint64_t now_ns);
+/* The HM log: the last SUP_HM_LOG_SIZE events of the module, for mumu-ctl hm-log. */
+#define SUP_HM_LOG_SIZE	  256
+#define SUP_HM_DETAIL_MAX 200
 
-const char *sup_hm_event_name(enum sup_hm_event ev);
+struct sup_hm_entry {
+	uint64_t ns; /* CLOCK_MONOTONIC */
+	uint32_t partition;
+	enum pol_hm_error error;
+	enum pol_action action; /* taken; IDLE when the restart budget was spent */
+	bool budget_spent;
+	char detail[SUP_HM_DETAIL_MAX];
+};
+
+struct sup_hm_log {
+	uint64_t n; /* events ever logged */
+	struct sup_hm_entry e[SUP_HM_LOG_SIZE];
+};
+
+void sup_hm_log_add(struct sup_hm_log *log, const struct sup_hm_entry *entry);
+/* The k-th oldest entry still kept (k < sup_hm_log_kept), NULL beyond. */
+const struct sup_hm_entry *sup_hm_log_get(const struct sup_hm_log *log, uint64_t k);
+uint64_t sup_hm_log_kept(const struct sup_hm_log *log);
 
 #endif

@@ -25,13 +25,17 @@ static void usage(FILE *out)
 	    "docs/config.md): one sandboxed VMM process and KVM virtual machine per partition,\n"
 	    "scheduled in the fixed time windows of the module schedule. A system partition may\n"
 	    "switch schedules; the health monitor restarts a partition whose VMM dies or whose\n"
-	    "guest crashes (3 times a minute at most, then it stays IDLE: docs/health.md).\n"
+	    "guest crashes (by default 3 times a minute at most, then it stays IDLE; each\n"
+	    "partition's HealthMonitor in CONFIG can say otherwise: docs/health.md).\n"
 	    "\n"
 	    "Options:\n"
 	    "  --check             validate CONFIG, print a summary and exit\n"
 	    "  --frames N          stop after N major frames (of whatever schedule runs)\n"
 	    "  --duration SECONDS  stop after SECONDS (decimals allowed)\n"
 	    "  --trace FILE        write every window as Chrome trace JSON (docs/scheduling.md)\n"
+	    "  --control PATH|none the socket mumu-ctl talks to (default " IPC_CTL_SOCKET_DEFAULT
+	    ",\n"
+	    "                      mode 0600; none: no control socket)\n"
 	    "  --schema FILE       the XML schema (default: the build's or installed mumu.xsd)\n"
 	    "  --vmm FILE          the mumu-vmm binary (default: beside mumu-supervisor)\n"
 	    "  --vmm-user UID[:GID]  the ids every VMM drops to (default 65534:65534)\n"
@@ -46,7 +50,7 @@ static void usage(FILE *out)
 	    "\n"
 	    "Exit status: 0 the run ended as asked (or CONFIG is valid with --check),\n"
 	    "2 CONFIG is invalid (every problem is printed as FILE:LINE: message),\n"
-	    "1 any other error.\n");
+	    "3 a HealthMonitor action SHUTDOWN stopped the module, 1 any other error.\n");
 }
 
 /* Parse a non-negative decimal number of seconds into ns; -EINVAL when malformed or huge. */
@@ -135,6 +139,7 @@ int main(int argc, char **argv)
 		OPT_SECCOMP,
 		OPT_AUDIT,
 		OPT_NO_SANDBOX,
+		OPT_CONTROL,
 		OPT_VERSION,
 	};
 	static const struct option longopts[] = {
@@ -148,6 +153,7 @@ int main(int argc, char **argv)
 		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 		{ "seccomp-audit", optional_argument, NULL, OPT_AUDIT },
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -160,7 +166,8 @@ int main(int argc, char **argv)
 		"/usr/share/mumu/mumu.xsd",
 	};
 	struct sup_options opts = { .vmm_uid = IPC_DEFAULT_VMM_UID,
-				    .vmm_gid = IPC_DEFAULT_VMM_GID };
+				    .vmm_gid = IPC_DEFAULT_VMM_GID,
+				    .control_path = IPC_CTL_SOCKET_DEFAULT };
 	const char *audit = NULL;
 	struct pol_diags diags = { 0 };
 	struct pol_system *sys = NULL;
@@ -220,6 +227,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_SANDBOX:
 			opts.vmm_flags |= IPC_CFG_NO_SANDBOX;
+			break;
+		case OPT_CONTROL:
+			opts.control_path = strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
 		case 'v':
 			if (level < LOG_DEBUG)

@@ -259,6 +259,8 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 	p->pidfd = r;
 	p->generation++;
 	p->stopped_by_sup = false;
+	p->overruns_seen = p->overruns; /* those were the old VMM's */
+	p->overrun_since_ns = 0;
 	pthread_mutex_unlock(&p->lock);
 	fcntl(p->sock, F_SETFL, O_NONBLOCK);
 	__atomic_store_n(&p->state, SUP_PART_STARTING, __ATOMIC_RELEASE);

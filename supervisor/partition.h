@@ -59,7 +59,10 @@ struct sup_partition {
 	/* A schedule switch asked for this action (enum pol_action); IGNORE when none pending.
 	 * Set by a core thread, applied and cleared by the main thread; no windows meanwhile. */
 	int switch_action;
-	uint64_t kicks; /* windows started, across cores: a late check never stops a newer one */
+	uint64_t kicks;	   /* windows started, across cores: a late check never stops a newer one */
+	uint64_t overruns; /* windows enforced of the current VMM (under lock) */
+	uint64_t overruns_seen;	   /* of those, reported to the health monitor (under lock) */
+	uint64_t overrun_since_ns; /* when unreported overruns were first seen, 0: none */
 	uint64_t n_restarts;
 	struct sup_budget budget; /* restarts by the health monitor */
 };

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "supervisor/console.h"
+#include "supervisor/control.h"
 #include "supervisor/partition.h"
 #include "supervisor/sched.h"
 #include "supervisor/supervisor.h"
@@ -30,7 +31,7 @@
 #define SHUTDOWN_WAIT_NS 500000000ULL
 
 /* epoll tags: the kind in the top bits, the partition index below. */
-enum { TAG_SIGNAL = 1, TAG_TIMER, TAG_FRAME, TAG_SOCK, TAG_PIDFD };
+enum { TAG_SIGNAL = 1, TAG_TIMER, TAG_FRAME, TAG_SOCK, TAG_PIDFD, TAG_CTL, TAG_CTL_CLIENT };
 #define TAG(kind, i) (((uint64_t)(kind) << 32) | (uint64_t)(i))
 
 struct run {
@@ -40,11 +41,15 @@ struct run {
 	struct sup_sched sched;
 	bool sched_started;
 	struct sup_trace trace;
+	struct sup_control control;
+	struct sup_hm_log hm_log;
+	uint64_t start_ns;
 	int epfd, sigfd, timerfd;
 	int kvm_fd;
 	uint64_t switches_seen; /* schedule switches whose actions were applied */
 	bool stop;
 	const char *stop_reason;
+	bool shutdown; /* the health monitor stopped the module */
 };
 
 static uint64_t now_ns(void)
@@ -147,36 +152,59 @@ static void apply(struct run *run, struct sup_partition *p, enum pol_action a,
 	case POL_ACTION_WARM_START:
 		restart(run, p, a == POL_ACTION_COLD_START, why);
 		break;
+	case POL_ACTION_SHUTDOWN:
+		run->stop = true;
+		run->shutdown = true;
+		run->stop_reason = "SHUTDOWN by the health monitor";
+		break;
 	}
 }
 
-/* The health monitor: log the event, then take its action within the restart budget. */
-static void hm_event(struct run *run, struct sup_partition *p, enum sup_hm_event ev,
+/*
+ * The health monitor: log the event, then take the action the partition's HealthMonitor gives
+ * it, restarts within its budget. A partition whose VMM is gone or whose guest crashed has
+ * nothing left to continue: IGNORE leaves it IDLE.
+ */
+static void hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error ev,
 		     const char *what)
 {
-	enum pol_action a = sup_hm_default_action(ev);
+	enum pol_action a = p->pol->hm_actions[ev];
+	bool dead = p->pid <= 0 || __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SUP_PART_FAULTED;
 	bool spent = (a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
-		     !sup_budget_take(&p->budget, now_ns());
+		     !sup_budget_take(&p->budget, p->pol->restart_limit, p->pol->restart_period_ns,
+				      now_ns());
 	char name[MUMU_NAME_MAX + 64], detail[512];
 
+	struct sup_hm_entry entry = { .ns = now_ns(),
+				      .partition = (uint32_t)p->index,
+				      .error = ev };
+
 	p->n_faults++;
-	snprintf(name, sizeof(name), "%s %s", sup_hm_event_name(ev), p->pol->name);
+	if (a == POL_ACTION_IGNORE && dead)
+		a = POL_ACTION_IDLE;
+	entry.action = spent ? POL_ACTION_IDLE : a;
+	entry.budget_spent = spent;
+	snprintf(entry.detail, sizeof(entry.detail), "%s", what);
+	sup_hm_log_add(&run->hm_log, &entry);
+	snprintf(name, sizeof(name), "%s %s", pol_hm_error_name(ev), p->pol->name);
 	snprintf(detail, sizeof(detail), "%s; action %s", what,
 		 spent ? "IDLE (restart budget spent)" : pol_action_name(a));
 	sup_trace_event(&run->trace, now_ns(), name, detail);
 	if (spent) {
-		log_error("partition '%s': %s: %s; restart budget spent (%d in %llu s): IDLE",
-			  p->pol->name, sup_hm_event_name(ev), what, SUP_HM_RESTART_MAX,
-			  SUP_HM_RESTART_SPAN_NS / 1000000000ULL);
+		log_error("partition '%s': %s: %s; restart budget spent (%" PRIu32
+			  " in %g s): IDLE",
+			  p->pol->name, pol_hm_error_name(ev), what, p->pol->restart_limit,
+			  (double)p->pol->restart_period_ns / 1e9);
 		go_idle(run, p);
 		return;
 	}
 	if (a == POL_ACTION_IGNORE) {
-		log_warn("partition '%s': %s: %s", p->pol->name, sup_hm_event_name(ev), what);
+		log_warn("partition '%s': %s: %s", p->pol->name, pol_hm_error_name(ev), what);
 		return;
 	}
-	log_error("partition '%s': %s: %s; action %s, the other partitions go on", p->pol->name,
-		  sup_hm_event_name(ev), what, pol_action_name(a));
+	log_error("partition '%s': %s: %s; action %s%s", p->pol->name, pol_hm_error_name(ev), what,
+		  pol_action_name(a),
+		  a == POL_ACTION_SHUTDOWN ? ": the module stops" : ", the other partitions go on");
 	apply(run, p, a, MUMU_START_HM_PARTITION_RESTART);
 }
 
@@ -195,7 +223,7 @@ static void on_exit_of(struct run *run, struct sup_partition *p)
 		snprintf(why, sizeof(why), "VMM (pid %d) killed by signal %s", p->pid,
 			 sigabbrev_np(si.si_status) ?: "?");
 	partition_down(run, p, NULL);
-	hm_event(run, p, SUP_HM_VMM_DIED, why);
+	hm_event(run, p, POL_HM_VMM_DIED, why);
 }
 
 static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_fault *f)
@@ -209,7 +237,7 @@ static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_
 			*c = '?';
 	if (f->kind == IPC_FAULT_APPLICATION) {
 		snprintf(what, sizeof(what), "application error %" PRIu32 ": %s", f->code, msg);
-		hm_event(run, p, SUP_HM_APPLICATION, what);
+		hm_event(run, p, POL_HM_APPLICATION_ERROR, what);
 		return;
 	}
 	if (f->kind == IPC_FAULT_SECCOMP) {
@@ -222,14 +250,14 @@ static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_
 	snprintf(what, sizeof(what), "%s (vcpu %" PRIu32 "): %s", ipc_fault_name(f->kind), f->vcpu,
 		 msg);
 	if (!f->fatal) {
-		hm_event(run, p, SUP_HM_ILLEGAL_REQUEST, what);
+		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what);
 		return;
 	}
 	__atomic_store_n(&p->state, SUP_PART_FAULTED, __ATOMIC_RELEASE);
 	hm_event(run, p,
 		 f->kind == IPC_FAULT_UNMAPPED_ACCESS || f->kind == IPC_FAULT_READONLY_WRITE
-		     ? SUP_HM_MEMORY_VIOLATION
-		     : SUP_HM_GUEST_CRASH,
+		     ? POL_HM_MEMORY_VIOLATION
+		     : POL_HM_GUEST_CRASH,
 		 what);
 }
 
@@ -240,7 +268,7 @@ static void violation(struct run *run, struct sup_partition *p, const char *what
 
 	snprintf(why, sizeof(why), "protocol violation by its VMM (%s); killed", what);
 	partition_down(run, p, NULL);
-	hm_event(run, p, SUP_HM_VMM_DIED, why);
+	hm_event(run, p, POL_HM_VMM_DIED, why);
 }
 
 /* SET_MODULE_SCHEDULE from a guest: only a partition with SetModuleSchedule may. */
@@ -254,7 +282,7 @@ static void on_schedule_req(struct run *run, struct sup_partition *p, uint32_t i
 			 !p->pol->set_module_schedule ? "the partition may not set schedules"
 			 : idx == SIZE_MAX	      ? "no such schedule"
 						      : "the schedule is not running");
-		hm_event(run, p, SUP_HM_ILLEGAL_REQUEST, what);
+		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what);
 		return;
 	}
 	sup_sched_request(&run->sched, idx);
@@ -286,7 +314,42 @@ static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
 		break;
 	default:
 		snprintf(what, sizeof(what), "mode %" PRIu32 " refused: no such mode", mode);
-		hm_event(run, p, SUP_HM_ILLEGAL_REQUEST, what);
+		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what);
+	}
+}
+
+/*
+ * Windows the core threads had to enforce: one DEADLINE_MISSED each, once they are
+ * SUP_HM_SETTLE_NS old. A VMM killed in its window overruns it too, and its death takes that
+ * long to show in the emulated test machine: then the death is the event, not the overrun.
+ */
+static void on_overruns(struct run *run)
+{
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_partition *p = &run->parts[i];
+		uint32_t gen = p->generation;
+		uint64_t due = 0, now = now_ns();
+		char what[128];
+
+		on_exit_of(run, p);
+		pthread_mutex_lock(&p->lock);
+		if (p->generation != gen || p->state != SUP_PART_RUNNING ||
+		    p->overruns_seen == p->overruns) {
+			p->overrun_since_ns = 0;
+		} else if (!p->overrun_since_ns) {
+			p->overrun_since_ns = now;
+		} else if (now - p->overrun_since_ns >= SUP_HM_SETTLE_NS) {
+			due = p->overruns - p->overruns_seen;
+			p->overruns_seen = p->overruns;
+			p->overrun_since_ns = 0;
+		}
+		pthread_mutex_unlock(&p->lock);
+		snprintf(
+		    what, sizeof(what),
+		    "a vCPU was still in its window %llu us after its end; the VMM was stopped",
+		    SUP_ENFORCE_GRACE_NS / 1000);
+		for (; due > 0 && p->generation == gen && p->state == SUP_PART_RUNNING; due--)
+			hm_event(run, p, POL_HM_DEADLINE_MISSED, what);
 	}
 }
 
@@ -396,6 +459,214 @@ static void on_sock(struct run *run, struct sup_partition *p)
 	}
 }
 
+static const char *mode_name(uint32_t mode)
+{
+	static const char *const names[] = {
+		[MUMU_MODE_IDLE] = "IDLE",
+		[MUMU_MODE_COLD_START] = "COLD_START",
+		[MUMU_MODE_WARM_START] = "WARM_START",
+		[MUMU_MODE_NORMAL] = "NORMAL",
+	};
+
+	return mode < sizeof(names) / sizeof(names[0]) && names[mode] ? names[mode] : "?";
+}
+
+/* JSON string body of s: quotes, backslashes and control bytes escaped. */
+static void put_json(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+static const struct sup_hm_entry *last_error(const struct run *run, size_t part)
+{
+	for (uint64_t k = sup_hm_log_kept(&run->hm_log); k-- > 0;) {
+		const struct sup_hm_entry *e = sup_hm_log_get(&run->hm_log, k);
+
+		if (e->partition == part)
+			return e;
+	}
+	return NULL;
+}
+
+static void status_report(struct run *run, FILE *out, bool json)
+{
+	size_t cur = run->sys->initial_schedule, next = cur;
+	uint64_t frames = run->sched_started ? sup_sched_frames_done(&run->sched) : 0;
+
+	if (run->sched_started)
+		sup_sched_current(&run->sched, &cur, &next);
+	if (json)
+		fprintf(out,
+			"{\"module\":\"%s\",\"schedule\":%" PRIu32 ",\"next_schedule\":%" PRIu32
+			",\"major_frames\":%" PRIu64 ",\"hm_events\":%" PRIu64 ",\"partitions\":[",
+			run->sys->name, run->sys->schedules[cur].id, run->sys->schedules[next].id,
+			frames, run->hm_log.n);
+	else
+		fprintf(out,
+			"module %s: schedule %" PRIu32 " (next %" PRIu32 "), %" PRIu64
+			" major frames, %" PRIu64 " health-monitor events\n"
+			"%-16s %-10s %7s %-7s %6s %6s %6s %6s %7s  %s\n",
+			run->sys->name, run->sys->schedules[cur].id, run->sys->schedules[next].id,
+			frames, run->hm_log.n, "partition", "mode", "pid", "cores", "restrt",
+			"faults", "ran", "missed", "late99", "last error");
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		const struct sup_partition *p = &run->parts[i];
+		const struct sup_hm_entry *e = last_error(run, i);
+		struct sup_part_stats st = { 0 };
+		char cores[64] = "";
+		size_t n = 0;
+
+		if (run->sched_started)
+			sup_sched_stats(&run->sched, i, &st);
+		for (size_t k = 0; k < p->pol->n_cores && n < sizeof(cores); k++)
+			n += (size_t)snprintf(cores + n, sizeof(cores) - n,
+					      k ? ",%" PRIu32 : "%" PRIu32,
+					      p->pol->cores[k].physical_core_id);
+		if (json) {
+			fprintf(out,
+				"%s{\"name\":\"%s\",\"id\":%" PRIu32 ",\"mode\":\"%s\",\"pid\":%d,"
+				"\"cores\":[%s],\"restarts\":%" PRIu64 ",\"faults\":%" PRIu64
+				",\"windows\":{\"ran\":%" PRIu64 ",\"yielded\":%" PRIu64
+				",\"missed\":%" PRIu64 ",\"enforced\":%" PRIu64 ",\"idle\":%" PRIu64
+				"},\"start_late_p99_ns\":%" PRIu64 ",\"last_error\":",
+				i ? "," : "", p->pol->name, p->pol->id, mode_name(p->ctl->mode),
+				p->pid, cores, p->n_restarts, p->n_faults, st.ran, st.yielded,
+				st.missed, st.enforced, st.idle,
+				sup_hist_percentile(&st.lateness_ns, 99));
+			if (e) {
+				fprintf(out, "{\"error\":\"%s\",\"action\":\"%s\",\"detail\":\"",
+					pol_hm_error_name(e->error), pol_action_name(e->action));
+				put_json(out, e->detail);
+				fputs("\"}}", out);
+			} else {
+				fputs("null}", out);
+			}
+			continue;
+		}
+		fprintf(out,
+			"%-16s %-10s %7d %-7s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+			" %7.1f  %s%s%s\n",
+			p->pol->name, mode_name(p->ctl->mode), p->pid, cores, p->n_restarts,
+			p->n_faults, st.ran + st.yielded + st.enforced, st.missed,
+			(double)sup_hist_percentile(&st.lateness_ns, 99) / 1000.0,
+			e ? pol_hm_error_name(e->error) : "-", e ? ": " : "", e ? e->detail : "");
+	}
+	if (json)
+		fputs("]}\n", out);
+}
+
+static void hm_log_report(struct run *run, FILE *out, bool json)
+{
+	uint64_t kept = sup_hm_log_kept(&run->hm_log);
+
+	if (json)
+		fprintf(out, "{\"events\":%" PRIu64 ",\"kept\":%" PRIu64 ",\"log\":[",
+			run->hm_log.n, kept);
+	else if (run->hm_log.n > kept)
+		fprintf(out, "(the %" PRIu64 " oldest events are no longer kept)\n",
+			run->hm_log.n - kept);
+	for (uint64_t k = 0; k < kept; k++) {
+		const struct sup_hm_entry *e = sup_hm_log_get(&run->hm_log, k);
+		double t = (double)(e->ns - run->start_ns) / 1e9;
+		const char *name = run->sys->partitions[e->partition].name;
+
+		if (json) {
+			fprintf(out,
+				"%s{\"time_ns\":%" PRIu64 ",\"partition\":\"%s\",\"error\":\"%s\","
+				"\"action\":\"%s\",\"budget_spent\":%s,\"detail\":\"",
+				k ? "," : "", e->ns, name, pol_hm_error_name(e->error),
+				pol_action_name(e->action), e->budget_spent ? "true" : "false");
+			put_json(out, e->detail);
+			fputs("\"}", out);
+		} else {
+			fprintf(out, "%10.3f s  %-16s %-17s %-10s %s%s\n", t, name,
+				pol_hm_error_name(e->error), pol_action_name(e->action),
+				e->budget_spent ? "(restart budget spent) " : "", e->detail);
+		}
+	}
+	if (json)
+		fputs("]}\n", out);
+	else if (kept == 0)
+		fputs("no health-monitor events\n", out);
+}
+
+/* One request from mumu-ctl (already checked by sup_control_check). */
+static int control_request(void *ctx, const struct ipc_ctl_request *req, FILE *out)
+{
+	struct run *run = ctx;
+	const struct pol_partition *pol = NULL;
+	struct sup_partition *p = NULL;
+	size_t idx;
+
+	if (req->op == IPC_CTL_RESTART || req->op == IPC_CTL_STOP) {
+		pol = pol_partition_by_name(run->sys, req->partition);
+		if (!pol) {
+			fprintf(out, "no partition '");
+			for (const char *c = req->partition; *c; c++)
+				fputc((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f ? *c
+											    : '?',
+				      out);
+			fprintf(out, "' in module %s\n", run->sys->name);
+			return -ENOENT;
+		}
+		p = &run->parts[pol - run->sys->partitions];
+	}
+	switch (req->op) {
+	case IPC_CTL_STATUS:
+		status_report(run, out, req->flags & IPC_CTL_JSON);
+		return 0;
+	case IPC_CTL_HM_LOG:
+		hm_log_report(run, out, req->flags & IPC_CTL_JSON);
+		return 0;
+	case IPC_CTL_RESTART: {
+		bool cold = !(req->flags & IPC_CTL_WARM);
+
+		log_info("partition '%s': %s requested by the operator", pol->name,
+			 cold ? "COLD_START" : "WARM_START");
+		restart(run, p, cold, MUMU_START_PARTITION_RESTART);
+		if (p->pid <= 0) {
+			fprintf(out, "partition '%s' could not be restarted: it is IDLE\n",
+				pol->name);
+			return -EIO;
+		}
+		fprintf(out, "partition '%s': %s, new VMM pid %d\n", pol->name,
+			cold ? "COLD_START" : "WARM_START", p->pid);
+		return 0;
+	}
+	case IPC_CTL_STOP:
+		log_info("partition '%s': set IDLE by the operator", pol->name);
+		go_idle(run, p);
+		fprintf(out, "partition '%s' is IDLE\n", pol->name);
+		return 0;
+	case IPC_CTL_SCHEDULE:
+		idx = pol_schedule_index_by_id(run->sys, req->schedule_id);
+		if (idx == SIZE_MAX) {
+			fprintf(out, "no schedule %" PRIu32 " in module %s\n", req->schedule_id,
+				run->sys->name);
+			return -ENOENT;
+		}
+		if (!run->sched_started) {
+			fprintf(out, "the schedule is not running yet\n");
+			return -EAGAIN;
+		}
+		sup_sched_request(&run->sched, idx);
+		log_info("the operator requests schedule %" PRIu32 " from the next major frame",
+			 req->schedule_id);
+		fprintf(out, "schedule %" PRIu32 " from the next major frame\n", req->schedule_id);
+		return 0;
+	}
+	return -EINVAL;
+}
+
 static void on_signal(struct run *run)
 {
 	struct signalfd_siginfo si;
@@ -430,6 +701,7 @@ static void dispatch(struct run *run, uint64_t tag)
 	case TAG_FRAME:
 		drain(run);
 		on_switches(run);
+		on_overruns(run);
 		if (read(run->sched.notify_fd, &v, sizeof(v)) > 0 && run->opts->frames &&
 		    sup_sched_frames_done(&run->sched) >= run->opts->frames) {
 			run->stop = true;
@@ -441,6 +713,14 @@ static void dispatch(struct run *run, uint64_t tag)
 		break;
 	case TAG_PIDFD:
 		on_exit_of(run, &run->parts[i]);
+		break;
+	case TAG_CTL:
+		for (int fd; (fd = sup_control_accept(&run->control)) != -EAGAIN;)
+			if (fd >= 0 && watch(run, fd, TAG(TAG_CTL_CLIENT, fd)) < 0)
+				sup_control_serve(&run->control, fd, control_request, run);
+		break;
+	case TAG_CTL_CLIENT:
+		sup_control_serve(&run->control, (int)i, control_request, run);
 		break;
 	}
 }
@@ -527,6 +807,17 @@ static int setup(struct run *run)
 			  strerror(errno));
 		return r;
 	}
+	if (run->opts->control_path) {
+		r = sup_control_open(&run->control, run->opts->control_path);
+		if (r < 0) {
+			log_error("cannot listen on the control socket '%s': %s%s",
+				  run->opts->control_path, strerror(-r),
+				  r == -EADDRINUSE ? " (another supervisor runs: give it another "
+						     "--control PATH)"
+						   : "");
+			return r;
+		}
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -536,6 +827,9 @@ static int setup(struct run *run)
 	run->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (run->sigfd < 0 || run->epfd < 0 || run->timerfd < 0)
 		return -errno;
+	if (run->control.listen_fd >= 0 &&
+	    (r = watch(run, run->control.listen_fd, TAG(TAG_CTL, 0))) < 0)
+		return r;
 	if ((r = watch(run, run->sigfd, TAG(TAG_SIGNAL, 0))) < 0 ||
 	    (r = watch(run, run->timerfd, TAG(TAG_TIMER, 0))) < 0)
 		return r;
@@ -568,9 +862,14 @@ static int setup(struct run *run)
 
 int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 {
-	struct run run = {
-		.sys = sys, .opts = opts, .epfd = -1, .sigfd = -1, .timerfd = -1, .kvm_fd = -1
-	};
+	struct run run = { .sys = sys,
+			   .opts = opts,
+			   .epfd = -1,
+			   .sigfd = -1,
+			   .timerfd = -1,
+			   .kvm_fd = -1,
+			   .control = { .listen_fd = -1 },
+			   .start_ns = now_ns() };
 	uint64_t deadline;
 	int r, rc = 0;
 
@@ -633,10 +932,13 @@ out:
 		}
 		if (rc == 0)
 			summary(&run);
+		if (rc == 0 && run.shutdown)
+			rc = SUP_EXIT_SHUTDOWN;
 		for (size_t i = 0; i < sys->n_partitions; i++)
 			if (run.parts[i].pol)
 				sup_partition_fini(&run.parts[i]);
 	}
+	sup_control_close(&run.control);
 	if (run.sched_started)
 		sup_sched_free(&run.sched);
 	free(run.parts);

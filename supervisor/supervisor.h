@@ -12,19 +12,26 @@
 struct sup_options {
 	const char *config_path;
 	const char *schema_path;
-	uint64_t frames;	/* stop after this many major frames; 0: no limit */
-	uint64_t duration_ns;	/* stop after this long; 0: no limit */
-	const char *vmm_path;	/* the mumu-vmm binary */
-	const char *trace_path; /* --trace FILE, NULL when absent */
-	uint32_t vmm_flags;	/* IPC_CFG_* for every VMM */
-	uint32_t vmm_uid;	/* the sandbox drops every VMM to these ids */
+	uint64_t frames;	  /* stop after this many major frames; 0: no limit */
+	uint64_t duration_ns;	  /* stop after this long; 0: no limit */
+	const char *vmm_path;	  /* the mumu-vmm binary */
+	const char *trace_path;	  /* --trace FILE, NULL when absent */
+	const char *control_path; /* --control PATH for mumu-ctl, NULL: none */
+	uint32_t vmm_flags;	  /* IPC_CFG_* for every VMM */
+	uint32_t vmm_uid;	  /* the sandbox drops every VMM to these ids */
 	uint32_t vmm_gid;
 };
 
 /* --check: print a short summary of a valid system (partitions, cores, per-core timelines). */
 void sup_check_report(const struct pol_system *sys, FILE *out);
 
-/* Run the system until the options say stop or SIGINT/SIGTERM. Returns a process exit code. */
+/* The exit status of a run the health monitor ended with SHUTDOWN. */
+#define SUP_EXIT_SHUTDOWN 3
+
+/*
+ * Run the system until the options say stop, SIGINT/SIGTERM or a health-monitor SHUTDOWN.
+ * Returns a process exit code: 0, 1 on errors, SUP_EXIT_SHUTDOWN.
+ */
 int sup_run(const struct pol_system *sys, const struct sup_options *opts);
 
 #endif

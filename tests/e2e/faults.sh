@@ -30,6 +30,18 @@ check bad_hypercall "^\[bad_hypercall\] bad_hypercall: results -14 -22 -38 -14\$
 expect "$WORK/out" "partition 'bad_hypercall': ILLEGAL_REQUEST: bad hypercall \(vcpu 0\): hypercall 999: unknown" 1
 [ "$(summary_field bad_hypercall 8)" -eq 0 ] || fail "bad_hypercall: restarted for an error it survives"
 expect "$WORK/out" "^\[bad_hypercall\] bad_hypercall: survived"
-[ "$(summary_field bad_hypercall 7)" -eq 4 ] || fail "bad_hypercall: expected 4 reports"
+expect "$WORK/out" "partition 'bad_hypercall': APPLICATION_ERROR: application error 42: sensor stuck\$"
+expect "$WORK/out" "^\[bad_hypercall\] bad_hypercall: raised 0\$"
+[ "$(summary_field bad_hypercall 7)" -eq 5 ] || fail "bad_hypercall: expected 5 reports"
+# Its HealthMonitor makes an application error SHUTDOWN the module: exit status 3.
+sed -i '0,/<\/CoreAffinity>/s//&\n      <HealthMonitor><ErrorAction Error="APPLICATION_ERROR" Action="SHUTDOWN"\/><\/HealthMonitor>/' \
+	"$WORK/bad_hypercall.xml"
+rc=0
+"$SUP" --frames 50 "$WORK/bad_hypercall.xml" >"$WORK/out" 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "SHUTDOWN: exit status $rc, expected 3"
+expect "$WORK/out" "partition 'bad_hypercall': APPLICATION_ERROR: application error 42: sensor stuck; action SHUTDOWN: the module stops"
+expect "$WORK/out" "^mumu: SHUTDOWN by the health monitor after [0-9]+ major frames"
+pgrep -f 'mumu-vmm ' && fail "SHUTDOWN left a VMM"
+echo "ok: APPLICATION_ERROR -> SHUTDOWN"
 check flood "^\[flood\] flood [0-9]+ \\\\x1b\[2J\$"
 expect "$WORK/out" "^\[flood\]\+ " 1

@@ -22,7 +22,7 @@ echo "ok: spin"
 cfg=$(pair rogue spin.bin)
 MUMU_TEST_ATTEMPT=ignore_window_end MUMU_TEST_ATTEMPT_PARTITION=rogue "$SUP" --frames 8 "$cfg" \
 	>"$WORK/out" 2>&1 || fail "rogue: exit status $?"
-expect "$WORK/out" "partition 'rogue': vcpu 0 still running 2000 us after its window ended on core 0; stopped \(DEADLINE overrun\)" 4
+expect "$WORK/out" "partition 'rogue': DEADLINE_MISSED: a vCPU was still in its window 2000 us after its end; the VMM was stopped" 4
 enforced=$(summary_field rogue 5)
 missed=$(summary_field rogue 4)
 [ "$(summary_field rogue 2)" -eq 0 ] || fail "rogue: a window ended by itself"
@@ -30,3 +30,15 @@ missed=$(summary_field rogue 4)
 	fail "rogue: $enforced windows enforced, $missed missed"
 expect "$WORK/out" "^\[after\] tick 6\$"
 echo "ok: rogue VMM enforced"
+
+# Its HealthMonitor table makes a missed deadline fatal: the first overrun leaves it IDLE, and
+# the partition after it keeps its windows.
+sed -i '0,/<\/CoreAffinity>/s//&\n      <HealthMonitor><ErrorAction Error="DEADLINE_MISSED" Action="IDLE"\/><\/HealthMonitor>/' "$cfg"
+grep -q 'DEADLINE_MISSED' "$cfg" || fail "the HealthMonitor table did not go into $cfg"
+MUMU_TEST_ATTEMPT=ignore_window_end MUMU_TEST_ATTEMPT_PARTITION=rogue "$SUP" --frames 10 "$cfg" \
+	>"$WORK/out" 2>&1 || fail "rogue IDLE: exit status $?"
+expect "$WORK/out" "partition 'rogue': DEADLINE_MISSED: .*; action IDLE, the other partitions go on"
+[ "$(grep -c "partition 'rogue': DEADLINE_MISSED" "$WORK/out")" -eq 1 ] || fail "rogue overran again"
+[ "$(summary_field rogue 6)" -ge 4 ] || fail "rogue: $(summary_field rogue 6) idle windows"
+expect "$WORK/out" "^\[after\] tick 6\$"
+echo "ok: DEADLINE_MISSED -> IDLE from the HealthMonitor table"

@@ -9,9 +9,7 @@ GRACE_NS=2000000 # SUP_ENFORCE_GRACE_NS
 # check_trace FILE FRAME_NS: the invariants above, from the trace alone.
 check_trace() {
 	tail -n 1 "$1" | grep -qx ']}' || fail "$1 is not a finished JSON document"
-	if command -v python3 >/dev/null; then
-		python3 -m json.tool "$1" >/dev/null || fail "$1 is not valid JSON"
-	fi
+	python3 -m json.tool "$1" >/dev/null || fail "$1 is not valid JSON"
 	awk -v frame="$2" -v grace=$GRACE_NS '
 	function num(k,   i) { i = index($0, "\"" k "\":"); return i ? substr($0, i + length(k) + 3) + 0 : -1 }
 	function str(k,   i, s) { i = index($0, "\"" k "\":\""); s = substr($0, i + length(k) + 4); return substr(s, 1, index(s, "\"") - 1) }

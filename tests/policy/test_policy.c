@@ -182,6 +182,43 @@ static void test_load_valid(void **state)
 	assert_null(pol_partition_by_name(sys, "y"));
 	assert_int_equal(pol_schedule_index_by_id(sys, 3), 0);
 	assert_true(pol_schedule_index_by_id(sys, 9) == SIZE_MAX);
+	/* no HealthMonitor: the defaults */
+	assert_int_equal(sys->partitions[0].restart_limit, POL_HM_RESTART_LIMIT_DEFAULT);
+	assert_int_equal(sys->partitions[0].restart_period_ns, POL_HM_RESTART_PERIOD_DEFAULT_NS);
+	for (int k = 0; k < POL_HM_ERROR_COUNT; k++)
+		assert_int_equal(sys->partitions[0].hm_actions[k], pol_hm_default_action(k));
+	pol_free(sys);
+	pol_diags_free(&d);
+}
+
+/* A HealthMonitor overrides the errors it names and keeps the defaults of the others. */
+static void test_load_health_monitor(void **state)
+{
+	static const char text[] =
+	    "<Module Name=\"m\"><Partitions><Partition>"
+	    "<PartitionDefinition Identifier=\"1\" Name=\"x\" BinaryPath=\"hello.bin\"/>"
+	    "<CoreAffinity><CoreMapping LogicalCoreId=\"0\" PhysicalCoreId=\"0\"/></CoreAffinity>"
+	    "<HealthMonitor RestartLimit=\"7\" RestartPeriod=\"5000\">"
+	    "<ErrorAction Error=\"VMM_DIED\" Action=\"WARM_START\"/>"
+	    "<ErrorAction Error=\"APPLICATION_ERROR\" Action=\"SHUTDOWN\"/>"
+	    "</HealthMonitor></Partition></Partitions>"
+	    "<Schedules MajorFrameDuration=\"1000000\" ScheduleIdentifier=\"1\" "
+	    "InitialModuleSchedule=\"true\">"
+	    "<PartitionTimeWindow PartitionNameRef=\"x\" Duration=\"500000\" Offset=\"0\"/>"
+	    "</Schedules></Module>";
+	struct pol_diags d = { 0 };
+	struct pol_system *sys = NULL;
+	const struct pol_partition *p;
+
+	(void)state;
+	assert_int_equal(load_text(text, &sys, &d), 0);
+	p = &sys->partitions[0];
+	assert_int_equal(p->restart_limit, 7);
+	assert_int_equal(p->restart_period_ns, 5000);
+	assert_int_equal(p->hm_actions[POL_HM_VMM_DIED], POL_ACTION_WARM_START);
+	assert_int_equal(p->hm_actions[POL_HM_APPLICATION_ERROR], POL_ACTION_SHUTDOWN);
+	assert_int_equal(p->hm_actions[POL_HM_GUEST_CRASH], POL_ACTION_COLD_START);
+	assert_int_equal(p->hm_actions[POL_HM_DEADLINE_MISSED], POL_ACTION_IGNORE);
 	pol_free(sys);
 	pol_diags_free(&d);
 }
@@ -258,17 +295,19 @@ static void test_hostile_bytes(void **state)
 static void test_action_names(void **state)
 {
 	assert_string_equal(pol_action_name(POL_ACTION_COLD_START), "COLD_START");
+	assert_string_equal(pol_action_name(POL_ACTION_SHUTDOWN), "SHUTDOWN");
 	assert_string_equal(pol_action_name(POL_ACTION_COUNT), "?");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64),	cmocka_unit_test(test_cpulist),
-		cmocka_unit_test(test_core_windows),	cmocka_unit_test(test_window_time),
-		cmocka_unit_test(test_timeline_render), cmocka_unit_test(test_load_valid),
-		cmocka_unit_test(test_xxe_never_reads), cmocka_unit_test(test_entity_bomb_fast),
-		cmocka_unit_test(test_hostile_bytes),	cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_parse_u64),	    cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_core_windows),	    cmocka_unit_test(test_window_time),
+		cmocka_unit_test(test_timeline_render),	    cmocka_unit_test(test_load_valid),
+		cmocka_unit_test(test_xxe_never_reads),	    cmocka_unit_test(test_entity_bomb_fast),
+		cmocka_unit_test(test_hostile_bytes),	    cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_load_health_monitor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

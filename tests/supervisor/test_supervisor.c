@@ -193,23 +193,53 @@ static void test_plan(void **state)
 	assert_int_equal(pl.n, 2 + SUP_PLAN_HISTORY + 5);
 }
 
-/* At most SUP_HM_RESTART_MAX restarts in any SUP_HM_RESTART_SPAN_NS. */
+/* At most limit restarts in any period; 0 allows none. */
 static void test_budget(void **state)
 {
 	struct sup_budget b = { 0 };
-	uint64_t t = 1000;
+	const uint64_t t = 1000000000, period = 60000000000ULL;
 
-	for (int i = 0; i < SUP_HM_RESTART_MAX; i++)
-		assert_true(sup_budget_take(&b, t + (uint64_t)i));
-	assert_false(sup_budget_take(&b, t + SUP_HM_RESTART_SPAN_NS - 1));
-	assert_int_equal(b.n, SUP_HM_RESTART_MAX);
-	/* Once the oldest is a span old, one more is allowed, then none again. */
-	assert_true(sup_budget_take(&b, t + SUP_HM_RESTART_SPAN_NS));
-	assert_false(sup_budget_take(&b, t + SUP_HM_RESTART_SPAN_NS));
-	assert_int_equal(sup_hm_default_action(SUP_HM_VMM_DIED), POL_ACTION_COLD_START);
-	assert_int_equal(sup_hm_default_action(SUP_HM_APPLICATION), POL_ACTION_IGNORE);
-	assert_string_equal(sup_hm_event_name(SUP_HM_ILLEGAL_REQUEST), "ILLEGAL_REQUEST");
-	assert_string_equal(sup_hm_event_name(SUP_HM_EVENT_COUNT), "?");
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_true(sup_budget_take(&b, 3, period, t + (uint64_t)i));
+	assert_false(sup_budget_take(&b, 3, period, t + period - 1));
+	assert_int_equal(b.n, 3);
+	/* the first restart leaves the period: one more */
+	assert_true(sup_budget_take(&b, 3, period, t + period));
+	assert_false(sup_budget_take(&b, 3, period, t + period));
+	/* a larger limit on the same history, and none at all */
+	assert_true(sup_budget_take(&b, 5, period, t + period));
+	assert_true(sup_budget_take(&b, 5, period, t + period)); /* t left it */
+	assert_false(sup_budget_take(&b, 5, period, t + period));
+	assert_false(sup_budget_take(&b, 0, period, t));
+	/* the ring wraps at the largest limit */
+	struct sup_budget big = { 0 };
+	for (uint64_t i = 0; i < 2 * POL_HM_RESTART_LIMIT_MAX; i++)
+		assert_true(sup_budget_take(&big, POL_HM_RESTART_LIMIT_MAX, 10, i * 10));
+	assert_false(sup_budget_take(&big, POL_HM_RESTART_LIMIT_MAX, 1000000, 20000));
+	assert_int_equal(pol_hm_default_action(POL_HM_VMM_DIED), POL_ACTION_COLD_START);
+	assert_int_equal(pol_hm_default_action(POL_HM_APPLICATION_ERROR), POL_ACTION_IGNORE);
+	assert_string_equal(pol_hm_error_name(POL_HM_ILLEGAL_REQUEST), "ILLEGAL_REQUEST");
+	assert_string_equal(pol_hm_error_name(POL_HM_ERROR_COUNT), "?");
+}
+
+/* The HM log keeps the newest SUP_HM_LOG_SIZE events, oldest first. */
+static void test_hm_log(void **state)
+{
+	static struct sup_hm_log log;
+	struct sup_hm_entry e = { .error = POL_HM_VMM_DIED, .action = POL_ACTION_COLD_START };
+
+	(void)state;
+	assert_int_equal(sup_hm_log_kept(&log), 0);
+	assert_null(sup_hm_log_get(&log, 0));
+	for (uint64_t i = 0; i < SUP_HM_LOG_SIZE + 10; i++) {
+		e.ns = i;
+		sup_hm_log_add(&log, &e);
+	}
+	assert_int_equal(sup_hm_log_kept(&log), SUP_HM_LOG_SIZE);
+	assert_int_equal(sup_hm_log_get(&log, 0)->ns, 10);
+	assert_int_equal(sup_hm_log_get(&log, SUP_HM_LOG_SIZE - 1)->ns, SUP_HM_LOG_SIZE + 9);
+	assert_null(sup_hm_log_get(&log, SUP_HM_LOG_SIZE));
 }
 
 /* A --trace file back in: windows and events parsed, escapes undone, bad lines refused. */
@@ -300,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_gantt),
+		cmocka_unit_test(test_hm_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
