@@ -111,6 +111,8 @@ row "VMM start-up to READY, sandbox on vs off (us)" "$st_on" "no sandbox $st_off
 
 # 5. Schedule precision against cyclictest (bench/sched.sh).
 . bench/sched.sh
+# 6. Health monitor: kill to recovery, and a kill storm's cost to the others (bench/hm.sh).
+. bench/hm.sh
 
 echo | tee -a "$out"
 echo "written to $out"

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+# Sourced by bench/all.sh (its helpers row, ratio, pct, spread, sup_spread; bin, bdir, out).
+# 6. The health monitor: how long from kill -9 of a VMM until its replacement runs guest code
+#    in a window, and what a kill storm costs the partition on the other core, against a
+#    quiet run of the same system.
+hm_xml() {
+	local p file=$1
+	{
+		echo '<Module Name="storm"><Partitions>'
+		for p in "v1 1 0" "v2 2 0" "c1p0 3 1"; do
+			set -- $p
+			echo "<Partition><PartitionDefinition Identifier=\"$2\" Name=\"$1\""
+			echo " BinaryPath=\"hello.bin\"/><CoreAffinity><CoreMapping LogicalCoreId=\"0\""
+			echo " PhysicalCoreId=\"$3\"/></CoreAffinity>"
+			echo '<HealthMonitor RestartLimit="1000"/></Partition>'
+		done
+		echo '</Partitions><Schedules MajorFrameDuration="50000000" ScheduleIdentifier="1"'
+		echo ' InitialModuleSchedule="true">'
+		echo '<PartitionTimeWindow PartitionNameRef="v1" Duration="20000000" Offset="0"/>'
+		echo '<PartitionTimeWindow PartitionNameRef="v2" Duration="20000000" Offset="25000000"/>'
+		echo '<PartitionTimeWindow PartitionNameRef="c1p0" Duration="40000000" Offset="0"/>'
+		echo '</Schedules></Module>'
+	} >"$file"
+}
+hm_xml "$bdir/storm.xml"
+
+# Quiet: the same system for as long, nobody killed.
+"$bin/mumu-supervisor" -q --control none --duration 10 "$bdir/storm.xml" >"$bdir/out" 2>&1 || true
+quiet=$(sup_spread 1)
+# Storm: a random victim killed every 0.3 s after a 2 s start; the kill times (CLOCK_MONOTONIC,
+# the trace's clock) come from python3 so that they can be matched to the trace.
+"$bin/mumu-supervisor" --control none --duration 10 --trace "$bdir/storm.json" "$bdir/storm.xml" \
+	>"$bdir/out" 2>&1 &
+hm_sup=$!
+python3 - "$bdir/kills" <<'PY'
+import os, random, signal, subprocess, sys, time
+time.sleep(2.5)
+with open(sys.argv[1], "w") as log:
+    end = time.monotonic() + 6
+    while time.monotonic() < end:
+        v = random.choice(["v1", "v2"])
+        pids = subprocess.run(["pgrep", "-f", "mumu-vmm %s$" % v], capture_output=True,
+                              text=True).stdout.split()
+        if pids:
+            t = time.monotonic_ns()
+            os.kill(int(pids[0]), signal.SIGKILL)
+            log.write("%s %d\n" % (v, t))
+        time.sleep(0.3)
+PY
+wait "$hm_sup" || true
+storm=$(sup_spread 1)
+n_kills=$(wc -l <"$bdir/kills")
+# kill -> the victim's first window (after the kill) whose guest entry is later than the kill
+back=$({
+	grep '"ph":"X"' "$bdir/storm.json"
+	sed 's/^/K /' "$bdir/kills"
+} | awk '
+function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
+function str(k,   i, s) { i = index($0, "\"" k "\":\""); s = substr($0, i + length(k) + 4); return substr(s, 1, index(s, "\"") - 1) }
+/"ph":"X"/ { if (num("start_ns")) { n++; who[n] = str("name"); at[n] = num("start_ns") } next }
+$1 == "K" {
+	best = 0
+	for (k = 1; k <= n; k++)
+		if (who[k] == $2 && at[k] > $3 && (!best || at[k] < best)) best = at[k]
+	if (best) print best - $3
+}' | spread)
+row "kill -9 of a VMM to its guest running again, p50/p99/max (us, $n_kills kills)" "$back" \
+	"frame 50000 us" "-" "-"
+row "other core's start lateness p99 during the storm vs quiet (us)" "$storm" "quiet $quiet" \
+	"$(ratio "$storm" "$quiet")" "-"
