@@ -471,21 +471,6 @@ static const char *mode_name(uint32_t mode)
 	return mode < sizeof(names) / sizeof(names[0]) && names[mode] ? names[mode] : "?";
 }
 
-/* JSON string body of s: quotes, backslashes and control bytes escaped. */
-static void put_json(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-}
-
 static const struct sup_hm_entry *last_error(const struct run *run, size_t part)
 {
 	for (uint64_t k = sup_hm_log_kept(&run->hm_log); k-- > 0;) {
@@ -545,7 +530,7 @@ static void status_report(struct run *run, FILE *out, bool json)
 			if (e) {
 				fprintf(out, "{\"error\":\"%s\",\"action\":\"%s\",\"detail\":\"",
 					pol_hm_error_name(e->error), pol_action_name(e->action));
-				put_json(out, e->detail);
+				sup_json_string(out, e->detail);
 				fputs("\"}}", out);
 			} else {
 				fputs("null}", out);
@@ -585,7 +570,7 @@ static void hm_log_report(struct run *run, FILE *out, bool json)
 				"\"action\":\"%s\",\"budget_spent\":%s,\"detail\":\"",
 				k ? "," : "", e->ns, name, pol_hm_error_name(e->error),
 				pol_action_name(e->action), e->budget_spent ? "true" : "false");
-			put_json(out, e->detail);
+			sup_json_string(out, e->detail);
 			fputs("\"}", out);
 		} else {
 			fprintf(out, "%10.3f s  %-16s %-17s %-10s %s%s\n", t, name,

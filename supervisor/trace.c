@@ -84,8 +84,7 @@ void sup_trace_window(void *trace, const struct sup_window_record *r)
 	t->n_events++;
 }
 
-/* s as a JSON string body: quotes, backslashes and control bytes escaped. */
-static void put_json(FILE *f, const char *s)
+void sup_json_string(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -104,11 +103,11 @@ void sup_trace_event(struct sup_trace *t, uint64_t ns, const char *name, const c
 	if (!t->f)
 		return;
 	fputs(",\n{\"name\":\"", t->f);
-	put_json(t->f, name);
+	sup_json_string(t->f, name);
 	fputs("\",\"cat\":\"event\",\"ph\":\"i\",\"s\":\"g\",\"pid\":1,\"tid\":0,\"ts\":", t->f);
 	put_us(t->f, ns, t->epoch_ns);
 	fprintf(t->f, ",\"args\":{\"time_ns\":%" PRIu64 ",\"detail\":\"", ns);
-	put_json(t->f, detail);
+	sup_json_string(t->f, detail);
 	fputs("\"}}", t->f);
 	t->n_events++;
 }

@@ -20,6 +20,8 @@ int sup_trace_open(struct sup_trace *t, const char *path, const struct pol_syste
 		   uint64_t epoch_ns);
 /* One window: a complete event ("ph":"X"), plus an instant event when missed or enforced. */
 void sup_trace_window(void *trace, const struct sup_window_record *rec);
+/* s as the body of a JSON string: quotes, backslashes, control and non-ASCII bytes escaped. */
+void sup_json_string(FILE *f, const char *s);
 /* A global instant event at ns: a schedule switch or a health-monitor event. No-op when closed. */
 void sup_trace_event(struct sup_trace *t, uint64_t ns, const char *name, const char *detail);
 /* Finish the JSON and close; returns 0 or -errno (a write failed somewhere). */
