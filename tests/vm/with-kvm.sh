@@ -135,7 +135,7 @@ cat "$base" "$run/cmd.cpio.gz" >"$run/initrd.gz"
 # The command's output arrives on the serial console; strip its CRs, keep the exit marker.
 set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu EPYC,+svm -smp 2 -m 2048 \
+	-accel tcg,thread=single -cpu EPYC,+svm -smp 2 -m 2048 \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$run/initrd.gz" \
 	-append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 tsc=reliable" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
