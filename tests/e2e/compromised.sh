@@ -15,7 +15,7 @@ attack() { # HOOK WHAT-THE-SUPERVISOR-SAYS
 	expect "$WORK/out" "partition 'victim': VMM_DIED: protocol violation by its VMM \($2\); killed; action COLD_START"
 	expect "$WORK/out" '^\[witness\] tick 4$'
 	expect "$WORK/out" '^\[after\] tick 4$'
-	[ "$(summary_field witness 7)" -eq 0 ] || fail "$1: the witness had faults"
+	[ "$(hm_faults witness)" -eq 0 ] || fail "$1: the witness had faults"
 	echo "ok: $1"
 }
 attack garbage 'malformed message'

@@ -16,7 +16,7 @@ expect "$WORK/out" "schedule 2 runs from this major frame on"
 expect "$WORK/out" "^\[gamma\] window [0-9]+: schedule 2\$"
 expect "$WORK/out" "^mumu: --frames reached after 10 major frames; schedule [12] \([1-9][0-9]* switches\)"
 for p in alpha beta gamma; do
-	[ "$(summary_field $p 7)" -eq 0 ] || fail "$p faulted"
+	[ "$(hm_faults $p)" -eq 0 ] || fail "$p faulted"
 done
 # Every tick line is whole: nothing interleaved mid-line.
 if grep -vE '^(\[(alpha|beta|gamma)\] (hello from .*|tick [0-9]+|gamma: .*|window [0-9]+: .*)|mumu.*|mumu-supervisor: .*|partition .*|(alpha|beta|gamma) .*|)$' "$WORK/out"; then

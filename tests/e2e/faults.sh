@@ -32,7 +32,7 @@ expect "$WORK/out" "partition 'bad_hypercall': ILLEGAL_REQUEST: bad hypercall \(
 expect "$WORK/out" "^\[bad_hypercall\] bad_hypercall: survived"
 expect "$WORK/out" "partition 'bad_hypercall': APPLICATION_ERROR: application error 42: sensor stuck\$"
 expect "$WORK/out" "^\[bad_hypercall\] bad_hypercall: raised 0\$"
-[ "$(summary_field bad_hypercall 7)" -eq 5 ] || fail "bad_hypercall: expected 5 reports"
+[ "$(hm_faults bad_hypercall)" -eq 5 ] || fail "bad_hypercall: expected 5 reports"
 # Its HealthMonitor makes an application error SHUTDOWN the module: exit status 3.
 sed -i '0,/<\/CoreAffinity>/s//&\n      <HealthMonitor><ErrorAction Error="APPLICATION_ERROR" Action="SHUTDOWN"\/><\/HealthMonitor>/' \
 	"$WORK/bad_hypercall.xml"

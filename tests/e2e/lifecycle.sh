@@ -51,7 +51,7 @@ kill -TERM "$sup"
 wait "$sup" || fail "exit status $? after SIGTERM"
 expect "$WORK/out" '^mumu: SIGTERM'
 [ "$(summary_field alpha 8)" -eq 3 ] || fail "alpha: expected 3 restarts"
-[ "$(summary_field alpha 7)" -eq 4 ] || fail "alpha: expected 4 faults"
+[ "$(hm_faults alpha)" -eq 4 ] || fail "alpha: expected 4 faults"
 sleep 0.2
 pgrep -f 'mumu-vmm ' && fail "a VMM outlived the supervisor"
 # SIGKILL of the supervisor takes every VMM with it (PR_SET_PDEATHSIG).
