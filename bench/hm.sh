@@ -1,35 +1,17 @@
 # SPDX-License-Identifier: MIT
-# Sourced by bench/all.sh (its helpers row, ratio, pct, spread, sup_spread; bin, bdir, out).
+# Sourced by bench/all.sh after bench/sched.sh (helpers row, ratio, spread, sup_spread;
+# variables bin, bdir, out).
 # 6. The health monitor: how long from kill -9 of a VMM until its replacement runs guest code
 #    in a window, and what a kill storm costs the partition on the other core, against a
 #    quiet run of the same system.
-hm_xml() {
-	local p file=$1
-	{
-		echo '<Module Name="storm"><Partitions>'
-		for p in "v1 1 0" "v2 2 0" "c1p0 3 1"; do
-			set -- $p
-			echo "<Partition><PartitionDefinition Identifier=\"$2\" Name=\"$1\""
-			echo " BinaryPath=\"hello.bin\"/><CoreAffinity><CoreMapping LogicalCoreId=\"0\""
-			echo " PhysicalCoreId=\"$3\"/></CoreAffinity>"
-			echo '<HealthMonitor RestartLimit="1000"/></Partition>'
-		done
-		echo '</Partitions><Schedules MajorFrameDuration="50000000" ScheduleIdentifier="1"'
-		echo ' InitialModuleSchedule="true">'
-		echo '<PartitionTimeWindow PartitionNameRef="v1" Duration="20000000" Offset="0"/>'
-		echo '<PartitionTimeWindow PartitionNameRef="v2" Duration="20000000" Offset="25000000"/>'
-		echo '<PartitionTimeWindow PartitionNameRef="c1p0" Duration="40000000" Offset="0"/>'
-		echo '</Schedules></Module>'
-	} >"$file"
-}
-hm_xml "$bdir/storm.xml"
+storm=tests/e2e/storm.xml # the kill-storm test's system
 
 # Quiet: the same system for as long, nobody killed.
-"$bin/mumu-supervisor" -q --control none --duration 10 "$bdir/storm.xml" >"$bdir/out" 2>&1 || true
-quiet=$(sup_spread 1)
+"$bin/mumu-supervisor" -q --control none --duration 10 "$storm" >"$bdir/out" 2>&1 || true
+quiet=$(sup_spread 1 witness)
 # Storm: a random victim killed every 0.3 s after a 2 s start; the kill times (CLOCK_MONOTONIC,
 # the trace's clock) come from python3 so that they can be matched to the trace.
-"$bin/mumu-supervisor" --control none --duration 10 --trace "$bdir/storm.json" "$bdir/storm.xml" \
+"$bin/mumu-supervisor" --control none --duration 10 --trace "$bdir/storm.json" "$storm" \
 	>"$bdir/out" 2>&1 &
 hm_sup=$!
 python3 - "$bdir/kills" <<'PY'
@@ -48,7 +30,7 @@ with open(sys.argv[1], "w") as log:
         time.sleep(0.3)
 PY
 wait "$hm_sup" || true
-storm=$(sup_spread 1)
+storm_late=$(sup_spread 1 witness)
 n_kills=$(wc -l <"$bdir/kills")
 # kill -> the victim's first window (after the kill) whose guest entry is later than the kill
 back=$({
@@ -66,5 +48,5 @@ $1 == "K" {
 }' | spread)
 row "kill -9 of a VMM to its guest running again, p50/p99/max (us, $n_kills kills)" "$back" \
 	"frame 50000 us" "-" "-"
-row "other core's start lateness p99 during the storm vs quiet (us)" "$storm" "quiet $quiet" \
-	"$(ratio "$storm" "$quiet")" "-"
+row "other core's start lateness p99 during the storm vs quiet (us)" "$storm_late" \
+	"quiet $quiet" "$(ratio "$storm_late" "$quiet")" "-"

@@ -56,10 +56,10 @@ mkdir -p "$bdir"
 mumu_run() {
 	"$bin/mumu-supervisor" -q --frames "$2" --trace "$bdir/t.json" "$1" >"$bdir/out" 2>&1 || true
 }
-# Supervisor figures of the partitions on core 1 (rows c1p*): start lateness or end overrun.
-sup_spread() {
-	local late=$1
-	awk -v late="$late" '$1 ~ /^c1p/ && NF >= 14 { print late ? $10 : $13 }' "$bdir/out" |
+# Supervisor figures (the worst p99 of the matching rows): start lateness or end overrun.
+sup_spread() { # LATE [PARTITION-REGEX, default the partitions on core 1]
+	local late=$1 who=${2:-^c1p}
+	awk -v late="$late" -v who="$who" '$1 ~ who && NF >= 14 { print late ? $10 : $13 }' "$bdir/out" |
 		sort -n | tail -n 1 | awk '{ printf "%.0f", $1 }'
 }
 # In-guest figures of partition NAME: first instruction - planned start, or last - planned end.

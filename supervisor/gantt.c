@@ -240,7 +240,7 @@ static void window_svg(FILE *out, const struct view *v, const struct gantt_windo
 	double px = x_of(v, w->planned_start_ns - epoch),
 	       pw = x_of(v, w->planned_end_ns - epoch) - px;
 	const char *colour = colour_of(v, w->name);
-	bool missed = w->start_ns == 0;
+	bool missed = strcmp(w->outcome, "missed") == 0;
 
 	fprintf(out, "<rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" %s>", px,
 		y, pw < 0.5 ? 0.5 : pw, ROW, colour,
@@ -252,8 +252,8 @@ static void window_svg(FILE *out, const struct view *v, const struct gantt_windo
 	fputs(" to ", out);
 	ms(out, w->planned_end_ns - epoch);
 	fprintf(out, " ms (%s)</title></rect>\n", w->outcome);
-	if (missed || w->end_ns < w->start_ns || w->start_ns < epoch)
-		return;
+	if (w->start_ns == 0 || w->end_ns < w->start_ns || w->start_ns < epoch)
+		return; /* no times of its own: missed, idle, or the VMM's were implausible */
 	double ax = x_of(v, w->start_ns - epoch), aw = x_of(v, w->end_ns - epoch) - ax;
 
 	fprintf(
@@ -369,7 +369,7 @@ void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_n
 			continue;
 		window_svg(out, &v, w, g->epoch_ns);
 		shown++;
-		missed += w->start_ns == 0;
+		missed += strcmp(w->outcome, "missed") == 0;
 		enforced += strcmp(w->outcome, "enforced") == 0;
 	}
 	for (size_t i = 0; i < g->n_events; i++) {

@@ -169,15 +169,13 @@ static void hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error
 		     const char *what)
 {
 	enum pol_action a = p->pol->hm_actions[ev];
+	uint64_t now = now_ns();
 	bool dead = p->pid <= 0 || __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SUP_PART_FAULTED;
-	bool spent = (a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
-		     !sup_budget_take(&p->budget, p->pol->restart_limit, p->pol->restart_period_ns,
-				      now_ns());
+	bool spent =
+	    (a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
+	    !sup_budget_take(&p->budget, p->pol->restart_limit, p->pol->restart_period_ns, now);
 	char name[MUMU_NAME_MAX + 64], detail[512];
-
-	struct sup_hm_entry entry = { .ns = now_ns(),
-				      .partition = (uint32_t)p->index,
-				      .error = ev };
+	struct sup_hm_entry entry = { .ns = now, .partition = (uint32_t)p->index, .error = ev };
 
 	p->n_faults++;
 	if (a == POL_ACTION_IGNORE && dead)
@@ -189,7 +187,7 @@ static void hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error
 	snprintf(name, sizeof(name), "%s %s", pol_hm_error_name(ev), p->pol->name);
 	snprintf(detail, sizeof(detail), "%s; action %s", what,
 		 spent ? "IDLE (restart budget spent)" : pol_action_name(a));
-	sup_trace_event(&run->trace, now_ns(), name, detail);
+	sup_trace_event(&run->trace, now, name, detail);
 	if (spent) {
 		log_error("partition '%s': %s: %s; restart budget spent (%" PRIu32
 			  " in %g s): IDLE",
@@ -331,7 +329,6 @@ static void on_overruns(struct run *run)
 		uint64_t due = 0, now = now_ns();
 		char what[128];
 
-		on_exit_of(run, p);
 		pthread_mutex_lock(&p->lock);
 		if (p->generation != gen || p->state != SUP_PART_RUNNING ||
 		    p->overruns_seen == p->overruns) {
@@ -344,6 +341,9 @@ static void on_overruns(struct run *run)
 			p->overrun_since_ns = 0;
 		}
 		pthread_mutex_unlock(&p->lock);
+		if (!due)
+			continue;
+		on_exit_of(run, p); /* a VMM that died in its window: that is the event */
 		snprintf(
 		    what, sizeof(what),
 		    "a vCPU was still in its window %llu us after its end; the VMM was stopped",

@@ -6,32 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 KILLS=${MUMU_KILLS:-100}
 
-part() { # NAME ID CORE [HealthMonitor]
-	cat <<XML
-    <Partition>
-      <PartitionDefinition Identifier="$2" Name="$1" BinaryPath="hello.bin"/>
-      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="$3"/></CoreAffinity>
-      ${4:-}
-    </Partition>
-XML
-}
-hm='<HealthMonitor RestartLimit="1000" RestartPeriod="60000000000"/>'
-cat >"$WORK/storm.xml" <<XML
-<Module Name="storm">
-  <Partitions>
-$(part v1 1 0 "$hm")
-$(part v2 2 0 "$hm")
-$(part witness 3 1)
-  </Partitions>
-  <Schedules MajorFrameDuration="50000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
-    <PartitionTimeWindow PartitionNameRef="v1" Duration="20000000" Offset="0"/>
-    <PartitionTimeWindow PartitionNameRef="v2" Duration="20000000" Offset="25000000"/>
-    <PartitionTimeWindow PartitionNameRef="witness" Duration="40000000" Offset="0"/>
-  </Schedules>
-</Module>
-XML
-
-"$SUP" --duration 600 --trace "$WORK/t.json" "$WORK/storm.xml" >"$WORK/out" 2>&1 &
+"$SUP" --duration 600 --trace "$WORK/t.json" tests/e2e/storm.xml >"$WORK/out" 2>&1 &
 sup=$!
 wait_for "$WORK/out" '^\[witness\] tick 3$'
 wait_for "$WORK/out" '^\[v2\] tick 3$'

@@ -17,7 +17,7 @@ failed=() n=0
 for t in $tests; do
 	for try in 1 2; do
 		rc=0
-		tests/vm/with-kvm.sh --timeout 300 \
+		tests/vm/with-kvm.sh --timeout 480 \
 			ctest --test-dir "$build" -R "^$t\$" --output-on-failure || rc=$?
 		[ $rc -eq 125 ] && [ $try -eq 1 ] && [ ! -c /dev/kvm ] || break
 		echo "e2e: $t: the KVM VM failed (not a test failure); once more in a fresh VM"
