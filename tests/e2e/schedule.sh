@@ -3,7 +3,10 @@
 # Module schedules: a partition with SetModuleSchedule switches between schedules of different
 # major frames; every core switches at the same frame boundary; another partition's request is
 # refused and reported; ScheduleChangeAction COLD_START restarts a partition at the switch and
-# IDLE stops one for good.
+# IDLE stops one for good. pawn keeps running across switches (IGNORE) so that it reaches its
+# fourth window however slowly the machine boots it; phoenix starts again at every switch.
+# Frames are long (150 and 225 ms) so that a restart, 0.2-0.4 s under emulation, completes
+# within the four frames between switches.
 . "$(dirname "$0")/lib.sh"
 cat >"$WORK/s.xml" <<XML
 <Module Name="modes">
@@ -15,6 +18,11 @@ cat >"$WORK/s.xml" <<XML
     </Partition>
     <Partition>
       <PartitionDefinition Identifier="2" Name="pawn" BinaryPath="switcher.bin"
+          ScheduleChangeAction="IGNORE"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="1"/></CoreAffinity>
+    </Partition>
+    <Partition>
+      <PartitionDefinition Identifier="4" Name="phoenix" BinaryPath="switcher.bin"
           ScheduleChangeAction="COLD_START"/>
       <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="1"/></CoreAffinity>
     </Partition>
@@ -24,15 +32,17 @@ cat >"$WORK/s.xml" <<XML
       <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="1"/></CoreAffinity>
     </Partition>
   </Partitions>
-  <Schedules MajorFrameDuration="60000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
-    <PartitionTimeWindow PartitionNameRef="boss" Duration="20000000" Offset="0"/>
-    <PartitionTimeWindow PartitionNameRef="pawn" Duration="20000000" Offset="0"/>
-    <PartitionTimeWindow PartitionNameRef="idler" Duration="20000000" Offset="30000000"/>
+  <Schedules MajorFrameDuration="150000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
+    <PartitionTimeWindow PartitionNameRef="boss" Duration="50000000" Offset="0"/>
+    <PartitionTimeWindow PartitionNameRef="pawn" Duration="50000000" Offset="0"/>
+    <PartitionTimeWindow PartitionNameRef="phoenix" Duration="25000000" Offset="50000000"/>
+    <PartitionTimeWindow PartitionNameRef="idler" Duration="50000000" Offset="75000000"/>
   </Schedules>
-  <Schedules MajorFrameDuration="90000000" ScheduleIdentifier="2">
-    <PartitionTimeWindow PartitionNameRef="boss" Duration="20000000" Offset="10000000"/>
-    <PartitionTimeWindow PartitionNameRef="pawn" Duration="20000000" Offset="40000000"/>
-    <PartitionTimeWindow PartitionNameRef="idler" Duration="20000000" Offset="65000000"/>
+  <Schedules MajorFrameDuration="225000000" ScheduleIdentifier="2">
+    <PartitionTimeWindow PartitionNameRef="boss" Duration="50000000" Offset="25000000"/>
+    <PartitionTimeWindow PartitionNameRef="phoenix" Duration="50000000" Offset="25000000"/>
+    <PartitionTimeWindow PartitionNameRef="pawn" Duration="50000000" Offset="100000000"/>
+    <PartitionTimeWindow PartitionNameRef="idler" Duration="50000000" Offset="160000000"/>
   </Schedules>
 </Module>
 XML
@@ -43,11 +53,12 @@ expect "$WORK/out" '^\[boss\] window [0-9]+: schedule 2$'
 expect "$WORK/out" '^\[boss\] window [0-9]+: request schedule 1: 0$'
 expect "$WORK/out" '^\[boss\] window [0-9]+: schedule 1$' 2
 # pawn may not: its guest hears EPERM, the health monitor logs it, nothing switches for it.
-expect "$WORK/out" '^\[pawn\] window 4: request schedule 2: -1$'
-expect "$WORK/out" "partition 'pawn': ILLEGAL_REQUEST: schedule 2 refused: the partition may not set schedules"
-# At every switch pawn starts again from its image (COLD_START), and knows why.
-expect "$WORK/out" "partition 'pawn': ScheduleChangeAction COLD_START" 2
-expect "$WORK/out" '^\[pawn\] pawn: COLD_START, start condition 1, restarts 1, boot 1$'
+expect "$WORK/out" '^\[pawn\] window 4: request schedule [12]: -1$'
+expect "$WORK/out" "partition 'pawn': ILLEGAL_REQUEST: schedule [12] refused: the partition may not set schedules"
+# At every switch phoenix starts again from its image (COLD_START), and knows why; pawn does not.
+expect "$WORK/out" "partition 'phoenix': ScheduleChangeAction COLD_START" 2
+expect "$WORK/out" '^\[phoenix\] phoenix: COLD_START, start condition 1, restarts 1, boot 1$'
+! grep -q "partition 'pawn': ScheduleChangeAction" "$WORK/out" || fail "pawn (IGNORE) was acted on"
 # idler goes IDLE at the first switch and gets no window after it.
 expect "$WORK/out" "partition 'idler': ScheduleChangeAction IDLE"
 [ "$(grep -c "partition 'idler': ScheduleChangeAction" "$WORK/out")" -eq 1 ] ||
@@ -66,7 +77,7 @@ function num(k,   i) { i = index($0, "\"" k "\":"); return i ? substr($0, i + le
 }
 END {
 	for (f = 1; f in sched; f++) {
-		want = start[f - 1] + (sched[f - 1] == 1 ? 60000000 : 90000000)
+		want = start[f - 1] + (sched[f - 1] == 1 ? 150000000 : 225000000)
 		if (start[f] != want) { print "frame " f " starts at " start[f] ", want " want; bad++ }
 		if (sched[f] != sched[f - 1]) switches++
 	}
