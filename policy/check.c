@@ -22,7 +22,7 @@ struct ctx {
 #define problem(c, line, ...) \
 	((c)->n++, pol_diag_add((c)->diags, (c)->sys->path, line, __VA_ARGS__))
 
-static bool name_ok(const char *s)
+bool pol_name_ok(const char *s)
 {
 	size_t len = strlen(s);
 
@@ -39,14 +39,14 @@ static void check_names(struct ctx *c)
 {
 	struct pol_system *sys = c->sys;
 
-	if (!name_ok(sys->name))
+	if (!pol_name_ok(sys->name))
 		problem(c, sys->line,
 			"module name '%s' is invalid; allowed: 1 to %d of A-Z a-z 0-9 _ -",
 			sys->name, POL_NAME_MAX);
 	for (size_t i = 0; i < sys->n_partitions; i++) {
 		struct pol_partition *p = &sys->partitions[i];
 
-		if (!name_ok(p->name))
+		if (!pol_name_ok(p->name))
 			problem(
 			    c, p->line,
 			    "partition name '%s' is invalid; allowed: 1 to %d of A-Z a-z 0-9 _ -",
@@ -381,5 +381,5 @@ size_t pol_check(struct pol_system *sys, const struct pol_host *host, struct pol
 		check_periodicity(&c, i);
 		check_scheduled(&c, i);
 	}
-	return c.n;
+	return c.n + pol_check_comms(sys, diags);
 }

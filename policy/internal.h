@@ -12,6 +12,12 @@ int pol_diag_add(struct pol_diags *diags, const char *file, int line, const char
 /* Strict decimal: digits only, no sign or spaces, no overflow. 0 or -EINVAL / -ERANGE. */
 int pol_parse_u64(const char *s, uint64_t *ret);
 
+/* 1 to POL_NAME_MAX of A-Z a-z 0-9 _ - */
+bool pol_name_ok(const char *s);
+
+/* Ports, channels and shared memories: resolves their references; returns the problems. */
+size_t pol_check_comms(struct pol_system *sys, struct pol_diags *diags);
+
 /* Semantic checks of a parsed system: every problem goes to diags. Returns the count. */
 size_t pol_check(struct pol_system *sys, const struct pol_host *host, struct pol_diags *diags);
 

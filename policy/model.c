@@ -18,6 +18,12 @@ void pol_free(struct pol_system *sys)
 		free(sys->schedules[i].window_refs);
 	}
 	free(sys->schedules);
+	for (size_t i = 0; i < sys->n_channels; i++)
+		free(sys->channels[i].destinations);
+	free(sys->channels);
+	for (size_t i = 0; i < sys->n_shared_memories; i++)
+		free(sys->shared_memories[i].access);
+	free(sys->shared_memories);
 	free(sys->partitions);
 	free(sys);
 }

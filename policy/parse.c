@@ -214,6 +214,31 @@ static void build_hm(struct pol_partition *p, xmlNodePtr hm, const char *file,
 	}
 }
 
+static void build_port(struct pol_partition *p, xmlNodePtr c, enum pol_port_kind kind,
+		       const char *file, struct pol_diags *diags)
+{
+	struct pol_port *port;
+	char buf[POL_NAME_MAX + 64];
+
+	if (p->n_ports == MUMU_REGION_MAX) {
+		pol_diag_add(diags, file, (int)xmlGetLineNo(c),
+			     "partition '%s' has more than %d ports; allowed: %d shared regions "
+			     "and ports together",
+			     p->name, MUMU_REGION_MAX, MUMU_REGION_MAX);
+		return;
+	}
+	port = &p->ports[p->n_ports++];
+	port->line = (int)xmlGetLineNo(c);
+	port->kind = kind;
+	port->channel = SIZE_MAX;
+	snprintf(port->name, sizeof(port->name), "%.*s", POL_NAME_MAX,
+		 prop(c, "Name", buf, sizeof(buf)) ?: "");
+	port->source = strcmp(prop(c, "Direction", buf, sizeof(buf)) ?: "", "SOURCE") == 0;
+	port->max_message_bytes = (uint32_t)num(c, "MaxMessageSize", 0, file, diags);
+	port->max_nb_messages = (uint32_t)num(c, "MaxNbMessages", 0, file, diags);
+	port->refresh_period_ns = num(c, "RefreshPeriod", 0, file, diags);
+}
+
 static int build_partition(struct pol_partition *p, xmlNodePtr part, const char *file,
 			   struct pol_diags *diags)
 {
@@ -245,6 +270,10 @@ static int build_partition(struct pol_partition *p, xmlNodePtr part, const char 
 			p->periodicity_line = (int)xmlGetLineNo(c);
 		} else if (is(c, "HealthMonitor")) {
 			build_hm(p, c, file, diags);
+		} else if (is(c, "SamplingPort")) {
+			build_port(p, c, POL_PORT_SAMPLING, file, diags);
+		} else if (is(c, "QueuingPort")) {
+			build_port(p, c, POL_PORT_QUEUING, file, diags);
 		} else if (is(c, "CoreAffinity")) {
 			for (xmlNodePtr m = c->children; m; m = m->next) {
 				struct pol_core_mapping *cm;
@@ -304,6 +333,87 @@ static int build_schedule(struct pol_schedule *s, xmlNodePtr node, const char *f
 	return 0;
 }
 
+static void build_ref(struct pol_ref *r, xmlNodePtr node)
+{
+	char buf[POL_NAME_MAX + 64];
+
+	r->line = (int)xmlGetLineNo(node);
+	r->partition = SIZE_MAX;
+	r->port = SIZE_MAX;
+	snprintf(r->partition_ref, sizeof(r->partition_ref), "%.*s", POL_NAME_MAX + 32,
+		 prop(node, "PartitionNameRef", buf, sizeof(buf)) ?: "");
+	snprintf(r->port_ref, sizeof(r->port_ref), "%.*s", POL_NAME_MAX + 32,
+		 prop(node, "PortNameRef", buf, sizeof(buf)) ?: "");
+	r->write = strcmp(prop(node, "Mode", buf, sizeof(buf)) ?: "", "WRITE") == 0;
+}
+
+static size_t count(xmlNodePtr node, const char *name)
+{
+	size_t n = 0;
+
+	for (xmlNodePtr c = node->children; c; c = c->next)
+		n += is(c, name);
+	return n;
+}
+
+/* Channels and SharedMemories: names and references as written; check.c resolves them. */
+static int build_comms(struct pol_system *sys, xmlNodePtr node, const char *file,
+		       struct pol_diags *diags)
+{
+	bool channels = is(node, "Channels");
+	const char *item = channels ? "Channel" : "SharedMemory";
+	size_t n = count(node, item);
+	char buf[POL_NAME_MAX + 64];
+
+	if (channels) {
+		sys->channels = calloc(n ? n : 1, sizeof(*sys->channels));
+		if (!sys->channels)
+			return -ENOMEM;
+	} else {
+		sys->shared_memories = calloc(n ? n : 1, sizeof(*sys->shared_memories));
+		if (!sys->shared_memories)
+			return -ENOMEM;
+	}
+	for (xmlNodePtr c = node->children; c; c = c->next) {
+		const char *ref = channels ? "Destination" : "Access";
+		size_t k = 0, nr = count(c, ref);
+		struct pol_ref *refs;
+
+		if (!is(c, item))
+			continue;
+		refs = calloc(nr ? nr : 1, sizeof(*refs));
+		if (!refs)
+			return -ENOMEM;
+		if (channels) {
+			struct pol_channel *ch = &sys->channels[sys->n_channels++];
+
+			ch->line = (int)xmlGetLineNo(c);
+			snprintf(ch->name, sizeof(ch->name), "%.*s", POL_NAME_MAX,
+				 prop(c, "Name", buf, sizeof(buf)) ?: "");
+			ch->destinations = refs;
+			ch->n_destinations = nr;
+			ch->source.partition = SIZE_MAX;
+		} else {
+			struct pol_shared_memory *m =
+			    &sys->shared_memories[sys->n_shared_memories++];
+
+			m->line = (int)xmlGetLineNo(c);
+			snprintf(m->name, sizeof(m->name), "%.*s", POL_NAME_MAX,
+				 prop(c, "Name", buf, sizeof(buf)) ?: "");
+			m->size_bytes = num(c, "Size", 0, file, diags);
+			m->access = refs;
+			m->n_access = nr;
+		}
+		for (xmlNodePtr e = c->children; e; e = e->next) {
+			if (is(e, ref))
+				build_ref(&refs[k++], e);
+			else if (channels && is(e, "Source"))
+				build_ref(&sys->channels[sys->n_channels - 1].source, e);
+		}
+	}
+	return 0;
+}
+
 static int build_model(xmlDocPtr doc, const char *file, struct pol_system *sys,
 		       struct pol_diags *diags)
 {
@@ -337,6 +447,10 @@ static int build_model(xmlDocPtr doc, const char *file, struct pol_system *sys,
 			}
 		} else if (is(c, "Schedules")) {
 			r = build_schedule(&sys->schedules[sys->n_schedules++], c, file, diags);
+			if (r < 0)
+				return r;
+		} else if (is(c, "Channels") || is(c, "SharedMemories")) {
+			r = build_comms(sys, c, file, diags);
 			if (r < 0)
 				return r;
 		}

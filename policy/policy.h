@@ -48,6 +48,23 @@ struct pol_core_mapping {
 	int line;
 };
 
+enum pol_port_kind {
+	POL_PORT_SAMPLING,
+	POL_PORT_QUEUING,
+};
+
+/* A SamplingPort or QueuingPort of a partition. */
+struct pol_port {
+	char name[POL_NAME_MAX + 1];
+	enum pol_port_kind kind;
+	bool source; /* Direction="SOURCE", else DESTINATION */
+	uint32_t max_message_bytes;
+	uint32_t max_nb_messages;   /* queuing */
+	uint64_t refresh_period_ns; /* sampling */
+	size_t channel;		    /* index into pol_system.channels (SIZE_MAX: none) */
+	int line;
+};
+
 struct pol_partition {
 	uint32_t id;
 	char name[POL_NAME_MAX + 1];
@@ -69,6 +86,34 @@ struct pol_partition {
 	enum pol_action hm_actions[POL_HM_ERROR_COUNT];
 	uint32_t restart_limit;
 	uint64_t restart_period_ns;
+	size_t n_ports;
+	struct pol_port ports[MUMU_REGION_MAX];
+	int line;
+};
+
+/* One end of a channel, or one Access to a shared memory, as written and as resolved. */
+struct pol_ref {
+	char partition_ref[POL_NAME_MAX + 33];
+	char port_ref[POL_NAME_MAX + 33]; /* channels only */
+	size_t partition;		  /* SIZE_MAX when unresolved */
+	size_t port;			  /* index into the partition's ports */
+	bool write;			  /* shared memory: Mode="WRITE" */
+	int line;
+};
+
+struct pol_channel {
+	char name[POL_NAME_MAX + 1];
+	struct pol_ref source;
+	size_t n_destinations;
+	struct pol_ref *destinations;
+	int line;
+};
+
+struct pol_shared_memory {
+	char name[POL_NAME_MAX + 1];
+	uint64_t size_bytes;
+	size_t n_access;
+	struct pol_ref *access;
 	int line;
 };
 
@@ -97,6 +142,10 @@ struct pol_system {
 	size_t n_schedules;
 	struct pol_schedule *schedules;
 	size_t initial_schedule; /* index into schedules */
+	size_t n_channels;
+	struct pol_channel *channels;
+	size_t n_shared_memories;
+	struct pol_shared_memory *shared_memories;
 	int line;
 };
 
@@ -177,6 +226,22 @@ const char *pol_action_name(enum pol_action action);
 const char *pol_hm_error_name(enum pol_hm_error error);
 /* The action a partition gets for error when its HealthMonitor does not name it. */
 enum pol_action pol_hm_default_action(enum pol_hm_error error);
+
+/*
+ * The shared memory partition p sees, in the order of its information page: its SharedMemory
+ * accesses in the order of the file, then its ports in the order of the file (a queuing port
+ * is two entries: its ring, then its ACK page). Each entry is backed by one memory object:
+ * object indexes count shared memories, then per channel its ring and, if queuing, its ACK.
+ */
+struct pol_region {
+	struct mumu_region region; /* gpa assigned from MUMU_REGION_GPA on, page-aligned */
+	size_t object;
+};
+/* Writes up to max entries and returns how many p has (which may exceed max). */
+size_t pol_partition_regions(const struct pol_system *sys, size_t p, struct pol_region *out,
+			     size_t max);
+size_t pol_object_count(const struct pol_system *sys);
+uint64_t pol_object_bytes(const struct pol_system *sys, size_t object);
 
 /* Lookups on a loaded system; return NULL / SIZE_MAX when absent. */
 const struct pol_partition *pol_partition_by_name(const struct pol_system *sys, const char *name);

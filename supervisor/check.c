@@ -43,6 +43,29 @@ static void report_schedule(const struct pol_system *sys, const struct pol_sched
 	}
 }
 
+/* What each partition sees at MUMU_REGION_GPA on: the information page's region table. */
+static void report_regions(const struct pol_system *sys, FILE *out)
+{
+	static const char *const kinds[] = { "", "shared memory", "sampling port", "queuing port",
+					     "queuing ack" };
+
+	if (sys->n_channels == 0 && sys->n_shared_memories == 0)
+		return;
+	fprintf(out, "\n%zu channels, %zu shared memories; what each partition maps:\n",
+		sys->n_channels, sys->n_shared_memories);
+	for (size_t i = 0; i < sys->n_partitions; i++) {
+		struct pol_region r[MUMU_REGION_MAX];
+		size_t n = pol_partition_regions(sys, i, r, MUMU_REGION_MAX);
+
+		for (size_t k = 0; k < n && k < MUMU_REGION_MAX; k++)
+			fprintf(out, "  %-17s 0x%09" PRIx64 " %8" PRIu64 " bytes %-5s %s %s\n",
+				k ? "" : sys->partitions[i].name, r[k].region.gpa,
+				r[k].region.size_bytes,
+				r[k].region.access == MUMU_ACCESS_WRITE ? "rw" : "ro",
+				kinds[r[k].region.kind], r[k].region.name);
+	}
+}
+
 void sup_check_report(const struct pol_system *sys, FILE *out)
 {
 	fprintf(out, "%s: module '%s' is valid: %zu partitions, %zu schedules\n", sys->path,
@@ -68,6 +91,7 @@ void sup_check_report(const struct pol_system *sys, FILE *out)
 			fprintf(out, "      needs %.3f ms every %.3f ms\n",
 				(double)p->duration_ns / 1e6, (double)p->period_ns / 1e6);
 	}
+	report_regions(sys, out);
 	for (size_t i = 0; i < sys->n_schedules; i++)
 		report_schedule(sys, &sys->schedules[i], out);
 }

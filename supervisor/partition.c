@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -222,15 +223,55 @@ static void child_exec(const char *vmm_path, const char *name, int sock)
 	_exit(127);
 }
 
-int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const char *vmm_path,
-			int kvm_fd, uint32_t flags, uint32_t uid, uint32_t gid)
+int sup_objects_create(const struct pol_system *sys, int **ret_fds)
+{
+	size_t n = pol_object_count(sys);
+	int *fds = calloc(n ? n : 1, sizeof(*fds));
+	int r = 0;
+
+	if (!fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = memfd_sized("mumu-shared", pol_object_bytes(sys, i));
+		if (r >= 0) {
+			fds[i] = r;
+			r = fcntl(fds[i], F_ADD_SEALS, SEALS) < 0 ? -errno : 0;
+		}
+	}
+	if (r < 0) {
+		sup_objects_close(sys, fds);
+		return r;
+	}
+	*ret_fds = fds;
+	return 0;
+}
+
+void sup_objects_close(const struct pol_system *sys, int *fds)
+{
+	if (!fds)
+		return;
+	for (size_t i = 0; i < pol_object_count(sys); i++)
+		closep(&fds[i]);
+	free(fds);
+}
+
+int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const int *objects,
+			const char *vmm_path, int kvm_fd, uint32_t flags, uint32_t uid,
+			uint32_t gid)
 {
 	const struct pol_partition *pol = p->pol;
+	struct pol_region regions[MUMU_REGION_MAX];
 	struct ipc_config cfg = { 0 };
-	int fds[IPC_FDS_MAX];
-	size_t n = 0;
+	int fds[IPC_FDS_MAX], region_fds[MUMU_REGION_MAX];
+	size_t n = 0, n_regions;
 	int sv[2], ro = -1, r;
 	pid_t pid;
+
+	n_regions = pol_partition_regions(sys, p->index, regions, MUMU_REGION_MAX);
+	if (n_regions > MUMU_REGION_MAX)
+		return -E2BIG; /* the policy checks refuse such a config */
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
@@ -289,8 +330,29 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 		fds[n++] = p->go_fd[i];
 	for (size_t i = 0; i < pol->n_cores; i++)
 		fds[n++] = p->done_fd[i];
+	/* A reader's memfd is re-opened O_RDONLY: the kernel refuses it a writable mapping. */
+	cfg.n_regions = (uint32_t)n_regions;
+	for (size_t i = 0; i < n_regions; i++) {
+		bool write = regions[i].region.access == MUMU_ACCESS_WRITE;
+
+		cfg.regions[i] = regions[i].region;
+		region_fds[i] =
+		    write ? objects[regions[i].object] : reopen_ro(objects[regions[i].object]);
+		if (region_fds[i] < 0) {
+			r = -errno;
+			while (i-- > 0)
+				if (cfg.regions[i].access != MUMU_ACCESS_WRITE)
+					close(region_fds[i]);
+			close(ro);
+			goto fail;
+		}
+		fds[n++] = region_fds[i];
+	}
 	r = ipc_send(p->sock, IPC_CONFIG, &cfg, sizeof(cfg), fds, n);
 	close(ro);
+	for (size_t i = 0; i < n_regions; i++)
+		if (cfg.regions[i].access != MUMU_ACCESS_WRITE)
+			close(region_fds[i]);
 	if (r < 0)
 		goto fail;
 	return 0;

@@ -76,11 +76,21 @@ int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, si
 
 /*
  * Fork and exec the VMM as `vmm_path <partition name>` with only its control socket (as
- * IPC_CTL_FD) open, then send IPC_CONFIG with the fds in the order of enum ipc_config_fd.
+ * IPC_CTL_FD) open, then send IPC_CONFIG with the fds in the order of enum ipc_config_fd;
+ * objects: the fds of sup_objects_create.
  * flags: IPC_CFG_*; uid, gid: the ids the VMM's sandbox drops to. The VMM answers IPC_READY on p->sock (see sup_partition_handle_msg).
  */
-int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const char *vmm_path,
-			int kvm_fd, uint32_t flags, uint32_t uid, uint32_t gid);
+int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const int *objects,
+			const char *vmm_path, int kvm_fd, uint32_t flags, uint32_t uid,
+			uint32_t gid);
+
+/*
+ * The memory objects of shared memories and channels (pol_object_count of them, see
+ * pol_partition_regions): one sealed memfd each, zeroed, owned by the supervisor so that
+ * their contents outlive any VMM. A writer gets the memfd, a reader it re-opened O_RDONLY.
+ */
+int sup_objects_create(const struct pol_system *sys, int **ret_fds);
+void sup_objects_close(const struct pol_system *sys, int *fds);
 
 /* Send sig to the VMM through its pidfd (any thread). Returns false when there is none. */
 bool sup_partition_signal(struct sup_partition *p, int sig);

@@ -46,6 +46,7 @@ struct run {
 	uint64_t start_ns;
 	int epfd, sigfd, timerfd;
 	int kvm_fd;
+	int *objects;		/* memfds of shared memories and channels (sup_objects_create) */
 	uint64_t switches_seen; /* schedule switches whose actions were applied */
 	bool stop;
 	const char *stop_reason;
@@ -92,8 +93,8 @@ static int spawn(struct run *run, struct sup_partition *p)
 	int r;
 
 	p->spawn_ns = now_ns();
-	r = sup_partition_spawn(p, run->sys, run->opts->vmm_path, run->kvm_fd, run->opts->vmm_flags,
-				run->opts->vmm_uid, run->opts->vmm_gid);
+	r = sup_partition_spawn(p, run->sys, run->objects, run->opts->vmm_path, run->kvm_fd,
+				run->opts->vmm_flags, run->opts->vmm_uid, run->opts->vmm_gid);
 	if (r < 0) {
 		log_error("partition '%s': cannot start '%s': %s", p->pol->name,
 			  run->opts->vmm_path, strerror(-r));
@@ -826,6 +827,11 @@ static int setup(struct run *run)
 
 		timerfd_settime(run->timerfd, 0, &its, NULL);
 	}
+	r = sup_objects_create(run->sys, &run->objects);
+	if (r < 0) {
+		log_error("cannot allocate the shared memories and ports: %s", strerror(-r));
+		return r;
+	}
 	run->parts = calloc(run->sys->n_partitions, sizeof(*run->parts));
 	if (!run->parts)
 		return -ENOMEM;
@@ -927,6 +933,7 @@ out:
 	if (run.sched_started)
 		sup_sched_free(&run.sched);
 	free(run.parts);
+	sup_objects_close(sys, run.objects);
 	if (run.kvm_fd >= 0)
 		close(run.kvm_fd);
 	if (run.epfd >= 0)

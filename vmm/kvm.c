@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "vmm/vmm.h"
 
 enum { SLOT_RAM = 0, SLOT_INFO = 1, SLOT_REGION0 = 2 };
@@ -97,6 +98,9 @@ int vmm_kvm_create(struct vmm *vmm)
 
 		if (hva == MAP_FAILED)
 			return -errno;
+		/* The mapping holds the memory: the VMM keeps no fd it could map again. */
+		closep(&vmm->region_fd[i]);
+		vmm->region_hva[i] = hva;
 		r = set_slot(vmm, SLOT_REGION0 + i, reg->gpa, reg->size_bytes, hva, ro);
 		if (r < 0)
 			return r;

@@ -135,6 +135,14 @@ static void attempt(struct vmm *vmm, const char *what)
 	} else if (strcmp(what, "mprotect_ro") == 0) {
 		/* The control page comes from a read-only fd: the kernel refuses a writable map. */
 		r = mprotect((void *)vmm->ctl, MUMU_PAGE_BYTES, PROT_READ | PROT_WRITE);
+	} else if (strcmp(what, "mprotect_region") == 0) {
+		/* A reader's shared region came from a read-only fd: no writable mapping either. */
+		r = -1;
+		errno = ENOENT;
+		for (uint32_t i = 0; i < vmm->cfg.n_regions && r < 0 && errno == ENOENT; i++)
+			if (vmm->cfg.regions[i].access == MUMU_ACCESS_READ)
+				r = mprotect(vmm->region_hva[i], vmm->cfg.regions[i].size_bytes,
+					     PROT_READ | PROT_WRITE);
 	} else {
 		log_error("test hook: unknown attempt '%s'", what);
 		return;

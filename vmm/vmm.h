@@ -46,7 +46,8 @@ struct vmm {
 	struct mumu_info *info; /* the information page, read-only to the guest */
 	const volatile struct ipc_ctl_page *ctl;
 	volatile struct ipc_status_page *status;
-	int region_fd[MUMU_REGION_MAX];
+	int region_fd[MUMU_REGION_MAX]; /* closed once mapped */
+	void *region_hva[MUMU_REGION_MAX];
 	struct vmm_vcpu vcpu[MUMU_VCPU_MAX];
 	uint64_t console_dropped_bytes;
 	pid_t supervisor_pid;	   /* for the test hooks' attacks on it */

@@ -76,11 +76,15 @@ enum mumu_hc {
 #define MUMU_ERROR_MSG_MAX 128
 
 /* Error results, the Linux errno values negated. */
-#define MUMU_EPERM  1
-#define MUMU_EAGAIN 11
-#define MUMU_EFAULT 14
-#define MUMU_EINVAL 22
-#define MUMU_ENOSYS 38
+#define MUMU_EPERM     1
+#define MUMU_ENOENT    2
+#define MUMU_EAGAIN    11
+#define MUMU_EFAULT    14
+#define MUMU_EINVAL    22
+#define MUMU_ENOSYS    38
+#define MUMU_EBADMSG   74 /* a port's shared memory holds what its peer could not have written */
+#define MUMU_EMSGSIZE  90
+#define MUMU_ETIMEDOUT 110
 
 /* Partition operating modes (ARINC 653). */
 enum mumu_mode {
@@ -115,9 +119,11 @@ enum mumu_error {
 enum mumu_region_kind {
 	MUMU_REGION_SHARED_MEMORY = 1,
 	MUMU_REGION_SAMPLING_PORT = 2,
-	MUMU_REGION_QUEUING_PORT = 3,
+	MUMU_REGION_QUEUING_PORT = 3, /* the source's ring; the next entry is its ACK page */
+	MUMU_REGION_QUEUING_ACK = 4,  /* the destination's page of a queuing port (mumu/port.h) */
 };
 
+/* A port's source has WRITE access to its data region, a destination READ (ACK: reversed). */
 enum mumu_region_access {
 	MUMU_ACCESS_READ = 1,  /* read-only slot; a write is a MEMORY_VIOLATION */
 	MUMU_ACCESS_WRITE = 2, /* read-write */

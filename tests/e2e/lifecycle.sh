@@ -56,7 +56,7 @@ sleep 0.2
 pgrep -f 'mumu-vmm ' && fail "a VMM outlived the supervisor"
 # SIGKILL of the supervisor takes every VMM with it (PR_SET_PDEATHSIG).
 start_bg etc/mumu.xml "$WORK/out2"
-[ "$(pgrep -fc 'mumu-vmm ')" -eq 3 ] || fail "expected 3 VMMs"
+[ "$(pgrep -fc 'mumu-vmm ')" -eq 5 ] || fail "expected 5 VMMs"
 kill -KILL "$sup"
 wait "$sup" 2>/dev/null || true
 sleep 0.5

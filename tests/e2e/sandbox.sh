@@ -5,7 +5,7 @@
 # killed by SIGSYS and reported by name, while the other partitions keep their windows.
 . "$(dirname "$0")/lib.sh"
 start_bg etc/mumu.xml "$WORK/out"
-for name in alpha beta gamma; do
+for name in alpha beta gamma sensor display; do
 	pid=$(pgrep -f "mumu-vmm $name\$")
 	n_vcpus=1
 	[ $name = gamma ] && n_vcpus=2
@@ -36,6 +36,15 @@ for name in alpha beta gamma; do
 	*) fail "$name: fds are '$fds'" ;;
 	esac
 	[ "$(ls /proc/"$pid"/fd | wc -l)" -eq $((5 + 3 * n_vcpus)) ] || fail "$name: fd count"
+	# Shared regions are mapped, their fds closed: a reader's mappings are read-only ...
+	if [ $name = display ]; then
+		n=$(awk '$6 == "/memfd:mumu-shared" && $2 == "r--s"' /proc/"$pid"/maps | wc -l)
+		[ "$n" -eq 3 ] || fail "display: $n read-only shared mappings, want 3"
+		# ... but for the one page a queue's reader writes: how far it has read.
+		w=$(awk '$6 == "/memfd:mumu-shared" && $2 ~ /w/ { print $1 }' /proc/"$pid"/maps)
+		[ "$(wc -w <<<"$w")" -eq 1 ] || fail "display: writable shared mappings: $w"
+		[ $((0x${w#*-} - 0x${w%-*})) -eq 4096 ] || fail "display: writable mapping $w"
+	fi
 done
 kill -TERM "$sup"
 wait "$sup" || fail "exit status $?"

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "mumu/port.h"
+
 #include "policy/internal.h"
 
 #define XSD MUMU_SOURCE_DIR "/etc/mumu.xsd"
@@ -292,6 +294,61 @@ static void test_hostile_bytes(void **state)
 	free(huge);
 }
 
+/* Where each partition sees shared memories and ports, and which memory backs them. */
+static void test_regions(void **state)
+{
+	struct pol_host h = host();
+	struct pol_diags d = { 0 };
+	struct pol_system *sys = NULL;
+	struct pol_region r[MUMU_REGION_MAX];
+	size_t n;
+
+	assert_int_equal(
+	    pol_load(MUMU_SOURCE_DIR "/tests/configs/pass/ports.xml", XSD, &h, &sys, &d), 0);
+	/* map (shared memory 0), channel s (object 1), channel q: ring 2, ACK 3 */
+	assert_int_equal(pol_object_count(sys), 4);
+	assert_int_equal(pol_object_bytes(sys, 0), 65536);
+	assert_int_equal(pol_object_bytes(sys, 1), mumu_sampling_bytes(64));
+	assert_int_equal(pol_object_bytes(sys, 2), mumu_queue_bytes(64, 8));
+	assert_int_equal(pol_object_bytes(sys, 3), MUMU_PAGE_BYTES);
+	assert_int_equal(pol_object_bytes(sys, 4), 0);
+	/* a, the writer: map, s_out, q_out's ring (rw) and its ACK page (ro), back to back */
+	n = pol_partition_regions(sys, 0, r, MUMU_REGION_MAX);
+	assert_int_equal(n, 4);
+	assert_string_equal(r[0].region.name, "map");
+	assert_int_equal(r[0].region.gpa, MUMU_REGION_GPA);
+	assert_int_equal(r[0].region.access, MUMU_ACCESS_WRITE);
+	assert_int_equal(r[0].object, 0);
+	assert_string_equal(r[1].region.name, "s_out");
+	assert_int_equal(r[1].region.kind, MUMU_REGION_SAMPLING_PORT);
+	assert_int_equal(r[1].region.gpa, MUMU_REGION_GPA + 65536);
+	assert_int_equal(r[1].region.refresh_period_ns, 1000000);
+	assert_int_equal(r[1].object, 1);
+	assert_int_equal(r[2].region.kind, MUMU_REGION_QUEUING_PORT);
+	assert_int_equal(r[2].region.access, MUMU_ACCESS_WRITE);
+	assert_int_equal(r[2].region.max_nb_messages, 8);
+	assert_int_equal(r[2].object, 2);
+	assert_int_equal(r[3].region.kind, MUMU_REGION_QUEUING_ACK);
+	assert_int_equal(r[3].region.access, MUMU_ACCESS_READ);
+	assert_int_equal(r[3].region.gpa, r[2].region.gpa + r[2].region.size_bytes);
+	assert_int_equal(r[3].object, 3);
+	/* b, a reader: the same objects, read-only, its ACK page writable; its own RefreshPeriod */
+	n = pol_partition_regions(sys, 1, r, MUMU_REGION_MAX);
+	assert_int_equal(n, 4);
+	assert_int_equal(r[0].region.access, MUMU_ACCESS_READ);
+	assert_string_equal(r[1].region.name, "s_in");
+	assert_int_equal(r[1].region.access, MUMU_ACCESS_READ);
+	assert_int_equal(r[1].region.refresh_period_ns, 5000000);
+	assert_int_equal(r[1].object, 1);
+	assert_int_equal(r[2].region.access, MUMU_ACCESS_READ);
+	assert_int_equal(r[3].region.access, MUMU_ACCESS_WRITE);
+	/* c reads map and s; a short array gets what fits and the whole count */
+	assert_int_equal(pol_partition_regions(sys, 2, r, 1), 2);
+	assert_int_equal(r[0].object, 0);
+	pol_free(sys);
+	pol_diags_free(&d);
+}
+
 static void test_action_names(void **state)
 {
 	assert_string_equal(pol_action_name(POL_ACTION_COLD_START), "COLD_START");
@@ -307,7 +364,7 @@ int main(void)
 		cmocka_unit_test(test_timeline_render),	    cmocka_unit_test(test_load_valid),
 		cmocka_unit_test(test_xxe_never_reads),	    cmocka_unit_test(test_entity_bomb_fast),
 		cmocka_unit_test(test_hostile_bytes),	    cmocka_unit_test(test_action_names),
-		cmocka_unit_test(test_load_health_monitor),
+		cmocka_unit_test(test_load_health_monitor), cmocka_unit_test(test_regions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
