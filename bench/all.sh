@@ -113,6 +113,8 @@ row "VMM start-up to READY, sandbox on vs off (us)" "$st_on" "no sandbox $st_off
 . bench/sched.sh
 # 6. Health monitor: kill to recovery, and a kill storm's cost to the others (bench/hm.sh).
 . bench/hm.sh
+# 7. Ports: throughput and latency against memcpy between two threads (bench/ports.sh).
+. bench/ports.sh
 
 echo | tee -a "$out"
 echo "written to $out"

@@ -72,6 +72,10 @@ int mumu_port_open(const struct mumu_info *info, const char *name, uint32_t kind
 		.data = (uint8_t *)(uintptr_t)r->gpa,
 		.ack = ack ? (struct mumu_queue_ack *)(uintptr_t)ack->gpa : NULL,
 		.source = r->access == MUMU_ACCESS_WRITE,
+		.kind = kind,
+		.slot_bytes = kind == MUMU_REGION_SAMPLING_PORT
+				  ? mumu_sampling_slot_bytes(r->max_message_bytes)
+				  : mumu_queue_slot_bytes(r->max_message_bytes),
 		.max_message_bytes = r->max_message_bytes,
 		.max_nb_messages = r->max_nb_messages,
 		.refresh_period_ns = r->refresh_period_ns,
@@ -102,8 +106,7 @@ static struct mumu_sampling_header *sampling_header(const struct mumu_port *port
 static struct mumu_sampling_slot *sampling_slot(const struct mumu_port *port, uint64_t seq)
 {
 	return (struct mumu_sampling_slot *)(port->data + sizeof(struct mumu_sampling_header) +
-					     (seq & 1) *
-						 mumu_sampling_slot_bytes(port->max_message_bytes));
+					     (seq & 1) * port->slot_bytes);
 }
 
 int mumu_sampling_write(struct mumu_port *port, const void *msg, uint32_t len)
@@ -112,7 +115,7 @@ int mumu_sampling_write(struct mumu_port *port, const void *msg, uint32_t len)
 	struct mumu_sampling_slot *s;
 	uint64_t seq;
 
-	if (port->region->kind != MUMU_REGION_SAMPLING_PORT || !port->source)
+	if (port->kind != MUMU_REGION_SAMPLING_PORT || !port->source)
 		return -MUMU_EPERM;
 	if (len > port->max_message_bytes)
 		return -MUMU_EMSGSIZE;
@@ -134,7 +137,7 @@ int mumu_sampling_read(struct mumu_port *port, void *buf, uint32_t size, uint32_
 {
 	const struct mumu_sampling_header *h = sampling_header(port);
 
-	if (port->region->kind != MUMU_REGION_SAMPLING_PORT)
+	if (port->kind != MUMU_REGION_SAMPLING_PORT)
 		return -MUMU_EINVAL;
 	for (int tries = 0; tries < SAMPLING_READ_TRIES; tries++) {
 		uint64_t seq = load(&h->seq), time_ns, now;
@@ -182,8 +185,7 @@ static struct mumu_queue_header *queue_header(const struct mumu_port *port)
 static struct mumu_queue_slot *queue_slot(const struct mumu_port *port, uint64_t n)
 {
 	return (struct mumu_queue_slot *)(port->data + sizeof(struct mumu_queue_header) +
-					  (n % port->max_nb_messages) *
-					      mumu_queue_slot_bytes(port->max_message_bytes));
+					  (n % port->max_nb_messages) * port->slot_bytes);
 }
 
 /* Wait for the next window while the timeout allows: true to try again. */
@@ -205,7 +207,7 @@ int mumu_queuing_send(struct mumu_port *port, const void *msg, uint32_t len,
 	struct mumu_queue_slot *s;
 	uint64_t head, tail;
 
-	if (port->region->kind != MUMU_REGION_QUEUING_PORT || !port->source)
+	if (port->kind != MUMU_REGION_QUEUING_PORT || !port->source)
 		return -MUMU_EPERM;
 	if (len > port->max_message_bytes)
 		return -MUMU_EMSGSIZE;
@@ -238,7 +240,7 @@ int mumu_queuing_receive(struct mumu_port *port, void *buf, uint32_t size, uint3
 	uint64_t head, tail, overflows, now;
 	uint32_t n;
 
-	if (port->region->kind != MUMU_REGION_QUEUING_PORT || port->source)
+	if (port->kind != MUMU_REGION_QUEUING_PORT || port->source)
 		return -MUMU_EPERM;
 	for (;;) {
 		tail = port->ack->tail; /* only this partition writes it */
@@ -272,7 +274,7 @@ int mumu_queuing_receive(struct mumu_port *port, void *buf, uint32_t size, uint3
 int mumu_port_status(const struct mumu_port *port, struct mumu_port_status *st)
 {
 	*st = (struct mumu_port_status){
-		.kind = port->region->kind,
+		.kind = port->kind,
 		.source = port->source,
 		.max_message_bytes = port->max_message_bytes,
 		.max_nb_messages = port->max_nb_messages,

@@ -20,6 +20,8 @@ struct mumu_port {
 	uint8_t *data;			  /* the region: the source writes it */
 	struct mumu_queue_ack *ack;	  /* queuing: the destination's page */
 	bool source;
+	uint32_t kind;	     /* enum mumu_region_kind */
+	uint64_t slot_bytes; /* of one message slot */
 	uint32_t max_message_bytes;
 	uint32_t max_nb_messages;
 	uint64_t refresh_period_ns;

@@ -9,6 +9,9 @@
 # the same path, and runs CMD there as root in the current directory. KVM inside it is the
 # real kernel KVM, nested under an emulated CPU: correct, but slow, so never time anything
 # there that should reflect this host. Exit status: CMD's, or 125 when the VM failed.
+# MUMU_VM_TCG=single (default) or multi: TCG on one host thread, or one per vCPU. Tests use
+# single: with multi, rapid VMM creation and kills have frozen the VM. Benchmarks use multi:
+# only then do the two vCPUs run at the same time, as cores do.
 set -euo pipefail
 
 timeout_s=1800
@@ -135,7 +138,7 @@ cat "$base" "$run/cmd.cpio.gz" >"$run/initrd.gz"
 # The command's output arrives on the serial console; strip its CRs, keep the exit marker.
 set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel tcg,thread=single -cpu EPYC,+svm -smp 2 -m 2048 \
+	-accel "tcg,thread=${MUMU_VM_TCG:-single}" -cpu EPYC,+svm -smp 2 -m 2048 \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$run/initrd.gz" \
 	-append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 tsc=reliable" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
