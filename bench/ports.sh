@@ -41,6 +41,17 @@ field() { sed -nE "s/.* $2=([0-9]+).*/\1/p" <<<"$1"; }
 # per_us LINE: messages per microsecond.
 per_us() { awk -v m="$(field "$1" msgs)" -v t="$(field "$1" ns)" 'BEGIN { printf "%.3f", (t > 0 ? m * 1000 / t : 0) }'; }
 
+# What one timestamp costs the writer (every message carries one): mumu_now_ns and rdtsc.
+printf '%s\n' '<Module Name="bench"><Partitions><Partition>' \
+	'<PartitionDefinition Identifier="1" Name="a" BinaryPath="bench_port.bin"/>' \
+	'<CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/></CoreAffinity>' \
+	'</Partition></Partitions><Schedules MajorFrameDuration="400000000" ScheduleIdentifier="1"' \
+	' InitialModuleSchedule="true"><PartitionTimeWindow PartitionNameRef="a"' \
+	' Duration="300000000" Offset="0"/></Schedules></Module>' >"$pdir/c.xml"
+line=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/c.xml" 2>&1 | grep -m1 '^\[a\] clock ' || true)
+row "guest timestamp mumu_now_ns (ns)" "$(field "$line" now_ns)" "bare rdtsc $(field "$line" rdtsc_ns)" \
+	"$(ratio "$(field "$line" now_ns)" "$(field "$line" rdtsc_ns)")" "-"
+
 for size in 64 1024 4096; do
 	for kind in sampling queuing; do
 		ports_xml "$pdir/t.xml" "$(port tx SOURCE $kind $size)" "$(port tx DESTINATION $kind $size | sed 's/"tx"/"rx"/')" \

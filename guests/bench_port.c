@@ -7,6 +7,7 @@
  *   ping (destination) + pong (source): echoes every ping back as a pong.
  *   a shared memory `rawSIZE` (the reference): the same loops as tx/rx with a plain memcpy
  *     of SIZE bytes and a sequence number, no port protocol; the writer has it writable.
+ *   no region at all: the cost of a timestamp (mumu_now_ns) and of a bare rdtsc.
  * Everything happens in the first window; afterwards it yields.
  */
 #include "lib/mumu.h"
@@ -132,6 +133,19 @@ static void raw(volatile uint64_t *region, bool writer, uint32_t size)
 	mumu_printf("raw %s size=%u msgs=%lu ns=%lu\n", writer ? "tx" : "rx", size, n, t - t0);
 }
 
+static void clock_cost(void)
+{
+	uint64_t t0 = mumu_now_ns(), t1, sum = 0;
+
+	for (int i = 0; i < 100000; i++)
+		sum += mumu_now_ns();
+	t1 = mumu_now_ns();
+	for (int i = 0; i < 100000; i++)
+		sum += mumu_rdtsc();
+	mumu_printf("clock now_ns=%lu rdtsc_ns=%lu (%lu)\n", (t1 - t0) / 100000,
+		    (mumu_now_ns() - t1) / 100000, sum & 1);
+}
+
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	const struct mumu_region *r = &info->regions[0];
@@ -149,6 +163,8 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 		throughput(&a, sampling(&a) ? "sampling" : "queuing");
 	else if (has(info, "ping", &a) && has(info, "pong", &b))
 		a.source ? pinger(&a, &b, info) : echoer(&a, &b);
+	else if (info->n_regions == 0)
+		clock_cost();
 	for (;;)
 		mumu_yield();
 }
