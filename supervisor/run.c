@@ -225,6 +225,25 @@ static void on_exit_of(struct run *run, struct sup_partition *p)
 	hm_event(run, p, POL_HM_VMM_DIED, why);
 }
 
+/* A VMM that never says READY (stuck, or compromised and silent) is a dead one. */
+static void on_slow_starts(struct run *run)
+{
+	uint64_t now = now_ns();
+	char why[128];
+
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_partition *p = &run->parts[i];
+
+		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != SUP_PART_STARTING ||
+		    now - p->spawn_ns < READY_TIMEOUT_NS)
+			continue;
+		snprintf(why, sizeof(why), "VMM (pid %d) not ready %llu s after its start; killed",
+			 p->pid, READY_TIMEOUT_NS / 1000000000ULL);
+		partition_down(run, p, NULL);
+		hm_event(run, p, POL_HM_VMM_DIED, why);
+	}
+}
+
 static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_fault *f)
 {
 	char msg[MUMU_ERROR_MSG_MAX + 8], what[MUMU_ERROR_MSG_MAX + 64];
@@ -872,9 +891,7 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 	deadline = now_ns() + READY_TIMEOUT_NS;
 	while (!all_started(&run) && !run.stop && now_ns() < deadline)
 		loop_once(&run, 100);
-	for (size_t i = 0; i < sys->n_partitions; i++)
-		if (run.parts[i].state == SUP_PART_STARTING)
-			partition_down(&run, &run.parts[i], "its VMM did not get ready in time");
+	on_slow_starts(&run);
 	if (!run.stop) {
 		uint64_t epoch = now_ns() + EPOCH_DELAY_NS;
 
@@ -896,8 +913,10 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 		run.sched_started = true;
 		watch(&run, run.sched.notify_fd, TAG(TAG_FRAME, 0));
 	}
-	while (!run.stop)
-		loop_once(&run, -1);
+	while (!run.stop) {
+		loop_once(&run, 1000);
+		on_slow_starts(&run);
+	}
 out:
 	if (run.sched_started) {
 		sup_sched_stop(&run.sched);

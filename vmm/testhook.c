@@ -109,6 +109,9 @@ static void attempt(struct vmm *vmm, const char *what)
 	if (strcmp(what, "ignore_window_end") == 0) {
 		vmm_test_ignore_window_end = true;
 		return;
+	} else if (strcmp(what, "never_ready") == 0) {
+		for (;;) /* a VMM stuck before READY: the supervisor must not wait forever */
+			poll(NULL, 0, -1);
 	} else if (strcmp(what, "execve") == 0) {
 		char *argv[] = { "/bin/sh", NULL };
 

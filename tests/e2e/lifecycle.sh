@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # vCPUs run where the config says; SIGTERM stops cleanly; a killed VMM is reported and
 # restarted cold while the others keep running, until its restart budget is spent and it goes
-# IDLE; no VMM outlives the supervisor.
+# IDLE; no VMM outlives the supervisor; a VMM that never gets ready is killed and reported.
 . "$(dirname "$0")/lib.sh"
 start_bg etc/mumu.xml "$WORK/out"
 gamma=$(pgrep -f 'mumu-vmm gamma$')
@@ -61,4 +61,13 @@ kill -KILL "$sup"
 wait "$sup" 2>/dev/null || true
 sleep 0.5
 pgrep -f 'mumu-vmm ' && fail "VMMs outlived a killed supervisor"
+
+# A VMM that never says READY (test hook: it hangs before) is killed after 20 s and handled
+# as a dead one by the health monitor; the others run meanwhile.
+cfg=$(pair victim hello.bin)
+MUMU_TEST_ATTEMPT=never_ready MUMU_TEST_ATTEMPT_PARTITION=victim "$SUP" --control none \
+	--duration 26 "$cfg" >"$WORK/out" 2>&1 || fail "exit $?"
+expect "$WORK/out" "partition 'victim': VMM_DIED: VMM \(pid [0-9]+\) not ready 20 s after its start; killed; action COLD_START"
+expect "$WORK/out" '^\[witness\] tick 3$'
+grep -q '^\[victim\]' "$WORK/out" && fail "the victim ran"
 echo "ok"
