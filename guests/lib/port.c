@@ -98,20 +98,23 @@ void *mumu_region_find(const struct mumu_info *info, const char *name, uint64_t 
 
 /* Sampling */
 
-static struct mumu_sampling_header *sampling_header(const struct mumu_port *port)
-{
-	return (struct mumu_sampling_header *)port->data;
-}
-
 static struct mumu_sampling_slot *sampling_slot(const struct mumu_port *port, uint64_t seq)
 {
-	return (struct mumu_sampling_slot *)(port->data + sizeof(struct mumu_sampling_header) +
-					     (seq & 1) * port->slot_bytes);
+	return (struct mumu_sampling_slot *)(port->data + (seq & 1) * port->slot_bytes);
+}
+
+/* The number of the newest complete message, 0 when there is none. */
+static uint64_t sampling_latest(const struct mumu_port *port)
+{
+	uint64_t a = load(&sampling_slot(port, 0)->seq), b = load(&sampling_slot(port, 1)->seq);
+
+	a = a == MUMU_SEQ_WRITING ? 0 : a;
+	b = b == MUMU_SEQ_WRITING ? 0 : b;
+	return a > b ? a : b;
 }
 
 int mumu_sampling_write(struct mumu_port *port, const void *msg, uint32_t len)
 {
-	struct mumu_sampling_header *h = sampling_header(port);
 	struct mumu_sampling_slot *s;
 	uint64_t seq;
 
@@ -119,7 +122,7 @@ int mumu_sampling_write(struct mumu_port *port, const void *msg, uint32_t len)
 		return -MUMU_EPERM;
 	if (len > port->max_message_bytes)
 		return -MUMU_EMSGSIZE;
-	seq = h->seq + 1; /* only this partition writes it */
+	seq = sampling_latest(port) + 1; /* only this partition writes the slots */
 	s = sampling_slot(port, seq);
 	/* Readers of the other slot are undisturbed; readers of this one see it change. */
 	__atomic_store_n(&s->seq, MUMU_SEQ_WRITING, __ATOMIC_RELAXED);
@@ -128,29 +131,28 @@ int mumu_sampling_write(struct mumu_port *port, const void *msg, uint32_t len)
 	s->length = len;
 	s->time_ns = mumu_now_ns();
 	store(&s->seq, seq);
-	store(&h->seq, seq);
 	return 0;
 }
 
 int mumu_sampling_read(struct mumu_port *port, void *buf, uint32_t size, uint32_t *len,
 		       struct mumu_message_info *mi)
 {
-	const struct mumu_sampling_header *h = sampling_header(port);
+	bool none = false;
 
 	if (port->kind != MUMU_REGION_SAMPLING_PORT)
 		return -MUMU_EINVAL;
 	for (int tries = 0; tries < SAMPLING_READ_TRIES; tries++) {
-		uint64_t seq = load(&h->seq), time_ns, now;
+		uint64_t seq = sampling_latest(port), time_ns, now;
 		struct mumu_sampling_slot *s;
 		uint32_t n;
 
-		if (seq == 0)
-			return -MUMU_EAGAIN;
-		if (seq == MUMU_SEQ_WRITING)
-			return -MUMU_EBADMSG;
+		/* None yet, or a fast writer marked each slot as we looked at it: look again. */
+		none = seq == 0;
+		if (none)
+			continue;
 		s = sampling_slot(port, seq);
 		if (load(&s->seq) != seq)
-			continue; /* the writer has lapped us: read the newer one */
+			continue; /* the writer has lapped us (or the peer lies): look again */
 		n = __atomic_load_n(&s->length, __ATOMIC_RELAXED);
 		time_ns = __atomic_load_n(&s->time_ns, __ATOMIC_RELAXED);
 		if (n > port->max_message_bytes)
@@ -172,7 +174,7 @@ int mumu_sampling_read(struct mumu_port *port, void *buf, uint32_t size, uint32_
 		mi->overflowed = false;
 		return 0;
 	}
-	return -MUMU_EBADMSG;
+	return none ? -MUMU_EAGAIN : -MUMU_EBADMSG;
 }
 
 /* Queuing */
@@ -281,7 +283,7 @@ int mumu_port_status(const struct mumu_port *port, struct mumu_port_status *st)
 		.refresh_period_ns = port->refresh_period_ns,
 	};
 	if (st->kind == MUMU_REGION_SAMPLING_PORT) {
-		st->nb_messages = load(&sampling_header(port)->seq);
+		st->nb_messages = sampling_latest(port);
 	} else {
 		uint64_t head = load(&queue_header(port)->head), tail = load(&port->ack->tail);
 

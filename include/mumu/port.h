@@ -4,11 +4,13 @@
  * data path needs no VM exit and no supervisor; no host code ever reads these pages.
  *
  * Sampling port (one region, written by the source only):
- *   struct mumu_sampling_header, then two slots of mumu_sampling_slot_bytes(max) each.
- *   The last complete message is in slot[seq % 2]. The writer fills the other slot and then
- *   publishes it by storing seq + 1, so a writer killed mid-write leaves the last message
- *   intact. A reader copies a slot and accepts it when the slot's seq equals the header's
- *   before and after the copy (a sequence lock): it never returns a torn message.
+ *   two slots of mumu_sampling_slot_bytes(max) each; message n (1, 2, ...) goes to slot
+ *   n % 2. The newest complete message is the larger of the two slots' seq (MUMU_SEQ_WRITING
+ *   counts as none). The writer marks the older slot MUMU_SEQ_WRITING, fills it and stores
+ *   its number last, so a writer killed mid-write leaves the newest message intact. A reader
+ *   copies a slot and keeps the copy only if the slot's seq is the same before and after (a
+ *   sequence lock): it never returns a torn message. No header: a write touches only the
+ *   lines of one slot, which the reader of the other slot never waits for.
  *
  * Queuing port (two regions, listed one after the other under the port's name):
  *   MUMU_REGION_QUEUING_PORT, written by the source: struct mumu_queue_header, then
@@ -25,12 +27,6 @@
 #define MUMU_PORT_MESSAGE_MAX 65536 /* bytes of one message, MaxMessageSize */
 #define MUMU_QUEUE_DEPTH_MAX  4096  /* messages of a queuing port, MaxNbMessages */
 #define MUMU_SEQ_WRITING      UINT64_MAX
-
-struct mumu_sampling_header {
-	uint64_t seq; /* messages published; 0: none yet */
-	uint64_t reserved[7];
-};
-_Static_assert(sizeof(struct mumu_sampling_header) == 64, "ABI");
 
 struct mumu_sampling_slot {
 	uint64_t seq;	  /* the message's number once complete, MUMU_SEQ_WRITING before */
@@ -75,8 +71,7 @@ static inline uint64_t mumu_sampling_slot_bytes(uint32_t max_message_bytes)
 
 static inline uint64_t mumu_sampling_bytes(uint32_t max_message_bytes)
 {
-	return mumu_page_align(sizeof(struct mumu_sampling_header) +
-			       2 * mumu_sampling_slot_bytes(max_message_bytes));
+	return mumu_page_align(2 * mumu_sampling_slot_bytes(max_message_bytes));
 }
 
 static inline uint64_t mumu_queue_slot_bytes(uint32_t max_message_bytes)
