@@ -52,7 +52,7 @@ line=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/c.xml" 2>&1 | gre
 row "guest timestamp mumu_now_ns (ns)" "$(field "$line" now_ns)" "bare rdtsc $(field "$line" rdtsc_ns)" \
 	"$(ratio "$(field "$line" now_ns)" "$(field "$line" rdtsc_ns)")" "-"
 
-for size in 64 1024 4096; do
+for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 	for kind in sampling queuing; do
 		ports_xml "$pdir/t.xml" "$(port tx SOURCE $kind $size)" "$(port tx DESTINATION $kind $size | sed 's/"tx"/"rx"/')" \
 			"<Channel Name=\"c\"><Source PartitionNameRef=\"a\" PortNameRef=\"tx\"/><Destination PartitionNameRef=\"b\" PortNameRef=\"rx\"/></Channel>"

@@ -28,14 +28,16 @@
 #define MUMU_QUEUE_DEPTH_MAX  4096  /* messages of a queuing port, MaxNbMessages */
 #define MUMU_SEQ_WRITING      UINT64_MAX
 
+/* seq has a cache line of its own: readers poll it, and the writer stores it twice. */
 struct mumu_sampling_slot {
-	uint64_t seq;	  /* the message's number once complete, MUMU_SEQ_WRITING before */
+	uint64_t seq; /* the message's number once complete, MUMU_SEQ_WRITING before */
+	uint64_t reserved0[7];
 	uint64_t time_ns; /* when it was written: CLOCK_MONOTONIC of the host */
 	uint32_t length;  /* bytes of data, at most max_message_bytes */
-	uint32_t reserved[3];
+	uint32_t reserved1;
 	/* max_message_bytes of data follow */
 };
-_Static_assert(sizeof(struct mumu_sampling_slot) == 32, "ABI");
+_Static_assert(sizeof(struct mumu_sampling_slot) == 80, "ABI");
 
 struct mumu_queue_header {
 	uint64_t head;	    /* messages sent */
