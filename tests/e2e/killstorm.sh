@@ -16,8 +16,12 @@ declare -A killed=([v1]=0 [v2]=0)
 for ((i = 0; i < KILLS; i++)); do
 	v=v$((RANDOM % 2 + 1))
 	pid=
-	for _ in $(seq 200); do # until the victim's VMM is back from the last kill
-		pid=$(pgrep -f "mumu-vmm $v\$") && break
+	# Until the victim is back from its last kill and ran guest code (one hello per start):
+	# a VMM killed before its first window would never say hello, and the count below would
+	# not tell a lost restart from a quick kill.
+	for _ in $(seq 400); do
+		[ "$(grep -c "^\[$v\] hello from $v\$" "$WORK/out")" -gt "${killed[$v]}" ] &&
+			pid=$(pgrep -f "mumu-vmm $v\$") && break
 		sleep 0.05
 	done
 	[ -n "$pid" ] || fail "$v did not come back after ${killed[$v]} kills"
