@@ -2,7 +2,9 @@
 /* Sampling and queuing ports over shared memory (mumu/port.h has the layouts). */
 #include "lib/port.h"
 
-#define SAMPLING_READ_TRIES 64
+/* A reader retries when the writer overwrote its slot during the copy (two writes in one
+ * copy); a writer that keeps doing that makes the read fail rather than wait for ever. */
+#define SAMPLING_READ_TRIES 1024
 
 static uint64_t load(const uint64_t *p)
 {
