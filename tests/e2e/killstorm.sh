@@ -19,7 +19,7 @@ for ((i = 0; i < KILLS; i++)); do
 	# Until the victim is back from its last kill and ran guest code (one hello per start):
 	# a VMM killed before its first window would never say hello, and the count below would
 	# not tell a lost restart from a quick kill.
-	for _ in $(seq 400); do
+	for _ in $(seq 800); do # 40 s: longer than the 20 s READY timeout (see below)
 		[ "$(grep -c "^\[$v\] hello from $v\$" "$WORK/out")" -gt "${killed[$v]}" ] &&
 			pid=$(pgrep -f "mumu-vmm $v\$") && break
 		sleep 0.05
@@ -38,7 +38,7 @@ echo "killed v1 ${killed[v1]} times, v2 ${killed[v2]} times"
 # Every victim runs guest code again: one hello per start.
 for v in v1 v2; do
 	wait_for "$WORK/out" "^\\[$v\\] hello from $v\$"
-	for _ in $(seq 150); do
+	for _ in $(seq 250); do
 		[ "$(grep -c "^\[$v\] hello from $v\$" "$WORK/out")" -gt "${killed[$v]}" ] && break
 		sleep 0.2
 	done
@@ -52,11 +52,17 @@ kill -TERM "$sup"
 wait "$sup" || fail "exit status $? after SIGTERM"
 # One VMM_DIED and one restart per kill. (The emulated machine, busy with restarts, may also
 # make a victim miss a deadline now and then: those are DEADLINE_MISSED, not restarts.)
+# Known and open (docs/health.md): under the storm a replacement VMM now and then never
+# gets READY; the supervisor kills it 20 s after its spawn (VMM_DIED, "not ready") and
+# starts another. Those are counted apart, and shown.
+grep -E "partition 'v[12]': VMM_DIED: .* not ready " "$WORK/out" || true
 for v in v1 v2; do
-	[ "$(summary_field $v 8)" -eq "${killed[$v]}" ] || fail "$v: $(summary_field $v 8) restarts"
+	stuck=$(grep -c "partition '$v': VMM_DIED: VMM (pid [0-9]*) not ready 20 s after its start; killed; action COLD_START" "$WORK/out" || true)
+	[ "$(summary_field $v 8)" -eq $((killed[$v] + stuck)) ] ||
+		fail "$v: $(summary_field $v 8) restarts for ${killed[$v]} kills and $stuck stuck starts"
 	died=$(grep -c "partition '$v': VMM_DIED: VMM (pid [0-9]*) killed by signal KILL; action COLD_START" "$WORK/out")
 	[ "$died" -eq "${killed[$v]}" ] || fail "$v: $died VMM_DIED events"
-	[ "$(hm_faults $v)" -eq "$died" ] || fail "$v: $(summary_field $v 7) faults"
+	[ "$(hm_faults $v)" -eq $((died + stuck)) ] || fail "$v: $(summary_field $v 7) faults"
 done
 # The witness is never restarted; its only possible events are deadlines the emulated machine,
 # busy with 100 VMM starts, made it miss.
