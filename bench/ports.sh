@@ -11,7 +11,7 @@ pdir=$build/bench/ports
 pruns=${MUMU_BENCH_PORT_RUNS:-3} # 3 supervisor runs per size and kind: 18 runs per round
 mkdir -p "$pdir"
 
-# ports_xml FILE KIND SIZE A_PORTS B_PORTS CHANNELS: partitions a (core 0) and b (core 1),
+# ports_xml FILE A_PORTS B_PORTS CHANNELS [SHARED_MEMORIES]: partitions a (core 0) and b (core 1),
 # both in a 300 ms window at the start of a 400 ms frame.
 port() { # NAME DIRECTION KIND SIZE
 	if [ "$3" = sampling ]; then
@@ -20,7 +20,7 @@ port() { # NAME DIRECTION KIND SIZE
 		echo "<QueuingPort Name=\"$1\" Direction=\"$2\" MaxMessageSize=\"$4\" MaxNbMessages=\"64\"/>"
 	fi
 }
-ports_xml() { # FILE A_PORTS B_PORTS CHANNELS [SHARED_MEMORIES]
+ports_xml() {
 	local file=$1 a=$2 b=$3 channels=$4 shm=${5:-}
 	cat >"$file" <<XML
 <Module Name="bench"><Partitions>
