@@ -299,7 +299,7 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 	p->pid = pid;
 	p->pidfd = r;
 	p->generation++;
-	p->stopped_by_sup = false;
+	__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
 	p->overruns_seen = p->overruns; /* those were the old VMM's */
 	p->overrun_since_ns = 0;
 	pthread_mutex_unlock(&p->lock);
@@ -361,13 +361,35 @@ fail:
 	return r;
 }
 
-bool sup_partition_signal(struct sup_partition *p, int sig)
+static bool signal_locked(struct sup_partition *p, int sig)
+{
+	return p->pidfd >= 0 && syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0) == 0;
+}
+
+bool sup_partition_stop(struct sup_partition *p, uint32_t generation)
 {
 	bool sent = false;
 
 	pthread_mutex_lock(&p->lock);
-	if (p->pidfd >= 0)
-		sent = syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0) == 0;
+	if (p->generation == generation && !p->stopped_by_sup) {
+		sent = signal_locked(p, SIGSTOP);
+		__atomic_store_n(&p->stopped_by_sup, sent, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return sent;
+}
+
+bool sup_partition_resume(struct sup_partition *p)
+{
+	bool sent = false;
+
+	if (!__atomic_load_n(&p->stopped_by_sup, __ATOMIC_ACQUIRE))
+		return false; /* the common case, without the lock */
+	pthread_mutex_lock(&p->lock);
+	if (p->stopped_by_sup) {
+		sent = signal_locked(p, SIGCONT);
+		__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&p->lock);
 	return sent;
 }
@@ -383,7 +405,7 @@ void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
 	pidfd = p->pidfd;
 	p->pid = 0;
 	p->pidfd = -1;
-	p->stopped_by_sup = false;
+	__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->lock);
 	if (pid > 0) {
 		if (p->sock >= 0)

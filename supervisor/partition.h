@@ -46,7 +46,7 @@ struct sup_partition {
 	pid_t pid;	     /* the VMM, 0 when none */
 	int pidfd;	     /* pidfd of the VMM, -1 when none */
 	uint32_t generation; /* incremented at every spawn: a window belongs to one VMM */
-	bool stopped_by_sup; /* the VMM is SIGSTOPped by window enforcement */
+	bool stopped_by_sup; /* the VMM is SIGSTOPped by window enforcement (under lock) */
 
 	char console[SUP_CONSOLE_LINE_MAX]; /* an incomplete console line */
 	size_t console_len;
@@ -92,8 +92,14 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 int sup_objects_create(const struct pol_system *sys, int **ret_fds);
 void sup_objects_close(const struct pol_system *sys, int *fds);
 
-/* Send sig to the VMM through its pidfd (any thread). Returns false when there is none. */
-bool sup_partition_signal(struct sup_partition *p, int sig);
+/*
+ * Window enforcement, from the core threads, through the pidfd. stop: SIGSTOP the VMM of that
+ * generation, never its successor (the main thread may have replaced it since the window,
+ * and a successor stopped before READY would never start). resume: SIGCONT the VMM if
+ * enforcement stopped it. Both return whether they sent a signal.
+ */
+bool sup_partition_stop(struct sup_partition *p, uint32_t generation);
+bool sup_partition_resume(struct sup_partition *p);
 
 /* Ask the VMM to exit (IPC_SHUTDOWN), wait up to timeout_ns, then SIGKILL; reap it. */
 void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns);

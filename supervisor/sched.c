@@ -108,6 +108,8 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	struct sup_partition *p = &c->sched->parts[w->partition];
 	struct sup_part_stats *st = &c->stats[w->partition];
 	volatile struct ipc_vcpu_ctl *ctl = &p->ctl->vcpu[w->vcpu];
+	/* Before held(): the VMM this window is for, should the main thread replace it meanwhile. */
+	uint32_t generation = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
 	uint64_t one = 1, junk, seq;
 
 	if (held(p)) {
@@ -126,8 +128,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	}
 	while (read(p->done_fd[w->vcpu], &junk, sizeof(junk)) > 0)
 		; /* a late answer to an earlier window */
-	if (__atomic_exchange_n(&p->stopped_by_sup, false, __ATOMIC_ACQ_REL))
-		sup_partition_signal(p, SIGCONT);
+	sup_partition_resume(p);
 	ctl->start_ns = start;
 	ctl->end_ns = end;
 	seq = ctl->window_seq + 1;
@@ -143,7 +144,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 			.offset_ns = w->offset_ns,
 			.seq = seq,
 			.kick = __atomic_add_fetch(&p->kicks, 1, __ATOMIC_ACQ_REL),
-			.generation = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE),
+			.generation = generation,
 			.start_ns = start,
 			.end_ns = end,
 			.check_ns = end + SUP_ENFORCE_GRACE_NS,
@@ -176,9 +177,8 @@ static void check(struct sup_core *c, const struct pending *pw)
 		       pw->start_ns, pw->end_ns, 0, 0, SUP_WINDOW_IDLE);
 		return;
 	}
-	if (__atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick &&
-	    !__atomic_exchange_n(&p->stopped_by_sup, true, __ATOMIC_ACQ_REL))
-		sup_partition_signal(p, SIGSTOP);
+	if (__atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick)
+		sup_partition_stop(p, pw->generation);
 	if (!done) {
 		st->enforced++;
 		pthread_mutex_lock(&p->lock); /* counted for this VMM only, never its successor */

@@ -50,19 +50,17 @@ done
 	fail "the witness stopped ticking during the storm"
 kill -TERM "$sup"
 wait "$sup" || fail "exit status $? after SIGTERM"
-# One VMM_DIED and one restart per kill. (The emulated machine, busy with restarts, may also
-# make a victim miss a deadline now and then: those are DEADLINE_MISSED, not restarts.)
-# Known and open (docs/health.md): under the storm a replacement VMM now and then never
-# gets READY; the supervisor kills it 20 s after its spawn (VMM_DIED, "not ready") and
-# starts another. Those are counted apart, and shown.
-grep -E "partition 'v[12]': VMM_DIED: .* not ready " "$WORK/out" || true
+# One VMM_DIED and one restart per kill, nothing else. (The emulated machine, busy with
+# restarts, may also make a victim miss a deadline now and then: those are DEADLINE_MISSED,
+# not restarts.) A replacement stopped by a late window check of its predecessor never got
+# READY: "not ready" here is that bug back.
+grep -E "not ready" "$WORK/out" && fail "a replacement VMM never got ready"
 for v in v1 v2; do
-	stuck=$(grep -c "partition '$v': VMM_DIED: VMM (pid [0-9]*) not ready 20 s after its start; killed; action COLD_START" "$WORK/out" || true)
-	[ "$(summary_field $v 8)" -eq $((killed[$v] + stuck)) ] ||
-		fail "$v: $(summary_field $v 8) restarts for ${killed[$v]} kills and $stuck stuck starts"
+	[ "$(summary_field $v 8)" -eq "${killed[$v]}" ] ||
+		fail "$v: $(summary_field $v 8) restarts for ${killed[$v]} kills"
 	died=$(grep -c "partition '$v': VMM_DIED: VMM (pid [0-9]*) killed by signal KILL; action COLD_START" "$WORK/out")
 	[ "$died" -eq "${killed[$v]}" ] || fail "$v: $died VMM_DIED events"
-	[ "$(hm_faults $v)" -eq $((died + stuck)) ] || fail "$v: $(summary_field $v 7) faults"
+	[ "$(hm_faults $v)" -eq "$died" ] || fail "$v: $(summary_field $v 7) faults"
 done
 # The witness is never restarted; its only possible events are deadlines the emulated machine,
 # busy with 100 VMM starts, made it miss.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the supervisor's pure parts: deadlines, histograms, console lines, module
- * schedule decisions, the restart budget, the trace and its SVG rendering. */
+ * schedule decisions, the restart budget, the trace and its SVG rendering; and which VMM
+ * window enforcement may stop. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -157,6 +160,58 @@ static void test_image_load(void **state)
 }
 
 /* A request takes effect at the next boundary, decided once, the same for every core. */
+/*
+ * Window enforcement stops only the VMM the window was given to: a check that comes late,
+ * after the main thread replaced that VMM, must leave the successor alone (one stopped
+ * before READY never started: the kill storm found it).
+ */
+static void test_enforce_generation(void **state)
+{
+	char path[] = "/tmp/mumu-image-XXXXXX";
+	struct pol_partition pp = { .name = "enf",
+				    .memory_bytes = MUMU_RAM_MIN_BYTES,
+				    .n_cores = 1 };
+	struct pol_system sys = { .partitions = &pp, .n_partitions = 1 };
+	struct sup_partition p;
+	siginfo_t si;
+	int fd = mkstemp(path);
+	pid_t child;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\xf4", 1), 1); /* hlt */
+	close(fd);
+	strcpy(pp.binary_resolved, path);
+	pp.binary_bytes = 1;
+	assert_int_equal(sup_partition_init(&p, &sys, 0), 0);
+	unlink(path);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		for (;;)
+			pause();
+	}
+	p.pid = child;
+	p.pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	assert_true(p.pidfd >= 0);
+	p.generation = 2;
+
+	assert_false(sup_partition_resume(&p));	 /* not stopped by us */
+	assert_false(sup_partition_stop(&p, 1)); /* the predecessor's window */
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(waitid(P_PID, (id_t)child, &si, WSTOPPED | WNOHANG), 0);
+	assert_int_equal(si.si_pid, 0);
+	assert_true(sup_partition_stop(&p, 2));
+	assert_int_equal(waitid(P_PID, (id_t)child, &si, WSTOPPED), 0);
+	assert_int_equal(si.si_code, CLD_STOPPED);
+	assert_false(sup_partition_stop(&p, 2)); /* once */
+	assert_true(sup_partition_resume(&p));
+	assert_int_equal(waitid(P_PID, (id_t)child, &si, WCONTINUED), 0);
+	assert_int_equal(si.si_code, CLD_CONTINUED);
+	assert_false(sup_partition_resume(&p));
+	sup_partition_fini(&p); /* kills and reaps the child */
+	assert_int_equal(kill(child, 0), -1);
+}
+
 static void test_plan(void **state)
 {
 	struct sup_plan pl = { .initial = 0, .requested = SIZE_MAX };
@@ -327,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_console_lines),
 		cmocka_unit_test(test_console_long_line),
 		cmocka_unit_test(test_image_load),
+		cmocka_unit_test(test_enforce_generation),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_gantt),
