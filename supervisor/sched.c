@@ -45,6 +45,9 @@ struct sup_core {
 	struct sup_window_record *ring; /* written by this core's thread, drained by main */
 	uint64_t head, tail;
 	uint64_t dropped;
+	uint64_t busy_until; /* the end of the last window kicked on this core */
+	uint64_t frame_end;  /* the boundary of the frame started last, 0 when ended */
+	bool switched;	     /* this core decided a switch at frame_end: it publishes it */
 };
 
 /* Single producer (the core thread), single consumer (sup_sched_drain). */
@@ -248,19 +251,20 @@ static void publish(struct sup_sched *s, size_t current, size_t next, uint64_t l
 }
 
 /*
- * The schedule of the frame starting at boundary_ns. The first core to reach a boundary
- * decides for every core (under the plan lock), so all cores switch at the same boundary.
+ * Decide the schedule of the frame starting at boundary_ns, SUP_KICK_LEAD_NS before it (its
+ * first windows are kicked from then on). The first core to get there decides for every core
+ * (under the plan lock), so all cores switch at the same boundary. Partitions with a
+ * ScheduleChangeAction are held from the decision on; the main thread applies the action when
+ * the old frame has ended (end_frame).
  */
-static size_t frame_schedule(struct sup_sched *s, uint64_t boundary_ns)
+static size_t frame_schedule(struct sup_core *c, uint64_t boundary_ns)
 {
-	struct sup_plan *pl = &s->plan;
+	struct sup_sched *s = c->sched;
 	size_t idx;
 
 	pthread_mutex_lock(&s->lock);
-	if (sup_plan_decide(pl, boundary_ns)) {
-		const struct sup_switch *sw = &pl->hist[(pl->n - 1) % SUP_PLAN_HISTORY];
-
-		publish(s, sw->schedule, sw->schedule, sw->at_ns);
+	if (sup_plan_decide(&s->plan, boundary_ns)) {
+		c->switched = true;
 		for (size_t i = 0; i < s->sys->n_partitions; i++) {
 			enum pol_action a = s->sys->partitions[i].schedule_change_action;
 
@@ -269,9 +273,46 @@ static size_t frame_schedule(struct sup_sched *s, uint64_t boundary_ns)
 		}
 		__atomic_add_fetch(&s->switches, 1, __ATOMIC_ACQ_REL);
 	}
-	idx = sup_plan_at(pl, boundary_ns);
+	idx = sup_plan_at(&s->plan, boundary_ns);
 	pthread_mutex_unlock(&s->lock);
 	return idx;
+}
+
+/* At the boundary: the frame is done; a switch becomes visible to the guests. */
+static bool end_frame(struct sup_core *c)
+{
+	struct sup_sched *s = c->sched;
+	uint64_t one = 1;
+
+	run_checks_until(c, c->frame_end);
+	sleep_until(c->frame_end);
+	if (c->switched) {
+		const struct sup_plan *pl = &s->plan;
+
+		pthread_mutex_lock(&s->lock);
+		publish(s, sup_plan_at(pl, c->frame_end),
+			pl->requested == SIZE_MAX ? sup_plan_at(pl, c->frame_end) : pl->requested,
+			c->frame_end);
+		pthread_mutex_unlock(&s->lock);
+		c->switched = false;
+	}
+	c->frame_end = 0;
+	__atomic_add_fetch(&c->frames_done, 1, __ATOMIC_RELEASE);
+	return write(s->notify_fd, &one, sizeof(one)) == sizeof(one);
+}
+
+/*
+ * A window is kicked SUP_KICK_LEAD_NS before its start: the wake-up of its VMM is then off
+ * the critical path, and its vCPU thread enters the guest on its own timer at the start.
+ * Never before the end of the previous window on this core: a VMM woken early would compete
+ * for the core with the one whose window ends, and delay its exit (an overrun that is not
+ * its guest's); and a vCPU has one window to start at a time.
+ */
+static uint64_t kick_time(const struct sup_core *c, uint64_t start)
+{
+	uint64_t at = start > SUP_KICK_LEAD_NS ? start - SUP_KICK_LEAD_NS : 0;
+
+	return at > c->busy_until ? at : c->busy_until;
 }
 
 static void *core_thread(void *arg)
@@ -279,26 +320,34 @@ static void *core_thread(void *arg)
 	struct sup_core *c = arg;
 	struct sup_sched *s = c->sched;
 	size_t cur = s->sys->initial_schedule;
-	uint64_t epoch = s->epoch_ns, one = 1, frames = 0;
+	uint64_t epoch = s->epoch_ns, frames = 0;
+	bool ok = true;
 
-	for (uint64_t f = 0; !stopping(s) && (!s->max_frames || frames < s->max_frames);) {
+	for (uint64_t f = 0; ok && !stopping(s) && (!s->max_frames || frames < s->max_frames);) {
 		const struct pol_core_window *win = c->windows[cur];
 		uint64_t frame_ns = s->sys->schedules[cur].major_frame_ns, boundary;
 		size_t next;
 
 		c->schedule_id = s->sys->schedules[cur].id;
-		for (size_t i = 0; i < c->n_windows[cur] && !stopping(s); i++) {
+		for (size_t i = 0; i < c->n_windows[cur] && ok && !stopping(s); i++) {
 			uint64_t start = sup_sched_planned_ns(epoch, frame_ns, f, win[i].offset_ns);
+			uint64_t end = start + win[i].duration_ns, at = kick_time(c, start);
 
-			run_checks_until(c, start);
-			sleep_until(start);
-			kick(c, &win[i], frames, start, start + win[i].duration_ns);
+			if (c->frame_end && at >= c->frame_end)
+				ok = end_frame(c); /* the previous frame ends before this kick */
+			run_checks_until(c, at);
+			sleep_until(at);
+			kick(c, &win[i], frames, start, end);
+			c->busy_until = end;
 		}
 		boundary = sup_sched_planned_ns(epoch, frame_ns, f + 1, 0);
-		run_checks_until(c, boundary);
-		sleep_until(boundary);
-		__atomic_store_n(&c->frames_done, ++frames, __ATOMIC_RELEASE);
-		next = frame_schedule(s, boundary);
+		if (c->frame_end)
+			ok = ok && end_frame(c); /* a frame without windows after its lead */
+		run_checks_until(c, boundary - SUP_KICK_LEAD_NS);
+		sleep_until(boundary - SUP_KICK_LEAD_NS);
+		c->frame_end = boundary;
+		frames++;
+		next = frame_schedule(c, boundary);
 		if (next != cur) {
 			cur = next;
 			epoch = boundary;
@@ -306,9 +355,9 @@ static void *core_thread(void *arg)
 		} else {
 			f++;
 		}
-		if (write(s->notify_fd, &one, sizeof(one)) < 0)
-			break;
 	}
+	if (c->frame_end)
+		end_frame(c);
 	run_checks_until(c, UINT64_MAX);
 	return NULL;
 }

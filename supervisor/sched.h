@@ -19,6 +19,14 @@
  */
 #define SUP_ENFORCE_GRACE_NS 2000000ULL /* 2 ms */
 
+/*
+ * A window's go is sent this long before its start (see kick_time in sched.c): the VMM
+ * wakes ahead and its vCPU thread enters the guest on its own absolute timer, so that a
+ * window start costs one timer wake-up, not two in a row. The schedule of a frame is decided
+ * this long before it starts: a request in the last SUP_KICK_LEAD_NS takes the next one.
+ */
+#define SUP_KICK_LEAD_NS 1000000ULL /* 1 ms */
+
 struct sup_core;
 
 /*

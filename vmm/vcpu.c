@@ -85,6 +85,15 @@ static void status_write(struct vmm_vcpu *vcpu, uint64_t exit_ns, uint64_t outco
 	__atomic_store_n(&st->window_seq, vcpu->window_seq, __ATOMIC_RELEASE);
 }
 
+static void wait_until(uint64_t t_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ULL),
+			       .tv_nsec = (long)(t_ns % 1000000000ULL) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *vcpu = arg;
@@ -109,7 +118,7 @@ static void *vcpu_thread(void *arg)
 	pthread_barrier_wait(&vcpu->vmm->started);
 
 	for (;;) {
-		uint64_t go, end_ns, done;
+		uint64_t go, start_ns, end_ns, done;
 		ssize_t n = read(vcpu->go_fd, &go, sizeof(go));
 
 		if (n < 0 && errno == EINTR)
@@ -117,6 +126,7 @@ static void *vcpu_thread(void *arg)
 		if (n != sizeof(go))
 			break;
 		vcpu->window_seq = __atomic_load_n(&ctl->window_seq, __ATOMIC_ACQUIRE);
+		start_ns = ctl->start_ns;
 		end_ns = ctl->end_ns;
 		vcpu->entry_ns = 0;
 		if (vcpu->fatal) {
@@ -124,6 +134,8 @@ static void *vcpu_thread(void *arg)
 		} else if (vmm_now_ns() >= end_ns) {
 			done = IPC_DONE_DEADLINE;
 		} else {
+			/* The go comes early (SUP_KICK_LEAD_NS): the window starts on our timer. */
+			wait_until(start_ns);
 			vcpu->run->immediate_exit = 0;
 			if (!vmm_test_ignore_window_end)
 				arm(vcpu, end_ns);
