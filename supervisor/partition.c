@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,13 +192,15 @@ static int reopen_ro(int fd)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-static void child_exec(const char *vmm_path, const char *name, int sock) __attribute__((noreturn));
+static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock)
+    __attribute__((noreturn));
 
-static void child_exec(const char *vmm_path, const char *name, int sock)
+static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock)
 {
 	extern char **environ;
 	char *env[16];
 	size_t n = 0;
+	cpu_set_t cpus;
 	sigset_t none;
 	int null;
 
@@ -217,9 +220,16 @@ static void child_exec(const char *vmm_path, const char *name, int sock)
 		_exit(127);
 	}
 	close_range(IPC_CTL_FD + 1, ~0U, 0);
+	/* The whole VMM, from exec and its start-up on, runs on its partition's cores only (its
+	 * vCPU threads pin themselves to one each): it never takes time on another's core. */
+	CPU_ZERO(&cpus);
+	for (size_t i = 0; i < pol->n_cores; i++)
+		CPU_SET(pol->cores[i].physical_core_id, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0)
+		_exit(127);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execle(vmm_path, vmm_path, name, (char *)NULL, env);
+	execle(vmm_path, vmm_path, pol->name, (char *)NULL, env);
 	_exit(127);
 }
 
@@ -283,7 +293,7 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 		return r;
 	}
 	if (pid == 0)
-		child_exec(vmm_path, pol->name, sv[1]);
+		child_exec(vmm_path, pol, sv[1]);
 	close(sv[1]);
 	p->sock = sv[0];
 	r = (int)syscall(SYS_pidfd_open, pid, 0);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,11 @@ static void attempt(struct vmm *vmm, const char *what)
 	} else if (strcmp(what, "mmap_exec") == 0) {
 		r = (long)mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1,
 			       0);
+	} else if (strcmp(what, "setaffinity") == 0) {
+		cpu_set_t all;
+
+		memset(&all, 0xff, sizeof(all)); /* out of its partition's cores */
+		r = sched_setaffinity(0, sizeof(all), &all);
 	} else if (strcmp(what, "ioctl") == 0) {
 		struct kvm_regs regs;
 

@@ -7,11 +7,20 @@
 start_bg etc/mumu.xml "$WORK/out"
 for name in alpha beta gamma sensor display; do
 	pid=$(pgrep -f "mumu-vmm $name\$")
-	n_vcpus=1
-	[ $name = gamma ] && n_vcpus=2
+	n_vcpus=1 cores=0 # its CoreMappings in etc/mumu.xml
+	case $name in
+	gamma) n_vcpus=2 cores=0-1 ;;
+	beta | display) cores=1 ;;
+	esac
 	threads=0
 	for t in /proc/"$pid"/task/*; do
 		st=$t/status
+		# Every thread runs on the partition's cores only; a vCPU on its own one.
+		allowed=$(awk '/^Cpus_allowed_list/ { print $2 }' "$st")
+		case "$(cat "$t/comm"):$allowed" in
+		mumu-vmm:"$cores" | vcpu0:"${cores%-*}" | vcpu1:"${cores#*-}") ;;
+		*) fail "$name $(cat "$t/comm"): may run on cores $allowed (its cores: $cores)" ;;
+		esac
 		grep -qx 'Seccomp:	2' "$st" || fail "$name $(cat "$t/comm"): not under seccomp"
 		grep -qx 'NoNewPrivs:	1' "$st" || fail "$name: no_new_privs not set"
 		for c in CapEff CapPrm CapInh CapBnd CapAmb; do
@@ -70,6 +79,7 @@ attempt mount mount
 attempt kill kill
 attempt mmap_exec mmap
 attempt ioctl ioctl
+attempt setaffinity sched_setaffinity
 
 # A writable mapping of a read-only page is refused by the kernel itself (EACCES).
 cfg=$(pair victim hello.bin)
