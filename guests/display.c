@@ -9,16 +9,6 @@
 
 int main(uint64_t vcpu, const struct mumu_info *info);
 
-static void need(long r, const char *what)
-{
-	if (r < 0) {
-		mumu_printf("cannot open %s: %ld\n", what, r);
-		mumu_raise_error(1, what, mumu_strlen(what));
-		for (;;)
-			mumu_yield();
-	}
-}
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	struct mumu_port speed, cmd;
@@ -30,10 +20,11 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	uint32_t len;
 	long r;
 
-	need(mumu_port_open(info, "speed_in", MUMU_REGION_SAMPLING_PORT, &speed), "speed_in");
-	need(mumu_port_open(info, "cmd_in", MUMU_REGION_QUEUING_PORT, &cmd), "cmd_in");
+	mumu_require(mumu_port_open(info, "speed_in", MUMU_REGION_SAMPLING_PORT, &speed),
+		     "speed_in");
+	mumu_require(mumu_port_open(info, "cmd_in", MUMU_REGION_QUEUING_PORT, &cmd), "cmd_in");
 	map = mumu_region_find(info, "map", &size, &writable);
-	need(map && !writable ? 0 : -MUMU_ENOENT, "map");
+	mumu_require(map && !writable ? 0 : -MUMU_ENOENT, "map");
 	mumu_printf("%s: listening\n", info->partition_name);
 	mumu_set_mode(MUMU_MODE_NORMAL);
 	for (;;) {

@@ -9,16 +9,6 @@
 
 int main(uint64_t vcpu, const struct mumu_info *info);
 
-static void need(long r, const char *what)
-{
-	if (r < 0) {
-		mumu_printf("cannot open %s: %ld\n", what, r);
-		mumu_raise_error(1, what, mumu_strlen(what));
-		for (;;)
-			mumu_yield();
-	}
-}
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	struct mumu_port speed, cmd;
@@ -27,10 +17,11 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	bool writable;
 	char msg[64];
 
-	need(mumu_port_open(info, "speed_out", MUMU_REGION_SAMPLING_PORT, &speed), "speed_out");
-	need(mumu_port_open(info, "cmd_out", MUMU_REGION_QUEUING_PORT, &cmd), "cmd_out");
+	mumu_require(mumu_port_open(info, "speed_out", MUMU_REGION_SAMPLING_PORT, &speed),
+		     "speed_out");
+	mumu_require(mumu_port_open(info, "cmd_out", MUMU_REGION_QUEUING_PORT, &cmd), "cmd_out");
 	map = mumu_region_find(info, "map", &size, &writable);
-	need(map && writable ? 0 : -MUMU_ENOENT, "map");
+	mumu_require(map && writable ? 0 : -MUMU_ENOENT, "map");
 	mumu_printf("%s: sending\n", info->partition_name);
 	mumu_set_mode(MUMU_MODE_NORMAL);
 	for (uint64_t n = 1;; n++) {

@@ -77,5 +77,9 @@ int mumu_snprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Formats into a buffer and writes it with one console hypercall. */
 int mumu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Opening a port or region that must succeed (r >= 0). Otherwise: "cannot open WHAT: r" on the
+ * console, an application error naming WHAT for the health monitor, then every window is
+ * given away. */
+void mumu_require(long r, const char *what);
 
 #endif

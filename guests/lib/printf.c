@@ -131,3 +131,13 @@ int mumu_printf(const char *fmt, ...)
 	mumu_console_write(buf, (size_t)n);
 	return n;
 }
+
+void mumu_require(long r, const char *what)
+{
+	if (r >= 0)
+		return;
+	mumu_printf("cannot open %s: %ld\n", what, r);
+	mumu_raise_error(1, what, mumu_strlen(what));
+	for (;;)
+		mumu_yield();
+}
