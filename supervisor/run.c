@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -904,6 +905,13 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 				goto out;
 			}
 		}
+		/* A major fault in a core thread at a boundary would be a late window: what the
+		 * supervisor touches stays in memory (locked as it is touched, no up-front cost;
+		 * VMMs do not inherit it). */
+		if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) < 0)
+			log_warn("cannot lock the supervisor's memory (%s): page faults may make "
+				 "windows late",
+				 strerror(errno));
 		r = sup_sched_start(&run.sched, sys, run.parts, epoch, opts->frames);
 		if (r < 0) {
 			log_error("cannot start the schedule: %s", strerror(-r));

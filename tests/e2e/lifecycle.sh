@@ -2,10 +2,14 @@
 # SPDX-License-Identifier: MIT
 # vCPUs run where the config says; SIGTERM stops cleanly; a killed VMM is reported and
 # restarted cold while the others keep running, until its restart budget is spent and it goes
-# IDLE; no VMM outlives the supervisor; a VMM that never gets ready is killed and reported.
+# IDLE; no VMM outlives the supervisor; a VMM that never gets ready is killed and reported;
+# without CAP_SYS_NICE the system warns and runs.
 . "$(dirname "$0")/lib.sh"
 start_bg etc/mumu.xml "$WORK/out"
 gamma=$(pgrep -f 'mumu-vmm gamma$')
+# The supervisor's memory is locked (as touched), so no page of it is paged out.
+locked=$(awk '/^VmLck/ { print $2 }' /proc/"$sup"/status)
+[ "${locked:-0}" -gt 0 ] || fail "the supervisor has no locked memory"
 for t in /proc/"$gamma"/task/*; do
 	case $(cat "$t/comm") in
 	vcpu0) want=0 ;;
@@ -70,4 +74,12 @@ MUMU_TEST_ATTEMPT=never_ready MUMU_TEST_ATTEMPT_PARTITION=victim "$SUP" --contro
 expect "$WORK/out" "partition 'victim': VMM_DIED: VMM \(pid [0-9]+\) not ready 20 s after its start; killed; action COLD_START"
 expect "$WORK/out" '^\[witness\] tick 3$'
 grep -q '^\[victim\]' "$WORK/out" && fail "the victim ran"
+
+# Without CAP_SYS_NICE (gone from the bounding set, so from the supervisor's permitted set
+# after exec) the core threads cannot be SCHED_FIFO: a warning, and the system runs.
+setpriv --bounding-set -sys_nice -- "$SUP" --control none --frames 8 etc/mumu.xml \
+	>"$WORK/out" 2>&1 || fail "without CAP_SYS_NICE: exit $?"
+expect "$WORK/out" 'no permission for SCHED_FIFO \(CAP_SYS_NICE\): the schedule runs at normal priority'
+expect "$WORK/out" '^\[beta\] tick 3$'
+expect "$WORK/out" '^\[display\] .*seq='
 echo "ok"
