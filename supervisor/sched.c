@@ -105,7 +105,8 @@ static bool held(const struct sup_partition *p)
 	       __atomic_load_n(&p->switch_action, __ATOMIC_ACQUIRE) != POL_ACTION_IGNORE;
 }
 
-static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
+/* Give the window to its VMM; false when it got none (the partition is held, or too late). */
+static bool kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
 		 uint64_t start, uint64_t end)
 {
 	struct sup_partition *p = &c->sched->parts[w->partition];
@@ -119,7 +120,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 		st->idle++;
 		record(c, w->partition, w->vcpu, c->schedule_id, frame, w->offset_ns, start, end, 0,
 		       0, SUP_WINDOW_IDLE);
-		return;
+		return false;
 	}
 	if (now_ns() >= end) {
 		st->missed++;
@@ -127,7 +128,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 		       0, SUP_WINDOW_MISSED);
 		log_warn("partition '%s': window at %llu ns missed on core %u", p->pol->name,
 			 (unsigned long long)(start - c->sched->epoch_ns), c->core_id);
-		return;
+		return false;
 	}
 	while (read(p->done_fd[w->vcpu], &junk, sizeof(junk)) > 0)
 		; /* a late answer to an earlier window */
@@ -137,7 +138,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	seq = ctl->window_seq + 1;
 	__atomic_store_n(&ctl->window_seq, seq, __ATOMIC_RELEASE);
 	if (write(p->go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
-		return;
+		return true; /* continued all the same */
 	if (c->n_pending < sizeof(c->pending) / sizeof(c->pending[0]))
 		c->pending[c->n_pending++] = (struct pending){
 			.partition = w->partition,
@@ -152,6 +153,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 			.end_ns = end,
 			.check_ns = end + SUP_ENFORCE_GRACE_NS,
 		};
+	return true;
 }
 
 /*
@@ -304,9 +306,9 @@ static bool end_frame(struct sup_core *c)
 /*
  * A window is kicked SUP_KICK_LEAD_NS before its start: the wake-up of its VMM is then off
  * the critical path, and its vCPU thread enters the guest on its own timer at the start.
- * Never before the end of the previous window on this core: a VMM woken early would compete
- * for the core with the one whose window ends, and delay its exit (an overrun that is not
- * its guest's); and a vCPU has one window to start at a time.
+ * Never before the end of the last window a VMM got on this core: a VMM woken early would
+ * compete for the core with the one whose window ends, and delay its exit (an overrun that
+ * is not its guest's); and a vCPU has one window to start at a time.
  */
 static uint64_t kick_time(const struct sup_core *c, uint64_t start)
 {
@@ -337,8 +339,8 @@ static void *core_thread(void *arg)
 				ok = end_frame(c); /* the previous frame ends before this kick */
 			run_checks_until(c, at);
 			sleep_until(at);
-			kick(c, &win[i], frames, start, end);
-			c->busy_until = end;
+			if (kick(c, &win[i], frames, start, end))
+				c->busy_until = end;
 		}
 		boundary = sup_sched_planned_ns(epoch, frame_ns, f + 1, 0);
 		if (c->frame_end)
