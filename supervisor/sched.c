@@ -2,6 +2,7 @@
 /* The static schedule: absolute deadlines, go/done eventfds, enforcement by SIGSTOP. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -236,6 +237,36 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
 	}
 }
 
+/*
+ * Back to back: the window that ends at t_ns was given to a VMM whose vCPU is leaving the
+ * guest right now. Wait until it says so (its status page), at most SUP_HANDOVER_NS: a VMM
+ * woken for the next window at once would take the core from it in the middle of its exit,
+ * and its late exit would count as an overrun its guest did not cause.
+ */
+static void hand_over(struct sup_core *c, uint64_t t_ns)
+{
+	const struct pending *pw = c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+	const struct sup_partition *p;
+	uint64_t v, now;
+
+	if (!pw || pw->end_ns != t_ns)
+		return; /* checked already: stopped, or the last window was nobody's */
+	p = &c->sched->parts[pw->partition];
+	sleep_until(t_ns);
+	while (__atomic_load_n(&p->status->vcpu[pw->vcpu].window_seq, __ATOMIC_ACQUIRE) < pw->seq &&
+	       __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == pw->generation &&
+	       (now = now_ns()) < t_ns + SUP_HANDOVER_NS) {
+		uint64_t left = t_ns + SUP_HANDOVER_NS - now;
+		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
+				       .tv_nsec = (long)(left % 1000000000ULL) };
+		struct pollfd pfd = { .fd = p->done_fd[pw->vcpu], .events = POLLIN };
+
+		if (ppoll(&pfd, 1, &ts, NULL) > 0)
+			while (read(pfd.fd, &v, sizeof(v)) > 0)
+				;
+	}
+}
+
 /* Every partition's control page tells its guest the current and the next schedule. */
 static void publish(struct sup_sched *s, size_t current, size_t next, uint64_t last_switch_ns)
 {
@@ -338,6 +369,8 @@ static void *core_thread(void *arg)
 			if (c->frame_end && at >= c->frame_end)
 				ok = end_frame(c); /* the previous frame ends before this kick */
 			run_checks_until(c, at);
+			if (at == c->busy_until)
+				hand_over(c, at);
 			sleep_until(at);
 			if (kick(c, &win[i], frames, start, end))
 				c->busy_until = end;

@@ -27,6 +27,13 @@
  */
 #define SUP_KICK_LEAD_NS 1000000ULL /* 1 ms */
 
+/*
+ * A window that starts where the last one on its core ends is kicked once that one's vCPU has
+ * left the guest (its status page says so), or this long after the boundary, whichever comes
+ * first (see hand_over in sched.c). On real hardware an exit takes microseconds.
+ */
+#define SUP_HANDOVER_NS 1000000ULL /* 1 ms */
+
 struct sup_core;
 
 /*
