@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers shared by the host processes: cleanup attributes and checked arithmetic. */
+/* Small helpers shared by the host processes: cleanup attributes, checked arithmetic, time. */
 #ifndef MUMU_COMMON_UTIL_H
 #define MUMU_COMMON_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -39,6 +41,25 @@ static inline int take_fd(int *fd)
 static inline bool range_ok(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;
+}
+
+/* CLOCK_MONOTONIC in ns: the one clock of the supervisor, the VMMs and the trace. */
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleep until mono_ns() reaches t_ns: an absolute deadline, so no drift; signals resume it. */
+static inline void sleep_until_ns(uint64_t t_ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ULL),
+			       .tv_nsec = (long)(t_ns % 1000000000ULL) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
 }
 
 #endif

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "supervisor/console.h"
 #include "supervisor/control.h"
 #include "supervisor/partition.h"
@@ -54,14 +55,6 @@ struct run {
 	bool shutdown; /* the health monitor stopped the module */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int watch(struct run *run, int fd, uint64_t tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
@@ -93,7 +86,7 @@ static int spawn(struct run *run, struct sup_partition *p)
 {
 	int r;
 
-	p->spawn_ns = now_ns();
+	p->spawn_ns = mono_ns();
 	r = sup_partition_spawn(p, run->sys, run->objects, run->opts->vmm_path, run->kvm_fd,
 				run->opts->vmm_flags, run->opts->vmm_uid, run->opts->vmm_gid);
 	if (r < 0) {
@@ -171,7 +164,7 @@ static void hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error
 		     const char *what)
 {
 	enum pol_action a = p->pol->hm_actions[ev];
-	uint64_t now = now_ns();
+	uint64_t now = mono_ns();
 	bool dead = p->pid <= 0 || __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SUP_PART_FAULTED;
 	bool spent =
 	    (a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
@@ -229,7 +222,7 @@ static void on_exit_of(struct run *run, struct sup_partition *p)
 /* A VMM that never says READY (stuck, or compromised and silent) is a dead one. */
 static void on_slow_starts(struct run *run)
 {
-	uint64_t now = now_ns();
+	uint64_t now = mono_ns();
 	char why[128];
 
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
@@ -347,7 +340,7 @@ static void on_overruns(struct run *run)
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_partition *p = &run->parts[i];
 		uint32_t gen = p->generation;
-		uint64_t due = 0, now = now_ns();
+		uint64_t due = 0, now = mono_ns();
 		char what[128];
 
 		pthread_mutex_lock(&p->lock);
@@ -436,12 +429,12 @@ static void on_sock(struct run *run, struct sup_partition *p)
 				return;
 			}
 			log_debug("partition '%s': VMM ready %" PRIu64 " us after spawn",
-				  p->pol->name, (now_ns() - p->spawn_ns) / 1000);
+				  p->pol->name, (mono_ns() - p->spawn_ns) / 1000);
 			__atomic_store_n(&p->state, SUP_PART_RUNNING, __ATOMIC_RELEASE);
 			break;
 		case IPC_CONSOLE:
 			if (!p->first_output_ns) {
-				p->first_output_ns = now_ns();
+				p->first_output_ns = mono_ns();
 				log_debug("partition '%s': first hypercall %" PRIu64
 					  " us after spawn",
 					  p->pol->name, (p->first_output_ns - p->spawn_ns) / 1000);
@@ -880,7 +873,7 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 			   .timerfd = -1,
 			   .kvm_fd = -1,
 			   .control = { .listen_fd = -1 },
-			   .start_ns = now_ns() };
+			   .start_ns = mono_ns() };
 	uint64_t deadline;
 	int r, rc = 0;
 
@@ -889,12 +882,12 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 		rc = 1;
 		goto out;
 	}
-	deadline = now_ns() + READY_TIMEOUT_NS;
-	while (!all_started(&run) && !run.stop && now_ns() < deadline)
+	deadline = mono_ns() + READY_TIMEOUT_NS;
+	while (!all_started(&run) && !run.stop && mono_ns() < deadline)
 		loop_once(&run, 100);
 	on_slow_starts(&run);
 	if (!run.stop) {
-		uint64_t epoch = now_ns() + EPOCH_DELAY_NS;
+		uint64_t epoch = mono_ns() + EPOCH_DELAY_NS;
 
 		if (opts->trace_path) {
 			r = sup_trace_open(&run.trace, opts->trace_path, sys, epoch);

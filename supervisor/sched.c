@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "supervisor/sched.h"
 
 #define CORE_PRIORITY 80
@@ -46,9 +47,8 @@ struct sup_core {
 	struct sup_window_record *ring; /* written by this core's thread, drained by main */
 	uint64_t head, tail;
 	uint64_t dropped;
-	uint64_t busy_until; /* the end of the last window kicked on this core */
-	uint64_t frame_end;  /* the boundary of the frame started last, 0 when ended */
-	bool switched;	     /* this core decided a switch at frame_end: it publishes it */
+	uint64_t frame_end; /* the boundary of the frame started last, 0 when ended */
+	bool switched;	    /* this core decided a switch at frame_end: it publishes it */
 };
 
 /* Single producer (the core thread), single consumer (sup_sched_drain). */
@@ -78,23 +78,6 @@ static void record(struct sup_core *c, size_t partition, uint32_t vcpu, uint32_t
 	__atomic_store_n(&c->head, head + 1, __ATOMIC_RELEASE);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_until(uint64_t t_ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ULL),
-			       .tv_nsec = (long)(t_ns % 1000000000ULL) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 static bool stopping(const struct sup_sched *s)
 {
 	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
@@ -106,8 +89,7 @@ static bool held(const struct sup_partition *p)
 	       __atomic_load_n(&p->switch_action, __ATOMIC_ACQUIRE) != POL_ACTION_IGNORE;
 }
 
-/* Give the window to its VMM; false when it got none (the partition is held, or too late). */
-static bool kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
+static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
 		 uint64_t start, uint64_t end)
 {
 	struct sup_partition *p = &c->sched->parts[w->partition];
@@ -121,15 +103,15 @@ static bool kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 		st->idle++;
 		record(c, w->partition, w->vcpu, c->schedule_id, frame, w->offset_ns, start, end, 0,
 		       0, SUP_WINDOW_IDLE);
-		return false;
+		return;
 	}
-	if (now_ns() >= end) {
+	if (mono_ns() >= end) {
 		st->missed++;
 		record(c, w->partition, w->vcpu, c->schedule_id, frame, w->offset_ns, start, end, 0,
 		       0, SUP_WINDOW_MISSED);
 		log_warn("partition '%s': window at %llu ns missed on core %u", p->pol->name,
 			 (unsigned long long)(start - c->sched->epoch_ns), c->core_id);
-		return false;
+		return;
 	}
 	while (read(p->done_fd[w->vcpu], &junk, sizeof(junk)) > 0)
 		; /* a late answer to an earlier window */
@@ -139,7 +121,7 @@ static bool kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	seq = ctl->window_seq + 1;
 	__atomic_store_n(&ctl->window_seq, seq, __ATOMIC_RELEASE);
 	if (write(p->go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
-		return true; /* continued all the same */
+		return;
 	if (c->n_pending < sizeof(c->pending) / sizeof(c->pending[0]))
 		c->pending[c->n_pending++] = (struct pending){
 			.partition = w->partition,
@@ -154,7 +136,6 @@ static bool kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 			.end_ns = end,
 			.check_ns = end + SUP_ENFORCE_GRACE_NS,
 		};
-	return true;
 }
 
 /*
@@ -225,6 +206,12 @@ static void check(struct sup_core *c, const struct pending *pw)
 	}
 }
 
+/* The end of the last window this core gave a VMM, until it is checked; 0 when none. */
+static uint64_t busy_until(const struct sup_core *c)
+{
+	return c->n_pending ? c->pending[c->n_pending - 1].end_ns : 0;
+}
+
 static void run_checks_until(struct sup_core *c, uint64_t t_ns)
 {
 	while (c->n_pending > 0 && c->pending[0].check_ns <= t_ns) {
@@ -232,7 +219,7 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
 
 		memmove(&c->pending[0], &c->pending[1], (c->n_pending - 1) * sizeof(pw));
 		c->n_pending--;
-		sleep_until(pw.check_ns);
+		sleep_until_ns(pw.check_ns);
 		check(c, &pw);
 	}
 }
@@ -245,17 +232,14 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
  */
 static void hand_over(struct sup_core *c, uint64_t t_ns)
 {
-	const struct pending *pw = c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
-	const struct sup_partition *p;
+	const struct pending *pw = &c->pending[c->n_pending - 1]; /* busy_until(c) == t_ns */
+	const struct sup_partition *p = &c->sched->parts[pw->partition];
 	uint64_t v, now;
 
-	if (!pw || pw->end_ns != t_ns)
-		return; /* checked already: stopped, or the last window was nobody's */
-	p = &c->sched->parts[pw->partition];
-	sleep_until(t_ns);
+	sleep_until_ns(t_ns);
 	while (__atomic_load_n(&p->status->vcpu[pw->vcpu].window_seq, __ATOMIC_ACQUIRE) < pw->seq &&
 	       __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == pw->generation &&
-	       (now = now_ns()) < t_ns + SUP_HANDOVER_NS) {
+	       (now = mono_ns()) < t_ns + SUP_HANDOVER_NS) {
 		uint64_t left = t_ns + SUP_HANDOVER_NS - now;
 		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
 				       .tv_nsec = (long)(left % 1000000000ULL) };
@@ -318,7 +302,7 @@ static bool end_frame(struct sup_core *c)
 	uint64_t one = 1;
 
 	run_checks_until(c, c->frame_end);
-	sleep_until(c->frame_end);
+	sleep_until_ns(c->frame_end);
 	if (c->switched) {
 		const struct sup_plan *pl = &s->plan;
 
@@ -345,7 +329,7 @@ static uint64_t kick_time(const struct sup_core *c, uint64_t start)
 {
 	uint64_t at = start > SUP_KICK_LEAD_NS ? start - SUP_KICK_LEAD_NS : 0;
 
-	return at > c->busy_until ? at : c->busy_until;
+	return at > busy_until(c) ? at : busy_until(c);
 }
 
 static void *core_thread(void *arg)
@@ -369,17 +353,16 @@ static void *core_thread(void *arg)
 			if (c->frame_end && at >= c->frame_end)
 				ok = end_frame(c); /* the previous frame ends before this kick */
 			run_checks_until(c, at);
-			if (at == c->busy_until)
+			if (at == busy_until(c))
 				hand_over(c, at);
-			sleep_until(at);
-			if (kick(c, &win[i], frames, start, end))
-				c->busy_until = end;
+			sleep_until_ns(at);
+			kick(c, &win[i], frames, start, end);
 		}
 		boundary = sup_sched_planned_ns(epoch, frame_ns, f + 1, 0);
 		if (c->frame_end)
 			ok = ok && end_frame(c); /* a frame without windows after its lead */
 		run_checks_until(c, boundary - SUP_KICK_LEAD_NS);
-		sleep_until(boundary - SUP_KICK_LEAD_NS);
+		sleep_until_ns(boundary - SUP_KICK_LEAD_NS);
 		c->frame_end = boundary;
 		frames++;
 		next = frame_schedule(c, boundary);

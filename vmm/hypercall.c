@@ -145,7 +145,7 @@ enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu)
 		o = VMM_YIELD;
 		break;
 	case MUMU_HC_TIME_NS:
-		ret = (int64_t)vmm_now_ns();
+		ret = (int64_t)mono_ns();
 		break;
 	case MUMU_HC_RAISE_ERROR:
 		ret = hc_raise_error(vcpu, a0, a1, a2);

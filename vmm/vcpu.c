@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "vmm/vmm.h"
 
 /* The vCPU's own timer ends a window: its handler only asks KVM_RUN to return. */
@@ -21,14 +22,6 @@ static void window_end_handler(int sig)
 {
 	if (tls_run)
 		__atomic_store_n(&tls_run->immediate_exit, 1, __ATOMIC_RELAXED);
-}
-
-uint64_t vmm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void arm(struct vmm_vcpu *vcpu, uint64_t at_ns)
@@ -85,15 +78,6 @@ static void status_write(struct vmm_vcpu *vcpu, uint64_t exit_ns, uint64_t outco
 	__atomic_store_n(&st->window_seq, vcpu->window_seq, __ATOMIC_RELEASE);
 }
 
-static void wait_until(uint64_t t_ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ULL),
-			       .tv_nsec = (long)(t_ns % 1000000000ULL) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *vcpu = arg;
@@ -131,15 +115,15 @@ static void *vcpu_thread(void *arg)
 		vcpu->entry_ns = 0;
 		if (vcpu->fatal) {
 			done = IPC_DONE_FAULT;
-		} else if (vmm_now_ns() >= end_ns) {
+		} else if (mono_ns() >= end_ns) {
 			done = IPC_DONE_DEADLINE;
 		} else {
 			/* The go comes early (SUP_KICK_LEAD_NS): the window starts on our timer. */
-			wait_until(start_ns);
+			sleep_until_ns(start_ns);
 			vcpu->run->immediate_exit = 0;
 			if (!vmm_test_ignore_window_end)
 				arm(vcpu, end_ns);
-			vcpu->entry_ns = vmm_now_ns();
+			vcpu->entry_ns = mono_ns();
 			/* Preempted since the check above: the window may be over already. */
 			if (vcpu->entry_ns < end_ns) {
 				done = run_window(vcpu);
@@ -149,7 +133,7 @@ static void *vcpu_thread(void *arg)
 			}
 			disarm(vcpu);
 		}
-		status_write(vcpu, vmm_now_ns(), done);
+		status_write(vcpu, mono_ns(), done);
 		if (write(vcpu->done_fd, &done, sizeof(done)) != sizeof(done))
 			break;
 	}

@@ -67,7 +67,6 @@ int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu);
 
 /* vcpu.c */
 int vmm_vcpu_start(struct vmm_vcpu *vcpu);
-uint64_t vmm_now_ns(void);
 
 /* exit.c: one KVM exit of one vCPU, dispatched by reason. */
 enum vmm_outcome vmm_exit_handle(struct vmm_vcpu *vcpu);
