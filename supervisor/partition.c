@@ -274,7 +274,7 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 	const struct pol_partition *pol = p->pol;
 	struct pol_region regions[MUMU_REGION_MAX];
 	struct ipc_config cfg = { 0 };
-	int fds[IPC_FDS_MAX], region_fds[MUMU_REGION_MAX];
+	int fds[IPC_FDS_MAX], ro_fds[MUMU_REGION_MAX];
 	size_t n = 0, n_regions;
 	int sv[2], ro = -1, r;
 	pid_t pid;
@@ -282,6 +282,8 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 	n_regions = pol_partition_regions(sys, p->index, regions, MUMU_REGION_MAX);
 	if (n_regions > MUMU_REGION_MAX)
 		return -E2BIG; /* the policy checks refuse such a config */
+	for (size_t i = 0; i < n_regions; i++)
+		ro_fds[i] = -1;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
@@ -342,27 +344,21 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 		fds[n++] = p->done_fd[i];
 	/* A reader's memfd is re-opened O_RDONLY: the kernel refuses it a writable mapping. */
 	cfg.n_regions = (uint32_t)n_regions;
-	for (size_t i = 0; i < n_regions; i++) {
-		bool write = regions[i].region.access == MUMU_ACCESS_WRITE;
+	r = 0;
+	for (size_t i = 0; i < n_regions && r >= 0; i++) {
+		int obj = objects[regions[i].object];
 
 		cfg.regions[i] = regions[i].region;
-		region_fds[i] =
-		    write ? objects[regions[i].object] : reopen_ro(objects[regions[i].object]);
-		if (region_fds[i] < 0) {
-			r = -errno;
-			while (i-- > 0)
-				if (cfg.regions[i].access != MUMU_ACCESS_WRITE)
-					close(region_fds[i]);
-			close(ro);
-			goto fail;
-		}
-		fds[n++] = region_fds[i];
+		if (regions[i].region.access != MUMU_ACCESS_WRITE)
+			obj = ro_fds[i] = reopen_ro(obj);
+		r = obj < 0 ? -errno : 0;
+		fds[n++] = obj;
 	}
-	r = ipc_send(p->sock, IPC_CONFIG, &cfg, sizeof(cfg), fds, n);
+	if (r >= 0)
+		r = ipc_send(p->sock, IPC_CONFIG, &cfg, sizeof(cfg), fds, n);
 	close(ro);
 	for (size_t i = 0; i < n_regions; i++)
-		if (cfg.regions[i].access != MUMU_ACCESS_WRITE)
-			close(region_fds[i]);
+		closep(&ro_fds[i]);
 	if (r < 0)
 		goto fail;
 	return 0;
