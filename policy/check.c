@@ -35,22 +35,26 @@ bool pol_name_ok(const char *s)
 	return true;
 }
 
+size_t pol_check_name(struct pol_diags *diags, const char *file, int line, const char *what,
+		      const char *name)
+{
+	if (pol_name_ok(name))
+		return 0;
+	pol_diag_add(diags, file, line,
+		     "%s name '%s' is invalid; allowed: 1 to %d of A-Z a-z 0-9 _ -", what, name,
+		     POL_NAME_MAX);
+	return 1;
+}
+
 static void check_names(struct ctx *c)
 {
 	struct pol_system *sys = c->sys;
 
-	if (!pol_name_ok(sys->name))
-		problem(c, sys->line,
-			"module name '%s' is invalid; allowed: 1 to %d of A-Z a-z 0-9 _ -",
-			sys->name, POL_NAME_MAX);
+	c->n += pol_check_name(c->diags, sys->path, sys->line, "module", sys->name);
 	for (size_t i = 0; i < sys->n_partitions; i++) {
 		struct pol_partition *p = &sys->partitions[i];
 
-		if (!pol_name_ok(p->name))
-			problem(
-			    c, p->line,
-			    "partition name '%s' is invalid; allowed: 1 to %d of A-Z a-z 0-9 _ -",
-			    p->name, POL_NAME_MAX);
+		c->n += pol_check_name(c->diags, sys->path, p->line, "partition", p->name);
 		for (size_t j = 0; j < i; j++) {
 			if (sys->partitions[j].id == p->id)
 				problem(

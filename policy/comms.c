@@ -23,10 +23,7 @@ static void check_port(struct ctx *c, const struct pol_partition *p, size_t k)
 {
 	const struct pol_port *port = &p->ports[k];
 
-	if (!pol_name_ok(port->name))
-		problem(c, port->line,
-			"port name '%s' is invalid; allowed: 1 to %d of A-Z a-z 0-9 _ -",
-			port->name, POL_NAME_MAX);
+	c->n += pol_check_name(c->diags, c->sys->path, port->line, "port", port->name);
 	for (size_t j = 0; j < k; j++)
 		if (strcmp(p->ports[j].name, port->name) == 0)
 			problem(c, port->line,
@@ -88,10 +85,7 @@ static void check_channel(struct ctx *c, size_t i)
 	struct pol_channel *ch = &c->sys->channels[i];
 	const struct pol_port *src;
 
-	if (!pol_name_ok(ch->name))
-		problem(c, ch->line,
-			"channel name '%s' is invalid; allowed: 1 to %d of A-Z a-z 0-9 _ -",
-			ch->name, POL_NAME_MAX);
+	c->n += pol_check_name(c->diags, c->sys->path, ch->line, "channel", ch->name);
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(c->sys->channels[j].name, ch->name) == 0)
 			problem(c, ch->line,
@@ -142,10 +136,7 @@ static void check_shared_memory(struct ctx *c, size_t i)
 	struct pol_shared_memory *m = &c->sys->shared_memories[i];
 	size_t writers = 0;
 
-	if (!pol_name_ok(m->name))
-		problem(c, m->line,
-			"shared memory name '%s' is invalid; allowed: 1 to %d of A-Z a-z 0-9 _ -",
-			m->name, POL_NAME_MAX);
+	c->n += pol_check_name(c->diags, c->sys->path, m->line, "shared memory", m->name);
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(c->sys->shared_memories[j].name, m->name) == 0)
 			problem(c, m->line,

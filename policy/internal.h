@@ -15,6 +15,11 @@ int pol_parse_u64(const char *s, uint64_t *ret);
 /* 1 to POL_NAME_MAX of A-Z a-z 0-9 _ - */
 bool pol_name_ok(const char *s);
 
+/* Unless pol_name_ok(name): the diagnostic "WHAT name 'NAME' is invalid; allowed: ..." at
+ * FILE:LINE. Returns the problems added (0 or 1). */
+size_t pol_check_name(struct pol_diags *diags, const char *file, int line, const char *what,
+		      const char *name);
+
 /* Ports, channels and shared memories: resolves their references; returns the problems. */
 size_t pol_check_comms(struct pol_system *sys, struct pol_diags *diags);
 
