@@ -57,6 +57,21 @@ XML
 
 # cmd_seqs FILE: the queue's sequence numbers display printed, in order.
 cmd_seqs() { sed -nE 's/^\[display\] cmd seq=([0-9]+).*/\1/p' "$1"; }
+# one_to_n LIST: LIST (a number a line) is exactly 1, 2, ... n.
+one_to_n() { [ "$(tr '\n' ' ' <<<"$1")" = "$(seq -s ' ' 1 "$(wc -l <<<"$1")") " ]; }
+
+# kill_one CONFIG VICTIM BEFORE DIED AFTER: run CONFIG; once $WORK/out has a line matching
+# BEFORE, SIGKILL VICTIM's VMM; wait for DIED, then AFTER; stop the supervisor (SIGTERM).
+kill_one() {
+	"$SUP" --control none --duration 60 "$1" >"$WORK/out" 2>&1 &
+	sup=$!
+	wait_for "$WORK/out" "$3"
+	kill -KILL "$(pgrep -f "mumu-vmm $2\$")"
+	wait_for "$WORK/out" "$4"
+	wait_for "$WORK/out" "$5"
+	kill -TERM $sup
+	wait $sup || fail "supervisor exit $?"
+}
 
 # 1. Messages flow; the reader's VMM cannot make its read-only mapping writable.
 cfg=$(ports COLD_START 16 1 display.bin)
@@ -68,34 +83,21 @@ expect "$WORK/out" '^\[display\] cmd seq=[0-9]+: cmd [0-9]+$' 4
 expect "$WORK/out" '^\[display\] map [1-9][0-9]*$' 8
 seqs=$(sed -nE 's/^\[display\] speed seq=([0-9]+) .*/\1/p' "$WORK/out")
 sort -n -C <<<"$seqs" || fail "sampling sequence numbers went back: $seqs"
-[ "$(cmd_seqs "$WORK/out" | tr '\n' ' ')" = "$(seq -s ' ' 1 "$(cmd_seqs "$WORK/out" | wc -l)") " ] ||
+one_to_n "$(cmd_seqs "$WORK/out")" ||
 	fail "queue: not every message once in order: $(cmd_seqs "$WORK/out" | tr '\n' ' ')"
 for p in sensor display; do [ "$(hm_faults $p)" -eq 0 ] || fail "$p faulted"; done
 
 # 2. The reader restarts: the queue resumes where it was, the sampling port still holds.
-"$SUP" --control none --duration 60 "$cfg" >"$WORK/out" 2>&1 &
-sup=$!
-wait_for "$WORK/out" '^\[display\] cmd seq=3:'
-kill -KILL "$(pgrep -f 'mumu-vmm display$')"
-wait_for "$WORK/out" "partition 'display': VMM_DIED"
-wait_for "$WORK/out" '^\[display\] cmd seq=8:'
-kill -TERM $sup
-wait $sup || fail "supervisor exit $?"
+kill_one "$cfg" display '^\[display\] cmd seq=3:' "partition 'display': VMM_DIED" \
+	'^\[display\] cmd seq=8:'
 expect "$WORK/out" '^\[display\] display: listening$' 2
-got=$(cmd_seqs "$WORK/out" | sort -n -u | tr '\n' ' ')
-[ "$got" = "$(seq -s ' ' 1 "$(cmd_seqs "$WORK/out" | sort -n -u | wc -l)") " ] ||
-	fail "queue lost messages across the reader's restart: $got"
+got=$(cmd_seqs "$WORK/out" | sort -n -u)
+one_to_n "$got" || fail "queue lost messages across the reader's restart: $(tr '\n' ' ' <<<"$got")"
 
 # 3. The writer dies for good: its last message stays readable and turns invalid.
 cfg=$(ports IDLE 16 1 display.bin)
-"$SUP" --control none --duration 60 "$cfg" >"$WORK/out" 2>&1 &
-sup=$!
-wait_for "$WORK/out" '^\[display\] speed seq=3 valid=1'
-kill -KILL "$(pgrep -f 'mumu-vmm sensor$')"
-wait_for "$WORK/out" "partition 'sensor': VMM_DIED: .*IDLE"
-wait_for "$WORK/out" '^\[display\] speed seq=[0-9]+ valid=0 '
-kill -TERM $sup
-wait $sup || fail "supervisor exit $?"
+kill_one "$cfg" sensor '^\[display\] speed seq=3 valid=1' \
+	"partition 'sensor': VMM_DIED: .*IDLE" '^\[display\] speed seq=[0-9]+ valid=0 '
 last=$(sed -nE 's/^\[display\] speed seq=([0-9]+) valid=0 .*/\1/p' "$WORK/out" | tail -1)
 expect "$WORK/out" "^\\[display\\] speed seq=$last valid=1 "
 expect "$WORK/out" "^\\[display\\] speed seq=$last valid=0 .*: speed [0-9]+ km/h\$"

@@ -117,6 +117,20 @@ static void test_console_long_line(void **state)
 	assert_non_null(strstr(out, "\n[nav]+ xxxxxxxxxx\n"));
 }
 
+/* Partition 0 of sys, its binary a new file at path (a mkstemp template) holding img. */
+static void init_with_image(struct sup_partition *p, struct pol_system *sys, char *path,
+			    const void *img, size_t len)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, len), (ssize_t)len);
+	close(fd);
+	strcpy(sys->partitions[0].binary_resolved, path);
+	sys->partitions[0].binary_bytes = len;
+	assert_int_equal(sup_partition_init(p, sys, 0), 0);
+}
+
 /* The image lands at MUMU_USER_GPA of a zeroed, sealed RAM memfd; a cold reload restores it. */
 static void test_image_load(void **state)
 {
@@ -127,16 +141,10 @@ static void test_image_load(void **state)
 	struct pol_system sys = { .partitions = &pp, .n_partitions = 1 };
 	struct sup_partition p;
 	uint8_t img[5000], got[5000], zero[64] = { 0 }, z[64];
-	int fd = mkstemp(path);
 
 	for (size_t i = 0; i < sizeof(img); i++)
 		img[i] = (uint8_t)(i * 7 + 1);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, img, sizeof(img)), sizeof(img));
-	close(fd);
-	strcpy(pp.binary_resolved, path);
-	pp.binary_bytes = sizeof(img);
-	assert_int_equal(sup_partition_init(&p, &sys, 0), 0);
+	init_with_image(&p, &sys, path, img, sizeof(img));
 	assert_int_equal(pread(p.ram_fd, got, sizeof(got), MUMU_USER_GPA), sizeof(got));
 	assert_memory_equal(got, img, sizeof(img));
 	assert_int_equal(pread(p.ram_fd, z, sizeof(z), 0), sizeof(z));
@@ -159,7 +167,6 @@ static void test_image_load(void **state)
 	assert_true(sup_partition_init(&p, &sys, 0) < 0);
 }
 
-/* A request takes effect at the next boundary, decided once, the same for every core. */
 /*
  * Window enforcement stops only the VMM the window was given to: a check that comes late,
  * after the main thread replaced that VMM, must leave the successor alone (one stopped
@@ -174,15 +181,9 @@ static void test_enforce_generation(void **state)
 	struct pol_system sys = { .partitions = &pp, .n_partitions = 1 };
 	struct sup_partition p;
 	siginfo_t si;
-	int fd = mkstemp(path);
 	pid_t child;
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "\xf4", 1), 1); /* hlt */
-	close(fd);
-	strcpy(pp.binary_resolved, path);
-	pp.binary_bytes = 1;
-	assert_int_equal(sup_partition_init(&p, &sys, 0), 0);
+	init_with_image(&p, &sys, path, "\xf4", 1); /* hlt */
 	unlink(path);
 	child = fork();
 	assert_true(child >= 0);
@@ -212,6 +213,7 @@ static void test_enforce_generation(void **state)
 	assert_int_equal(kill(child, 0), -1);
 }
 
+/* A request takes effect at the next boundary, decided once, the same for every core. */
 static void test_plan(void **state)
 {
 	struct sup_plan pl = { .initial = 0, .requested = SIZE_MAX };
