@@ -66,6 +66,34 @@ static enum ipc_done run_window(struct vmm_vcpu *vcpu)
 	}
 }
 
+uint64_t vmm_spin_margin(uint64_t margin_ns, uint64_t late_ns)
+{
+	uint64_t m = margin_ns - margin_ns / 16;
+
+	if (late_ns > VMM_SPIN_MAX_NS - VMM_SPIN_MIN_NS)
+		return VMM_SPIN_MAX_NS;
+	if (m < late_ns + VMM_SPIN_MIN_NS)
+		m = late_ns + VMM_SPIN_MIN_NS;
+	return m < VMM_SPIN_MAX_NS ? m : VMM_SPIN_MAX_NS;
+}
+
+/* Until the window's planned start: asleep until the margin before it, then spinning. */
+static uint64_t wait_start(struct vmm_vcpu *vcpu, uint64_t start_ns)
+{
+	uint64_t wake = start_ns > vcpu->spin_ns ? start_ns - vcpu->spin_ns : 0, now = mono_ns();
+
+	if (now < wake) {
+		sleep_until_ns(wake);
+		now = mono_ns();
+		vcpu->spin_ns = vmm_spin_margin(vcpu->spin_ns, now - wake);
+	}
+	while (now < start_ns) {
+		__builtin_ia32_pause();
+		now = mono_ns();
+	}
+	return now;
+}
+
 static void status_write(struct vmm_vcpu *vcpu, uint64_t exit_ns, uint64_t outcome)
 {
 	volatile struct ipc_vcpu_status *st = &vcpu->vmm->status->vcpu[vcpu->id];
@@ -90,6 +118,7 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name); /* visible in /proc/PID/task/TID/comm */
 	tls_run = vcpu->run;
+	vcpu->spin_ns = VMM_SPIN_MAX_NS;
 	sev._sigev_un._tid = gettid();
 	if (timer_create(CLOCK_MONOTONIC, &sev, &vcpu->timer) < 0) {
 		vmm_report_fault(vcpu, IPC_FAULT_VMM_ERROR, true, (uint32_t)errno, 0,
@@ -118,12 +147,11 @@ static void *vcpu_thread(void *arg)
 		} else if (mono_ns() >= end_ns) {
 			done = IPC_DONE_DEADLINE;
 		} else {
-			/* The go comes early (SUP_KICK_LEAD_NS): the window starts on our timer. */
-			sleep_until_ns(start_ns);
 			vcpu->run->immediate_exit = 0;
 			if (!vmm_test_ignore_window_end)
 				arm(vcpu, end_ns);
-			vcpu->entry_ns = mono_ns();
+			/* The go comes early (SUP_KICK_LEAD_NS): the window starts on our clock. */
+			vcpu->entry_ns = wait_start(vcpu, start_ns);
 			/* Preempted since the check above: the window may be over already. */
 			if (vcpu->entry_ns < end_ns) {
 				done = run_window(vcpu);

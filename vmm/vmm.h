@@ -34,6 +34,7 @@ struct vmm_vcpu {
 	uint64_t exits_by_reason[64]; /* indexed by KVM_EXIT_*; the last counts the rest */
 	uint64_t window_seq;
 	uint64_t entry_ns; /* first KVM_RUN of the current window */
+	uint64_t spin_ns;  /* how long before a window's start it wakes (vmm_spin_margin) */
 };
 
 struct vmm {
@@ -67,6 +68,16 @@ int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu);
 
 /* vcpu.c */
 int vmm_vcpu_start(struct vmm_vcpu *vcpu);
+
+/*
+ * A vCPU wakes this long before its window and spins to the planned start, so that a window
+ * starts a clock read after its time instead of a timer wake-up after it. The margin is the
+ * worst wake-up lateness seen (plus VMM_SPIN_MIN_NS), decaying by 1/16 a window, at most
+ * VMM_SPIN_MAX_NS: half the supervisor's kick lead (SUP_KICK_LEAD_NS), which it must not outrun.
+ */
+#define VMM_SPIN_MIN_NS 20000ULL
+#define VMM_SPIN_MAX_NS 500000ULL
+uint64_t vmm_spin_margin(uint64_t margin_ns, uint64_t late_ns);
 
 /* exit.c: one KVM exit of one vCPU, dispatched by reason. */
 enum vmm_outcome vmm_exit_handle(struct vmm_vcpu *vcpu);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the VMM's pure parts: page tables, GDT, config validation, ABI layout. */
+/* Unit tests of the VMM's pure parts: page tables, GDT, config validation, spin margin, ABI. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -137,6 +137,24 @@ static void test_config_validate(void **state)
 	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
 }
 
+/* The spin before a window follows the timer's worst lateness, decays, and stays bounded. */
+static void test_spin_margin(void **state)
+{
+	uint64_t m = VMM_SPIN_MAX_NS;
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		m = vmm_spin_margin(m, 5000);
+	assert_int_equal(m, 5000 + VMM_SPIN_MIN_NS); /* settles at the lateness seen */
+	m = vmm_spin_margin(m, 100000);		     /* one late wake-up raises it at once */
+	assert_int_equal(m, 100000 + VMM_SPIN_MIN_NS);
+	m = vmm_spin_margin(m, 0); /* and it decays by 1/16 a window */
+	assert_int_equal(m, 120000 - 120000 / 16);
+	assert_int_equal(vmm_spin_margin(m, UINT64_MAX), VMM_SPIN_MAX_NS);
+	assert_int_equal(vmm_spin_margin(VMM_SPIN_MAX_NS, VMM_SPIN_MAX_NS), VMM_SPIN_MAX_NS);
+	assert_int_equal(vmm_spin_margin(0, 0), VMM_SPIN_MIN_NS);
+}
+
 static void test_abi_layout(void **state)
 {
 	assert_int_equal(sizeof(struct mumu_info), 1504);
@@ -157,9 +175,8 @@ static void test_abi_layout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_page_tables),
-		cmocka_unit_test(test_stacks),
-		cmocka_unit_test(test_config_validate),
+		cmocka_unit_test(test_page_tables),	cmocka_unit_test(test_stacks),
+		cmocka_unit_test(test_config_validate), cmocka_unit_test(test_spin_margin),
 		cmocka_unit_test(test_abi_layout),
 	};
 
