@@ -318,20 +318,6 @@ static bool end_frame(struct sup_core *c)
 	return write(s->notify_fd, &one, sizeof(one)) == sizeof(one);
 }
 
-/*
- * A window is kicked SUP_KICK_LEAD_NS before its start: the wake-up of its VMM is then off
- * the critical path, and its vCPU thread enters the guest on its own timer at the start.
- * Never before the end of the last window a VMM got on this core: a VMM woken early would
- * compete for the core with the one whose window ends, and delay its exit (an overrun that
- * is not its guest's); and a vCPU has one window to start at a time.
- */
-static uint64_t kick_time(const struct sup_core *c, uint64_t start)
-{
-	uint64_t at = start > SUP_KICK_LEAD_NS ? start - SUP_KICK_LEAD_NS : 0;
-
-	return at > busy_until(c) ? at : busy_until(c);
-}
-
 static void *core_thread(void *arg)
 {
 	struct sup_core *c = arg;
@@ -348,7 +334,8 @@ static void *core_thread(void *arg)
 		c->schedule_id = s->sys->schedules[cur].id;
 		for (size_t i = 0; i < c->n_windows[cur] && ok && !stopping(s); i++) {
 			uint64_t start = sup_sched_planned_ns(epoch, frame_ns, f, win[i].offset_ns);
-			uint64_t end = start + win[i].duration_ns, at = kick_time(c, start);
+			uint64_t end = start + win[i].duration_ns;
+			uint64_t at = sup_kick_time(start, busy_until(c));
 
 			if (c->frame_end && at >= c->frame_end)
 				ok = end_frame(c); /* the previous frame ends before this kick */

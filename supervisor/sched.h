@@ -20,10 +20,11 @@
 #define SUP_ENFORCE_GRACE_NS 2000000ULL /* 2 ms */
 
 /*
- * A window's go is sent this long before its start (see kick_time in sched.c): the VMM
- * wakes ahead and its vCPU thread enters the guest on its own absolute timer, so that a
- * window start costs one timer wake-up, not two in a row. The schedule of a frame is decided
- * this long before it starts: a request in the last SUP_KICK_LEAD_NS takes the next one.
+ * A window's go is sent this long before its start (sup_kick_time): the VMM wakes ahead and
+ * its vCPU thread enters the guest on its own clock (it wakes VMM_SPIN_MAX_NS, 0.5 ms, or
+ * less ahead and spins to the start), so that no wake-up lies between the planned start and
+ * the guest. The schedule of a frame is decided this long before it starts: a request in the
+ * last SUP_KICK_LEAD_NS takes the next one.
  */
 #define SUP_KICK_LEAD_NS 1000000ULL /* 1 ms */
 
@@ -83,6 +84,19 @@ static inline uint64_t sup_sched_planned_ns(uint64_t epoch_ns, uint64_t frame_ns
 					    uint64_t offset_ns)
 {
 	return epoch_ns + f * frame_ns + offset_ns;
+}
+
+/*
+ * When the window starting at start_ns is kicked: SUP_KICK_LEAD_NS ahead, but never before
+ * busy_ns, the end of the last window a VMM got on the core (0: none). A VMM woken earlier
+ * would compete for the core with the one whose window ends and delay its exit (an overrun
+ * that is not its guest's); and a vCPU has one window to start at a time.
+ */
+static inline uint64_t sup_kick_time(uint64_t start_ns, uint64_t busy_ns)
+{
+	uint64_t at = start_ns > SUP_KICK_LEAD_NS ? start_ns - SUP_KICK_LEAD_NS : 0;
+
+	return at > busy_ns ? at : busy_ns;
 }
 
 /* Start a thread per used physical core; frame 0 begins at epoch_ns; 0 max_frames: no end. */

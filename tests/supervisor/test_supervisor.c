@@ -39,6 +39,21 @@ static void test_no_drift(void **state)
 	assert_true(sup_sched_planned_ns(epoch, frame, 999, offset) - epoch == 99950000000ULL);
 }
 
+/* A window is kicked SUP_KICK_LEAD_NS ahead, never before the core's last window ends. */
+static void test_kick_time(void **state)
+{
+	const uint64_t start = 50000000;
+
+	(void)state;
+	assert_int_equal(sup_kick_time(start, 0), start - SUP_KICK_LEAD_NS);
+	assert_int_equal(sup_kick_time(start, start - 2 * SUP_KICK_LEAD_NS),
+			 start - SUP_KICK_LEAD_NS);
+	assert_int_equal(sup_kick_time(start, start - SUP_KICK_LEAD_NS / 2),
+			 start - SUP_KICK_LEAD_NS / 2);
+	assert_int_equal(sup_kick_time(start, start), start); /* back to back: at the boundary */
+	assert_int_equal(sup_kick_time(SUP_KICK_LEAD_NS / 2, 0), 0); /* the first instant */
+}
+
 static void test_hist(void **state)
 {
 	struct sup_hist h = { 0 };
@@ -378,17 +393,12 @@ static void test_gantt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_drift),
-		cmocka_unit_test(test_hist),
-		cmocka_unit_test(test_hist_small),
-		cmocka_unit_test(test_console_lines),
-		cmocka_unit_test(test_console_long_line),
-		cmocka_unit_test(test_image_load),
-		cmocka_unit_test(test_enforce_generation),
-		cmocka_unit_test(test_plan),
-		cmocka_unit_test(test_budget),
-		cmocka_unit_test(test_gantt),
-		cmocka_unit_test(test_hm_log),
+		cmocka_unit_test(test_no_drift),      cmocka_unit_test(test_kick_time),
+		cmocka_unit_test(test_hist),	      cmocka_unit_test(test_hist_small),
+		cmocka_unit_test(test_console_lines), cmocka_unit_test(test_console_long_line),
+		cmocka_unit_test(test_image_load),    cmocka_unit_test(test_enforce_generation),
+		cmocka_unit_test(test_plan),	      cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_gantt),	      cmocka_unit_test(test_hm_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
