@@ -40,6 +40,22 @@ static const struct mumu_region *find(const struct mumu_info *info, const char *
 	return NULL;
 }
 
+/* A sampling port has two slots (mumu/port.h); message n is in slot n % 2. */
+static struct mumu_sampling_slot *sampling_slot(const struct mumu_port *port, uint64_t seq)
+{
+	return (struct mumu_sampling_slot *)(port->data + (seq & 1) * port->slot_bytes);
+}
+
+/* The number of the newest complete message, 0 when there is none. */
+static uint64_t sampling_latest(const struct mumu_port *port)
+{
+	uint64_t a = load(&sampling_slot(port, 0)->seq), b = load(&sampling_slot(port, 1)->seq);
+
+	a = a == MUMU_SEQ_WRITING ? 0 : a;
+	b = b == MUMU_SEQ_WRITING ? 0 : b;
+	return a > b ? a : b;
+}
+
 int mumu_port_open(const struct mumu_info *info, const char *name, uint32_t kind,
 		   struct mumu_port *port)
 {
@@ -82,6 +98,8 @@ int mumu_port_open(const struct mumu_info *info, const char *name, uint32_t kind
 		.max_nb_messages = r->max_nb_messages,
 		.refresh_period_ns = r->refresh_period_ns,
 	};
+	if (kind == MUMU_REGION_SAMPLING_PORT && port->source)
+		port->seq = sampling_latest(port); /* the numbering goes on after a restart */
 	return 0;
 }
 
@@ -100,21 +118,6 @@ void *mumu_region_find(const struct mumu_info *info, const char *name, uint64_t 
 
 /* Sampling */
 
-static struct mumu_sampling_slot *sampling_slot(const struct mumu_port *port, uint64_t seq)
-{
-	return (struct mumu_sampling_slot *)(port->data + (seq & 1) * port->slot_bytes);
-}
-
-/* The number of the newest complete message, 0 when there is none. */
-static uint64_t sampling_latest(const struct mumu_port *port)
-{
-	uint64_t a = load(&sampling_slot(port, 0)->seq), b = load(&sampling_slot(port, 1)->seq);
-
-	a = a == MUMU_SEQ_WRITING ? 0 : a;
-	b = b == MUMU_SEQ_WRITING ? 0 : b;
-	return a > b ? a : b;
-}
-
 int mumu_sampling_write(struct mumu_port *port, const void *msg, uint32_t len)
 {
 	struct mumu_sampling_slot *s;
@@ -124,7 +127,7 @@ int mumu_sampling_write(struct mumu_port *port, const void *msg, uint32_t len)
 		return -MUMU_EPERM;
 	if (len > port->max_message_bytes)
 		return -MUMU_EMSGSIZE;
-	seq = sampling_latest(port) + 1; /* only this partition writes the slots */
+	seq = ++port->seq; /* only this port handle writes the slots */
 	s = sampling_slot(port, seq);
 	/* Readers of the other slot are undisturbed; readers of this one see it change. */
 	__atomic_store_n(&s->seq, MUMU_SEQ_WRITING, __ATOMIC_RELAXED);

@@ -25,6 +25,7 @@ struct mumu_port {
 	uint32_t max_message_bytes;
 	uint32_t max_nb_messages;
 	uint64_t refresh_period_ns;
+	uint64_t seq; /* sampling source: the number of the last message it wrote */
 };
 
 /* What a read or receive learnt besides the message. */
@@ -60,7 +61,10 @@ int mumu_port_open(const struct mumu_info *info, const char *name, uint32_t kind
 void *mumu_region_find(const struct mumu_info *info, const char *name, uint64_t *size,
 		       bool *writable);
 
-/* WRITE_SAMPLING_MESSAGE: replaces the port's message. 0, -EPERM on a destination, -EMSGSIZE. */
+/*
+ * WRITE_SAMPLING_MESSAGE: replaces the port's message. 0, -EPERM on a destination, -EMSGSIZE.
+ * The port numbers its messages itself: one port handle (and one vCPU) writes a source port.
+ */
 int mumu_sampling_write(struct mumu_port *port, const void *msg, uint32_t len);
 /*
  * READ_SAMPLING_MESSAGE: the latest message into buf (size bytes). 0 with *len and *mi;

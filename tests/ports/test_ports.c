@@ -223,7 +223,9 @@ static void test_sampling_writer_dies(void **state)
 	assert_int_equal(len, 9);
 	assert_memory_equal(buf, "last good", 9);
 	assert_int_equal(mi.seq, 1);
-	/* A new writer (the restarted partition) goes on from there. */
+	/* A new writer (the restarted partition opens the port again) goes on from there. */
+	assert_int_equal(mumu_port_open(&f->src, "speed", MUMU_REGION_SAMPLING_PORT, &f->s_out), 0);
+	assert_int_equal(f->s_out.seq, 1);
 	assert_int_equal(mumu_sampling_write(&f->s_out, "again", 5), 0);
 	assert_int_equal(mumu_sampling_read(&f->s_in, buf, sizeof(buf), &len, &mi), 0);
 	assert_int_equal(mi.seq, 2);
@@ -389,6 +391,9 @@ static pid_t start_writer(struct fixture *f, bool queuing)
 		if (getppid() == 1)
 			_exit(0);
 		pin(0);
+		/* A partition restarted: it opens its port again. */
+		if (mumu_port_open(&f->src, "speed", MUMU_REGION_SAMPLING_PORT, &f->s_out) < 0)
+			_exit(1);
 		for (;;) {
 			if (queuing) {
 				uint64_t n = ((struct mumu_queue_header *)f->queue)->head + 1;
