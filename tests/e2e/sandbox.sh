@@ -59,11 +59,13 @@ kill -TERM "$sup"
 wait "$sup" || fail "exit status $?"
 echo "ok: confinement"
 
-# Forbidden attempts, one run each: the victim dies by SIGSYS, reported by name.
+# Forbidden attempts, one run each: the victim dies by SIGSYS, reported by name, and the
+# others run 4 windows of 10 (its four start-ups in a row can take the emulated machine's
+# first 4-5 frames: those windows are missed, recorded as such, and not what this checks).
 attempt() { # HOOK SYSCALL-NAME
 	local cfg
 	cfg=$(pair victim hello.bin)
-	MUMU_TEST_ATTEMPT=$1 MUMU_TEST_ATTEMPT_PARTITION=victim "$SUP" --frames 6 "$cfg" \
+	MUMU_TEST_ATTEMPT=$1 MUMU_TEST_ATTEMPT_PARTITION=victim "$SUP" --frames 10 "$cfg" \
 		>"$WORK/out" 2>&1 || fail "$1: exit status $?"
 	expect "$WORK/out" "partition 'victim': its VMM made the forbidden system call $2 "
 	expect "$WORK/out" "partition 'victim': VMM_DIED: VMM \(pid [0-9]+\) killed by signal SYS"
