@@ -6,7 +6,8 @@
 #    target's reference) and host threads (bench/shm_ref; nested emulation slows guest code,
 #    so this ratio shows that cost too). Throughput of the writer while the reader reads
 #    (sampling) or of the receiver (queuing); one-way latency as half a round trip (ping on
-#    one channel, pong on another).
+#    one channel, pong on another). For sampling also the writer alone (no reader polling its
+#    cache lines) against the guest memcpy alone: what the protocol itself costs.
 pdir=$build/bench/ports
 pruns=${MUMU_BENCH_PORT_RUNS:-3} # 3 supervisor runs per size and kind: 18 runs per round
 mkdir -p "$pdir"
@@ -62,8 +63,19 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 		ports_xml "$pdir/r.xml" "" "" "" "<SharedMemory Name=\"raw$size\" Size=\"8192\">
 			<Access PartitionNameRef=\"a\" Mode=\"WRITE\"/>
 			<Access PartitionNameRef=\"b\" Mode=\"READ\"/></SharedMemory>"
-		tput=() rput=() gput=() lat=() rlat=()
+		# The writer alone (the reader's window after its own): what the code costs without
+		# a reader polling the same cache lines.
+		alone='s/"b" Duration="300000000" Offset="0"/"b" Duration="50000000" Offset="320000000"/'
+		sed "$alone" "$pdir/t.xml" >"$pdir/ta.xml"
+		sed "$alone" "$pdir/r.xml" >"$pdir/ra.xml"
+		tput=() rput=() gput=() lat=() rlat=() aput=() raput=()
 		for ((i = 0; i < pruns; i++)); do
+			if [ $kind = sampling ]; then
+				o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/ta.xml" 2>&1 || true)
+				aput+=("$(per_us "$(grep -m1 '^\[a\] sampling tx ' <<<"$o" || true)")")
+				o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/ra.xml" 2>&1 || true)
+				raput+=("$(per_us "$(grep -m1 '^\[a\] raw tx ' <<<"$o" || true)")")
+			fi
 			o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/t.xml" 2>&1 || true)
 			if [ $kind = sampling ]; then
 				line=$(grep -m1 '^\[a\] sampling tx ' <<<"$o" || true)
@@ -88,6 +100,12 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 			"$(ratio "$t" "$g")" "$([ $kind = sampling ] && echo '>= 0.80' || echo -)"
 		row "$kind port throughput, $size B, against host threads" "$t" "host memcpy $r" \
 			"$(ratio "$t" "$r")" "-"
+		if [ $kind = sampling ]; then
+			t=$(printf '%s\n' "${aput[@]}" | median)
+			g=$(printf '%s\n' "${raput[@]}" | median)
+			row "sampling port throughput, $size B, writer alone" "$t" "guest memcpy alone $g" \
+				"$(ratio "$t" "$g")" "-"
+		fi
 		l=$(printf '%s\n' "${lat[@]}" | median)
 		r=$(printf '%s\n' "${rlat[@]}" | median)
 		row "$kind port latency, $size B (ns one way, p50, median of $pruns)" "$l" \
