@@ -8,7 +8,11 @@ if [ ! -c /dev/kvm ]; then
 	exit 77
 fi
 WORK=$(mktemp -d)
-trap 'pkill -KILL -f "mumu-vmm " 2>/dev/null || true; rm -rf "$WORK"' EXIT
+# A failed test must not leave its background supervisor (and its control socket) behind
+# for the next one: on a host with /dev/kvm the tests run one after another on this host.
+sup=
+trap '[ -z "$sup" ] || kill -KILL "$sup" 2>/dev/null || true; pkill -KILL -f "mumu-vmm " 2>/dev/null || true
+rm -rf "$WORK"' EXIT
 
 fail() {
 	echo "FAIL: $*"
@@ -62,13 +66,13 @@ start_bg() {
 	wait_for "$out" '^\[gamma\] window 4: '
 }
 
-# wait_for FILE ERE: up to 20 s for a line matching ERE.
+# wait_for FILE ERE [COUNT]: up to 20 s for COUNT (default 1) lines matching ERE.
 wait_for() {
 	for _ in $(seq 100); do
-		grep -qE -- "$2" "$1" && return 0
+		[ "$(grep -cE -- "$2" "$1" || true)" -ge "${3:-1}" ] && return 0
 		sleep 0.2
 	done
-	fail "no line matching '$2' in $1"
+	fail "no ${3:-1} lines matching '$2' in $1"
 }
 
 # summary_field PARTITION COLUMN: a number from the end-of-run table (2 = ran, 3 = yield,
