@@ -167,7 +167,6 @@ const char *ipc_fault_name(uint32_t kind)
 		[IPC_FAULT_INTERNAL_ERROR] = "KVM internal error",
 		[IPC_FAULT_UNMAPPED_ACCESS] = "access to unmapped memory",
 		[IPC_FAULT_READONLY_WRITE] = "write to read-only memory",
-		[IPC_FAULT_UNKNOWN_PORT] = "unknown I/O port",
 		[IPC_FAULT_BAD_HYPERCALL] = "bad hypercall",
 		[IPC_FAULT_APPLICATION] = "application error",
 		[IPC_FAULT_VMM_ERROR] = "VMM error",

@@ -120,11 +120,10 @@ enum ipc_fault_kind {
 	IPC_FAULT_INTERNAL_ERROR = 1,  /* KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_FAIL_ENTRY, ... */
 	IPC_FAULT_UNMAPPED_ACCESS = 2, /* MMIO exit at a gpa without memory */
 	IPC_FAULT_READONLY_WRITE = 3,  /* write to a read-only region */
-	IPC_FAULT_UNKNOWN_PORT = 4,    /* port I/O other than MUMU_HC_PORT */
-	IPC_FAULT_BAD_HYPERCALL = 5,   /* unknown number or bad arguments */
-	IPC_FAULT_APPLICATION = 6,     /* MUMU_HC_RAISE_ERROR */
-	IPC_FAULT_VMM_ERROR = 7,       /* the VMM itself failed (a KVM ioctl, ...) */
-	IPC_FAULT_SECCOMP = 8,	       /* the VMM made a forbidden system call: code = its number */
+	IPC_FAULT_BAD_HYPERCALL = 4,   /* unknown number or bad arguments */
+	IPC_FAULT_APPLICATION = 5,     /* MUMU_HC_RAISE_ERROR */
+	IPC_FAULT_VMM_ERROR = 6,       /* the VMM itself failed (a KVM ioctl, ...) */
+	IPC_FAULT_SECCOMP = 7,	       /* the VMM made a forbidden system call: code = its number */
 	IPC_FAULT_COUNT
 };
 

@@ -14,27 +14,19 @@ static uint64_t rip(struct vmm_vcpu *vcpu)
 	return vcpu->run->s.regs.regs.rip;
 }
 
-static enum vmm_outcome on_io(struct vmm_vcpu *vcpu)
-{
-	const struct kvm_run *run = vcpu->run;
-
-	if (run->io.port == MUMU_HC_PORT && run->io.direction == KVM_EXIT_IO_OUT &&
-	    run->io.size == 4 && run->io.count == 1)
-		return vmm_hypercall(vcpu);
-	vmm_report_fault(vcpu, IPC_FAULT_UNKNOWN_PORT, true, run->io.port, run->io.port,
-			 "port %s 0x%x (size %u) at rip 0x%llx; only 0x%x (outl) is a hypercall",
-			 run->io.direction == KVM_EXIT_IO_OUT ? "write to" : "read from",
-			 run->io.port, run->io.size, (unsigned long long)rip(vcpu), MUMU_HC_PORT);
-	return VMM_FAULT;
-}
-
-/* A guest access that KVM could not back with memory: a write to a read-only slot or none. */
+/*
+ * A guest access that KVM could not back with memory: a hypercall (a 4-byte store to the
+ * hypercall page), a write to a read-only slot, or an access to no memory at all.
+ */
 static enum vmm_outcome on_mmio(struct vmm_vcpu *vcpu)
 {
 	const struct kvm_run *run = vcpu->run;
 	const struct vmm *vmm = vcpu->vmm;
 	uint64_t gpa = run->mmio.phys_addr;
 	bool readonly = gpa >= MUMU_INFO_GPA && gpa - MUMU_INFO_GPA < MUMU_PAGE_BYTES;
+
+	if (gpa == MUMU_HC_GPA && run->mmio.is_write && run->mmio.len == 4)
+		return vmm_hypercall(vcpu);
 
 	for (uint32_t i = 0; i < vmm->cfg.n_regions; i++) {
 		const struct mumu_region *r = &vmm->cfg.regions[i];
@@ -53,11 +45,6 @@ static enum vmm_outcome on_mmio(struct vmm_vcpu *vcpu)
 			 run->mmio.is_write ? "write to" : "read from", (unsigned long long)gpa,
 			 (unsigned long long)rip(vcpu));
 	return VMM_FAULT;
-}
-
-static enum vmm_outcome on_hlt(struct vmm_vcpu *vcpu)
-{
-	return VMM_YIELD; /* no interrupts ever arrive: a halted vCPU waits for its next window */
 }
 
 static enum vmm_outcome on_shutdown(struct vmm_vcpu *vcpu)
@@ -84,9 +71,7 @@ static enum vmm_outcome on_fail_entry(struct vmm_vcpu *vcpu)
 }
 
 static const exit_handler handlers[] = {
-	[KVM_EXIT_IO] = on_io,
 	[KVM_EXIT_MMIO] = on_mmio,
-	[KVM_EXIT_HLT] = on_hlt,
 	[KVM_EXIT_SHUTDOWN] = on_shutdown,
 	[KVM_EXIT_INTERNAL_ERROR] = on_internal_error,
 	[KVM_EXIT_FAIL_ENTRY] = on_fail_entry,

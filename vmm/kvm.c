@@ -131,21 +131,6 @@ static int set_cpuid(struct vmm *vmm, struct vmm_vcpu *vcpu)
 	return r;
 }
 
-static void seg64(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
-{
-	*s = (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = sel,
-		.type = type,
-		.present = 1,
-		.s = 1,
-		.l = code,
-		.db = !code,
-		.g = 1,
-	};
-}
-
 int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu)
 {
 	struct kvm_sregs sregs;
@@ -166,20 +151,7 @@ int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu)
 		return r;
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	/* Long mode from the first instruction: paging on, PAE, EFER.LME|LMA, 64-bit CS. */
-	sregs.cr0 = 0x80050033; /* PG | AM | WP | NE | ET | MP | PE */
-	sregs.cr3 = MUMU_PML4_GPA;
-	sregs.cr4 = 0x620;  /* OSXMMEXCPT | OSFXSR | PAE */
-	sregs.efer = 0x500; /* LMA | LME */
-	seg64(&sregs.cs, MUMU_SEL_CODE, 11, true);
-	seg64(&sregs.ds, MUMU_SEL_DATA, 3, false);
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.tr =
-	    (struct kvm_segment){ .selector = 0x18, .limit = 0x67, .type = 11, .present = 1 };
-	sregs.gdt.base = MUMU_GDT_GPA;
-	sregs.gdt.limit = 3 * 8 - 1;
-	sregs.idt.base = 0;
-	sregs.idt.limit = 0; /* no IDT: any exception escalates to a triple fault */
+	vmm_layout_sregs(&sregs);
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
 

@@ -233,11 +233,9 @@ int main(int argc, char **argv)
 		log_warn("dropped %llu bytes of console output (supervisor behind)",
 			 (unsigned long long)vmm.console_dropped_bytes);
 	for (uint32_t i = 0; i < vmm.cfg.n_vcpus; i++)
-		log_debug("vcpu %u: %llu exits (io %llu, mmio %llu, hlt %llu)", i,
+		log_debug("vcpu %u: %llu exits (mmio, hypercalls included: %llu)", i,
 			  (unsigned long long)vmm.vcpu[i].exits,
-			  (unsigned long long)vmm.vcpu[i].exits_by_reason[KVM_EXIT_IO],
-			  (unsigned long long)vmm.vcpu[i].exits_by_reason[KVM_EXIT_MMIO],
-			  (unsigned long long)vmm.vcpu[i].exits_by_reason[KVM_EXIT_HLT]);
+			  (unsigned long long)vmm.vcpu[i].exits_by_reason[KVM_EXIT_MMIO]);
 	/* Exiting ends every vCPU thread with the process. */
 	return r < 0 ? 1 : 0;
 }

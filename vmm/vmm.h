@@ -58,8 +58,10 @@ struct vmm {
 /* config.c: every field of a received IPC_CONFIG checked. Returns 0 or -EINVAL. */
 int vmm_config_validate(const struct ipc_config *cfg, char *why, size_t why_size);
 
-/* layout.c: the GDT and identity page tables written into guest RAM (pure). */
+/* layout.c: the GDT and identity page tables written into guest RAM, and the segment and
+ * control registers every vCPU enters with (pure). */
 int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes);
+void vmm_layout_sregs(struct kvm_sregs *sregs);
 uint64_t vmm_stack_top(uint64_t ram_bytes, uint32_t vcpu);
 
 /* kvm.c */

@@ -14,9 +14,10 @@ static inline long mumu_hc(long nr, long a0, long a1, long a2)
 {
 	long ret;
 
-	__asm__ volatile("outl %%eax, %1"
+	/* The store exits to the VMM, which puts the result in rax before the guest goes on. */
+	__asm__ volatile("movl %%eax, %c1"
 			 : "=a"(ret)
-			 : "i"(MUMU_HC_PORT), "a"(nr), "D"(a0), "S"(a1), "d"(a2)
+			 : "i"(MUMU_HC_GPA), "a"(nr), "D"(a0), "S"(a1), "d"(a2)
 			 : "memory");
 	return ret;
 }

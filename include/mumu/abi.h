@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define MUMU_ABI_VERSION 1
+#define MUMU_ABI_VERSION 2
 #define MUMU_INFO_MAGIC	 0x554d554dU /* "MUMU" little-endian */
 
 #define MUMU_NAME_MAX	32 /* characters of a partition, module, port or region name */
@@ -14,7 +14,8 @@
 
 /*
  * Guest-physical layout. Guest-virtual equals guest-physical (identity map) over the first
- * MUMU_MAP_BYTES; page 0 is not mapped so that a null pointer faults.
+ * MUMU_MAP_BYTES; page 0 is not mapped so that a null pointer faults, and the GDT and the
+ * page tables are mapped for the CPU only (supervisor pages): the guest runs in user mode.
  *
  *   0x0000_0000  not mapped (null guard)
  *   0x0000_1000  GDT
@@ -23,6 +24,7 @@
  *   ...          user area up to the stacks
  *   RAM end      vCPU stacks grow down from the end of RAM, MUMU_STACK_BYTES each,
  *                logical core 0 highest
+ *   0x7FFF_F000  the hypercall page: never backed, a store to it is a hypercall
  *   0x8000_0000  shared regions and ports, in the order of the information page
  *   0xC000_0000  information page (read-only to the guest)
  */
@@ -35,6 +37,7 @@
 #define MUMU_PAGING_END_GPA 0x9000ULL
 #define MUMU_USER_GPA	    0x100000ULL
 #define MUMU_STACK_BYTES    0x10000ULL
+#define MUMU_HC_GPA	    0x7FFFF000ULL /* below 2 GiB: a sign-extended disp32 reaches it */
 #define MUMU_REGION_GPA	    0x80000000ULL
 #define MUMU_INFO_GPA	    0xC0000000ULL
 #define MUMU_MAP_BYTES	    0x100000000ULL /* 4 GiB identity-mapped */
@@ -43,22 +46,23 @@
 #define MUMU_RAM_DEFAULT_BYTES 0x1000000ULL  /* 16 MiB */
 #define MUMU_RAM_MAX_BYTES     0x40000000ULL /* 1 GiB: RAM ends below MUMU_REGION_GPA */
 
-/* GDT selectors set up by the VMM: flat 64-bit code and data. */
-#define MUMU_SEL_CODE 0x08
-#define MUMU_SEL_DATA 0x10
+/* GDT selectors set up by the VMM: flat 64-bit code and data, both user mode (RPL 3). */
+#define MUMU_SEL_CODE 0x0B
+#define MUMU_SEL_DATA 0x13
 
 /*
- * Entry: every vCPU starts in 64-bit long mode at MUMU_USER_GPA with
+ * Entry: every vCPU starts in 64-bit long mode, in user mode (CPL 3), at MUMU_USER_GPA with
  *   rdi = logical core id, rsi = MUMU_INFO_GPA, rsp = top of its own stack,
- *   rflags = 0x2 (interrupts off). There is no IDT: any exception is a triple fault.
+ *   rflags = 0x2 (interrupts off, IOPL 0). There is no IDT: any exception is a triple fault,
+ *   and so is every privileged instruction (HLT, CLI, port I/O, control registers).
  */
 
 /*
- * Hypercalls: `outl %eax, $MUMU_HC_PORT` with rax = number, arguments in rdi, rsi, rdx;
- * the result comes back in rax (>= 0 success, a negative MUMU_E* on error). Pointers are
- * guest-physical (= guest-virtual) and must lie in the partition's RAM.
+ * Hypercalls: `movl %eax, MUMU_HC_GPA` (a 4-byte store to the hypercall page) with
+ * rax = number, arguments in rdi, rsi, rdx; the result comes back in rax (>= 0 success, a
+ * negative MUMU_E* on error). Pointers are guest-physical (= guest-virtual) and must lie in
+ * the partition's RAM.
  */
-#define MUMU_HC_PORT 0xE0
 
 enum mumu_hc {
 	MUMU_HC_CONSOLE_WRITE = 1, /* (buf, len): up to MUMU_CONSOLE_MAX bytes; -> bytes written */

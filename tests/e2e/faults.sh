@@ -25,7 +25,9 @@ check() { # GUEST LOG-PATTERN
 check triple_fault "partition 'triple_fault': GUEST_CRASH: triple fault \(vcpu 0\)" GUEST_CRASH
 check wild_write "partition 'wild_write': MEMORY_VIOLATION: access to unmapped memory \(vcpu 0\): write to unmapped gpa 0x70000000" MEMORY_VIOLATION
 check ro_write "partition 'ro_write': MEMORY_VIOLATION: write to read-only memory \(vcpu 0\): write to read-only gpa 0xc0000008" MEMORY_VIOLATION
-check unknown_port "partition 'unknown_port': GUEST_CRASH: unknown I/O port \(vcpu 0\): port write to 0x80" GUEST_CRASH
+# A guest runs in user mode: port I/O and a write to its page tables are exceptions.
+check privileged "partition 'privileged': GUEST_CRASH: triple fault \(vcpu 0\)" GUEST_CRASH
+check pt_write "partition 'pt_write': GUEST_CRASH: triple fault \(vcpu 0\)" GUEST_CRASH
 check bad_hypercall "^\[bad_hypercall\] bad_hypercall: results -14 -22 -38 -14\$"
 expect "$WORK/out" "partition 'bad_hypercall': ILLEGAL_REQUEST: bad hypercall \(vcpu 0\): hypercall 999: unknown" 1
 [ "$(summary_field bad_hypercall 8)" -eq 0 ] || fail "bad_hypercall: restarted for an error it survives"

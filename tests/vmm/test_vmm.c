@@ -58,16 +58,42 @@ static void test_page_tables(void **state)
 	assert_true(translate(ram, MUMU_INFO_GPA) == MUMU_INFO_GPA);
 	assert_true(translate(ram, MUMU_MAP_BYTES - 1) == MUMU_MAP_BYTES - 1);
 	assert_true(translate(ram, MUMU_MAP_BYTES) == UINT64_MAX); /* beyond 4 GiB */
-	/* Writable everywhere it is present; 2 MiB pages carry PS. */
-	assert_true((get64(ram, MUMU_PD_GPA + 8) & 0x83) == 0x83);
-	assert_true((get64(ram, MUMU_PT0_GPA + 8) & 0x3) == 0x3);
-	/* GDT: null, 64-bit code (L=1, D=0), data. */
+	/* Writable by user mode everywhere it is present; 2 MiB pages carry PS ... */
+	assert_true((get64(ram, MUMU_PD_GPA + 8) & 0x87) == 0x87);
+	assert_true((get64(ram, MUMU_PML4_GPA) & 0x7) == 0x7);
+	assert_true((get64(ram, MUMU_PT0_GPA + (MUMU_USER_GPA >> 12) * 8) & 0x7) == 0x7);
+	/* ... but for the GDT and the page tables: supervisor pages, out of the guest's reach. */
+	for (uint64_t gpa = MUMU_GDT_GPA; gpa < MUMU_PAGING_END_GPA; gpa += MUMU_PAGE_BYTES)
+		assert_true((get64(ram, MUMU_PT0_GPA + (gpa >> 12) * 8) & 0x7) == 0x3);
+	assert_true(get64(ram, MUMU_PT0_GPA + (MUMU_PAGING_END_GPA >> 12) * 8) & 0x4);
+	/* GDT: null, 64-bit code (L=1, D=0), data, both present with DPL 3. */
 	assert_true(get64(ram, MUMU_GDT_GPA) == 0);
-	assert_true(get64(ram, MUMU_GDT_GPA + MUMU_SEL_CODE) & (1ULL << 53));
-	assert_false(get64(ram, MUMU_GDT_GPA + MUMU_SEL_CODE) & (1ULL << 54));
-	assert_true(get64(ram, MUMU_GDT_GPA + MUMU_SEL_DATA) & (1ULL << 47));
+	assert_true(get64(ram, MUMU_GDT_GPA + (MUMU_SEL_CODE & ~3)) & (1ULL << 53));
+	assert_false(get64(ram, MUMU_GDT_GPA + (MUMU_SEL_CODE & ~3)) & (1ULL << 54));
+	assert_true((get64(ram, MUMU_GDT_GPA + (MUMU_SEL_CODE & ~3)) >> 45 & 7) == 7);
+	assert_true((get64(ram, MUMU_GDT_GPA + (MUMU_SEL_DATA & ~3)) >> 45 & 7) == 7);
 	assert_int_equal(vmm_layout_build(ram, 4096), -EINVAL);
 	free(ram);
+}
+
+/* Every vCPU enters in 64-bit user mode: CPL 3 segments with RPL 3, paging from our tables. */
+static void test_entry_sregs(void **state)
+{
+	struct kvm_sregs sr;
+
+	memset(&sr, 0xaa, sizeof(sr));
+	vmm_layout_sregs(&sr);
+	assert_int_equal(sr.cs.selector, MUMU_SEL_CODE);
+	assert_int_equal(sr.cs.selector & 3, 3);
+	assert_int_equal(sr.cs.dpl, 3);
+	assert_int_equal(sr.cs.l, 1);
+	assert_int_equal(sr.ss.selector & 3, 3);
+	assert_int_equal(sr.ss.dpl, 3);
+	assert_int_equal(sr.cr3, MUMU_PML4_GPA);
+	assert_true(sr.cr0 & (1ULL << 31) && sr.cr0 & 1);
+	assert_false(sr.cr4 & 4); /* TSD: RDTSC stays available in user mode */
+	assert_int_equal(sr.efer & 0x500, 0x500);
+	assert_int_equal(sr.idt.limit, 0);
 }
 
 static void test_stacks(void **state)
@@ -170,6 +196,9 @@ static void test_abi_layout(void **state)
 	assert_int_equal(sizeof(struct mumu_partition_status), 32);
 	assert_true(MUMU_RAM_MAX_BYTES <= MUMU_REGION_GPA);
 	assert_true(MUMU_PAGING_END_GPA <= MUMU_USER_GPA);
+	/* the hypercall page: above any RAM, below the regions, reachable by a disp32 store */
+	assert_true(MUMU_HC_GPA >= MUMU_RAM_MAX_BYTES && MUMU_HC_GPA < MUMU_REGION_GPA);
+	assert_true(MUMU_HC_GPA < 0x80000000ULL);
 }
 
 int main(void)
@@ -177,7 +206,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_tables),	cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_config_validate), cmocka_unit_test(test_spin_margin),
-		cmocka_unit_test(test_abi_layout),
+		cmocka_unit_test(test_abi_layout),	cmocka_unit_test(test_entry_sregs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
