@@ -295,7 +295,18 @@ static size_t frame_schedule(struct sup_core *c, uint64_t boundary_ns)
 	return idx;
 }
 
-/* At the boundary: the frame is done; a switch becomes visible to the guests. */
+/*
+ * The frame that ends at c->frame_end is done: a switch becomes visible to the guests at that
+ * instant, so for one the core thread sleeps until it. Otherwise nothing needs the instant
+ * itself, and the core thread ends the frame at its first wake-up after the boundary
+ * (frame_over): a wake-up of its own, and the main thread's, at the boundary would fall on
+ * the start of the frame's first window and take the core from that vCPU.
+ */
+static bool frame_over(const struct sup_core *c)
+{
+	return c->frame_end && (c->switched || mono_ns() >= c->frame_end);
+}
+
 static bool end_frame(struct sup_core *c)
 {
 	struct sup_sched *s = c->sched;
@@ -337,19 +348,23 @@ static void *core_thread(void *arg)
 			uint64_t end = start + win[i].duration_ns;
 			uint64_t at = sup_kick_time(start, busy_until(c));
 
-			if (c->frame_end && at >= c->frame_end)
+			if (at >= c->frame_end && frame_over(c))
 				ok = end_frame(c); /* the previous frame ends before this kick */
 			run_checks_until(c, at);
 			if (at == busy_until(c))
 				hand_over(c, at);
 			sleep_until_ns(at);
 			kick(c, &win[i], frames, start, end);
+			if (ok && c->frame_end && mono_ns() >= c->frame_end)
+				ok = end_frame(c); /* this kick came after the boundary */
 		}
 		boundary = sup_sched_planned_ns(epoch, frame_ns, f + 1, 0);
-		if (c->frame_end)
-			ok = ok && end_frame(c); /* a frame without windows after its lead */
+		if (c->frame_end && c->switched)
+			ok = ok && end_frame(c); /* a switch, and no window after its lead */
 		run_checks_until(c, boundary - SUP_KICK_LEAD_NS);
 		sleep_until_ns(boundary - SUP_KICK_LEAD_NS);
+		if (c->frame_end)
+			ok = ok && end_frame(c); /* long over: the frame is longer than the lead */
 		c->frame_end = boundary;
 		frames++;
 		next = frame_schedule(c, boundary);
