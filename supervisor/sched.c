@@ -351,8 +351,13 @@ static void *core_thread(void *arg)
 			if (at >= c->frame_end && frame_over(c))
 				ok = end_frame(c); /* the previous frame ends before this kick */
 			run_checks_until(c, at);
-			if (at == busy_until(c))
+			if (at == busy_until(c)) {
+				/* Its VMM is continued ahead, off the hand-over's path. */
+				sleep_until_ns(sup_kick_time(start, 0));
+				if (!held(&s->parts[win[i].partition]))
+					sup_partition_resume(&s->parts[win[i].partition]);
 				hand_over(c, at);
+			}
 			sleep_until_ns(at);
 			kick(c, &win[i], frames, start, end);
 			if (ok && c->frame_end && mono_ns() >= c->frame_end)
