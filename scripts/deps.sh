@@ -23,7 +23,8 @@ test)
 	[ -c /dev/kvm ] || want+=("${vm_pkgs[@]}")
 	;;
 bench)
-	want+=(rt-tests "${test_pkgs[@]}")
+	# QEMU for the boot comparison only (bench/all.sh), and for the VM without /dev/kvm.
+	want+=(rt-tests qemu-system-x86 "${test_pkgs[@]}")
 	[ -c /dev/kvm ] || want+=("${vm_pkgs[@]}")
 	;;
 fuzz) want+=(clang libclang-rt-14-dev) ;;
