@@ -9,7 +9,7 @@
 #    one channel, pong on another). For sampling also the writer alone (no reader polling its
 #    cache lines) against the guest memcpy alone: what the protocol itself costs.
 pdir=$build/bench/ports
-pruns=${MUMU_BENCH_PORT_RUNS:-3} # 3 supervisor runs per size and kind: 18 runs per round
+pruns=${MUMU_BENCH_PORT_RUNS:-5} # rounds per size and kind, each a port run and its reference
 mkdir -p "$pdir"
 
 # ports_xml FILE A_PORTS B_PORTS CHANNELS [SHARED_MEMORIES]: partitions a (core 0) and b (core 1),
@@ -37,6 +37,17 @@ ports_xml() {
 XML
 }
 channel() { echo "<Channel Name=\"$1\"><Source PartitionNameRef=\"$2\" PortNameRef=\"$1\"/><Destination PartitionNameRef=\"$3\" PortNameRef=\"$1\"/></Channel>"; }
+# pairs A B / paired A B: the ratios A[i] / B[i] of two arrays of this round's runs, and
+# their median.
+pairs() {
+	local -n a=$1 b=$2
+	local i
+	for ((i = 0; i < ${#a[@]}; i++)); do
+		ratio "${a[i]}" "${b[i]}"
+		echo
+	done | paste -sd' '
+}
+paired() { pairs "$1" "$2" | tr ' ' '\n' | median; }
 # field LINE KEY: the number after KEY= in LINE.
 field() { sed -nE "s/.* $2=([0-9]+).*/\1/p" <<<"$1"; }
 # per_us LINE: messages per microsecond.
@@ -96,15 +107,18 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 		t=$(printf '%s\n' "${tput[@]}" | median)
 		g=$(printf '%s\n' "${gput[@]}" | median)
 		r=$(printf '%s\n' "${rput[@]}" | median)
+		# The target's ratio pairs each port run with the reference run right after it: the
+		# machine's speed for cross-core traffic drifts between rounds, by 2x at times.
 		row "$kind port throughput, $size B (msgs/us, median of $pruns)" "$t" "guest memcpy $g" \
-			"$(ratio "$t" "$g")" "$([ $kind = sampling ] && echo '>= 0.80' || echo -)"
+			"$(paired tput gput) (per round: $(pairs tput gput))" \
+			"$([ $kind = sampling ] && echo '>= 0.80' || echo -)"
 		row "$kind port throughput, $size B, against host threads" "$t" "host memcpy $r" \
 			"$(ratio "$t" "$r")" "-"
 		if [ $kind = sampling ]; then
 			t=$(printf '%s\n' "${aput[@]}" | median)
 			g=$(printf '%s\n' "${raput[@]}" | median)
 			row "sampling port throughput, $size B, writer alone" "$t" "guest memcpy alone $g" \
-				"$(ratio "$t" "$g")" "-"
+				"$(paired aput raput)" "-"
 		fi
 		l=$(printf '%s\n' "${lat[@]}" | median)
 		r=$(printf '%s\n' "${rlat[@]}" | median)
