@@ -204,6 +204,14 @@ static void child_exec(const char *vmm_path, const struct pol_partition *pol, in
 	sigset_t none;
 	int null;
 
+	/* The whole VMM, from here and its start-up on, runs on its partition's cores only (its
+	 * vCPU threads pin themselves to one each): it never takes time on another's core. The
+	 * parent forked on them already (sup_partition_spawn); this holds if it could not. */
+	CPU_ZERO(&cpus);
+	for (size_t i = 0; i < pol->n_cores; i++)
+		CPU_SET(pol->cores[i].physical_core_id, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0)
+		_exit(127);
 	/* A clean environment: only the test hooks' variables pass (test builds use them). */
 	for (char **e = environ; *e && n < ARRAY_SIZE(env) - 1; e++)
 		if (strncmp(*e, "MUMU_TEST_", 10) == 0)
@@ -220,13 +228,6 @@ static void child_exec(const char *vmm_path, const struct pol_partition *pol, in
 		_exit(127);
 	}
 	close_range(IPC_CTL_FD + 1, ~0U, 0);
-	/* The whole VMM, from exec and its start-up on, runs on its partition's cores only (its
-	 * vCPU threads pin themselves to one each): it never takes time on another's core. */
-	CPU_ZERO(&cpus);
-	for (size_t i = 0; i < pol->n_cores; i++)
-		CPU_SET(pol->cores[i].physical_core_id, &cpus);
-	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0)
-		_exit(127);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execle(vmm_path, vmm_path, pol->name, (char *)NULL, env);
@@ -267,9 +268,8 @@ void sup_objects_close(const struct pol_system *sys, int *fds)
 	free(fds);
 }
 
-int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const int *objects,
-			const char *vmm_path, int kvm_fd, uint32_t flags, uint32_t uid,
-			uint32_t gid)
+static int spawn(struct sup_partition *p, const struct pol_system *sys, const int *objects,
+		 const char *vmm_path, int kvm_fd, uint32_t flags, uint32_t uid, uint32_t gid)
 {
 	const struct pol_partition *pol = p->pol;
 	struct pol_region regions[MUMU_REGION_MAX];
@@ -364,6 +364,27 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 	return 0;
 fail:
 	sup_partition_kill(p, 0);
+	return r;
+}
+
+int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const int *objects,
+			const char *vmm_path, int kvm_fd, uint32_t flags, uint32_t uid,
+			uint32_t gid)
+{
+	cpu_set_t saved, cpus;
+	bool moved;
+	int r;
+
+	/* The spawn's own work (the fork, the child until exec, the configuration) runs on the
+	 * partition's cores like the VMM it starts: a restart takes no time on another core. */
+	CPU_ZERO(&cpus);
+	for (size_t i = 0; i < p->pol->n_cores; i++)
+		CPU_SET(p->pol->cores[i].physical_core_id, &cpus);
+	moved = sched_getaffinity(0, sizeof(saved), &saved) == 0 &&
+		sched_setaffinity(0, sizeof(cpus), &cpus) == 0;
+	r = spawn(p, sys, objects, vmm_path, kvm_fd, flags, uid, gid);
+	if (moved)
+		sched_setaffinity(0, sizeof(saved), &saved);
 	return r;
 }
 

@@ -6,6 +6,7 @@
 # without CAP_SYS_NICE the system warns and runs.
 . "$(dirname "$0")/lib.sh"
 start_bg etc/mumu.xml "$WORK/out"
+main_cores=$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/"$sup"/status)
 gamma=$(pgrep -f 'mumu-vmm gamma$')
 # The supervisor's memory is locked (as touched), so no page of it is paged out.
 locked=$(awk '/^VmLck/ { print $2 }' /proc/"$sup"/status)
@@ -50,6 +51,9 @@ for _ in $(seq 100); do
 done
 [ "$(beta_ticks)" -ge $((n + 5)) ] || fail "beta stopped while alpha died"
 kill -0 "$sup" || fail "the supervisor died"
+# A restart forks on the partition's cores (sup_partition_spawn) and moves back after.
+[ "$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/"$sup"/status)" = "$main_cores" ] ||
+	fail "the supervisor's main thread did not return to cores $main_cores after restarts"
 kill -TERM "$sup"
 wait "$sup" || fail "exit status $? after SIGTERM"
 expect "$WORK/out" '^mumu: SIGTERM'
