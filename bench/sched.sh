@@ -83,11 +83,13 @@ guest_spread() {
 	}' | spread
 }
 
-# sched_case LABEL CONFIG FRAMES: cyclictest, then mumu right after it, so that both see the
-# same machine (this one is shared and noisy); sets cyc and cyc_p99 for the rows that follow.
+# sched_case LABEL CONFIG FRAMES INTERVAL_US: cyclictest, then mumu right after it, so that
+# both see the same machine (this one is shared and noisy); sets cyc and cyc_p99 for the rows
+# that follow. cyclictest wakes as often as windows start on core 1 (every INTERVAL_US) and as
+# many times: a p99 over as many samples of the same stretch of the machine's noise.
 sched_case() {
 	local late over
-	cyc=$(cyclic 5000 400)
+	cyc=$(cyclic "$4" $(($3 * $(grep -c '"c1p' "$2") / 2)))
 	cyc_p99=$(p99_of "$cyc")
 	mumu_run "$2" "$3"
 	late=$(sup_spread 1) over=$(sup_spread 0)
@@ -98,7 +100,7 @@ sched_case() {
 }
 
 sched_xml "$bdir/one.xml" 10000000 5000000 1 probe.bin
-sched_case "1 partition per core, 5 ms windows" "$bdir/one.xml" 200
+sched_case "1 partition per core, 5 ms windows" "$bdir/one.xml" 200 10000
 g_late=$(guest_spread c1p0 1) g_over=$(guest_spread c1p0 0)
 g_n=$(grep -c '^\[c1p0\] probe [0-9]' "$bdir/out" || true)
 row "same run, in-guest start lateness p50/p99/max (us, $g_n windows)" "$g_late" "cyclictest p99 $cyc_p99" \
@@ -107,17 +109,17 @@ row "same run, in-guest end overrun p50/p99/max (us, $g_n windows)" "$g_over" "c
 	"$(ratio "$(p99_of "$g_over")" "$cyc_p99")" "<= 1.5"
 
 sched_xml "$bdir/two.xml" 10000000 5000000 2 probe.bin
-sched_case "2 partitions per core, 5 ms windows back to back" "$bdir/two.xml" 200
+sched_case "2 partitions per core, 5 ms windows back to back" "$bdir/two.xml" 200 5000
 cpu_ms=$(sed -n 's/^mumu: supervisor CPU \([0-9.]*\) ms .* for \([0-9]*\) windows$/\1 \2/p' "$bdir/out")
 row "supervisor CPU per 1000 windows (ms), same run" \
 	"$(echo "$cpu_ms" | awk '{ printf "%.1f", $2 ? $1 * 1000 / $2 : 0 }')" "-" "-" "-"
 
 sched_xml "$bdir/short.xml" 4000000 1000000 2 probe.bin
-sched_case "2 partitions per core, 1 ms windows" "$bdir/short.xml" 500
+sched_case "2 partitions per core, 1 ms windows" "$bdir/short.xml" 500 2000
 row "same run, windows run / missed (all partitions)" "$(awk 'NF >= 14 && $1 ~ /^c/ {
 	r += $2 + $3 + $5; m += $4 } END { print r "/" m }' "$bdir/out")" "-" "-" "-"
 
 sched_xml "$bdir/many.xml" 64000000 1800000 32 hello.bin
-sched_case "64 partitions on 2 cores, 1.8 ms windows" "$bdir/many.xml" 30
+sched_case "64 partitions on 2 cores, 1.8 ms windows" "$bdir/many.xml" 30 2000
 row "same run, windows run / missed (all partitions)" "$(awk 'NF >= 14 && $1 ~ /^c/ {
 	r += $2 + $3 + $5; m += $4 } END { print r "/" m }' "$bdir/out")" "-" "-" "-"
