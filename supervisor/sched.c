@@ -297,16 +297,11 @@ static size_t frame_schedule(struct sup_core *c, uint64_t boundary_ns)
 
 /*
  * The frame that ends at c->frame_end is done: a switch becomes visible to the guests at that
- * instant, so for one the core thread sleeps until it. Otherwise nothing needs the instant
- * itself, and the core thread ends the frame at its first wake-up after the boundary
- * (frame_over): a wake-up of its own, and the main thread's, at the boundary would fall on
- * the start of the frame's first window and take the core from that vCPU.
+ * instant, so for one the core thread sleeps until it, before the next kick. Otherwise nothing
+ * needs the instant itself, and the core thread ends the frame right after its first kick
+ * past the boundary: a wake-up of its own, or the main thread's, at the boundary or before a
+ * kick would fall on the start of a window and take the core from that vCPU.
  */
-static bool frame_over(const struct sup_core *c)
-{
-	return c->frame_end && (c->switched || mono_ns() >= c->frame_end);
-}
-
 static bool end_frame(struct sup_core *c)
 {
 	struct sup_sched *s = c->sched;
@@ -348,8 +343,8 @@ static void *core_thread(void *arg)
 			uint64_t end = start + win[i].duration_ns;
 			uint64_t at = sup_kick_time(start, busy_until(c));
 
-			if (at >= c->frame_end && frame_over(c))
-				ok = end_frame(c); /* the previous frame ends before this kick */
+			if (at >= c->frame_end && c->frame_end && c->switched)
+				ok = end_frame(c); /* a switch is published before this kick */
 			run_checks_until(c, at);
 			if (at == busy_until(c)) {
 				/* Its VMM is continued ahead, off the hand-over's path. */
@@ -361,7 +356,7 @@ static void *core_thread(void *arg)
 			sleep_until_ns(at);
 			kick(c, &win[i], frames, start, end);
 			if (ok && c->frame_end && mono_ns() >= c->frame_end)
-				ok = end_frame(c); /* this kick came after the boundary */
+				ok = end_frame(c); /* after the kick, which it must not delay */
 		}
 		boundary = sup_sched_planned_ns(epoch, frame_ns, f + 1, 0);
 		if (c->frame_end && c->switched)
