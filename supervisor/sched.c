@@ -90,7 +90,7 @@ static bool held(const struct sup_partition *p)
 }
 
 static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
-		 uint64_t start, uint64_t end)
+		 uint64_t start, uint64_t end, uint64_t check)
 {
 	struct sup_partition *p = &c->sched->parts[w->partition];
 	struct sup_part_stats *st = &c->stats[w->partition];
@@ -134,13 +134,14 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 			.generation = generation,
 			.start_ns = start,
 			.end_ns = end,
-			.check_ns = end + SUP_ENFORCE_GRACE_NS,
+			.check_ns = check,
 		};
 }
 
 /*
- * After the grace: did the vCPU leave the guest? The done eventfd is only a wake-up; the
- * status page's window sequence decides. Stop the VMM either way (see sched.h).
+ * After the grace: did the vCPU leave the guest within it? The done eventfd is only a
+ * wake-up; the status page's window sequence and exit time decide (the check itself may come
+ * later, sup_check_time). Stop the VMM either way (see sched.h).
  */
 static void check(struct sup_core *c, const struct pending *pw)
 {
@@ -153,11 +154,11 @@ static void check(struct sup_core *c, const struct pending *pw)
 	while (read(p->done_fd[pw->vcpu], &v, sizeof(v)) > 0)
 		;
 	seq = __atomic_load_n(&vs->window_seq, __ATOMIC_ACQUIRE);
-	/* A vCPU takes its next window only after it finished this one. */
-	done = seq >= pw->seq;
 	entry = vs->entry_ns;
 	exit = vs->exit_ns;
 	outcome = vs->outcome;
+	/* A vCPU takes its next window only after it finished this one. */
+	done = seq > pw->seq || (seq == pw->seq && exit <= pw->end_ns + SUP_ENFORCE_GRACE_NS);
 	if (__atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) != pw->generation) {
 		/* Its VMM died (or was replaced) during the window: the HM reports that. */
 		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
@@ -354,7 +355,9 @@ static void *core_thread(void *arg)
 				hand_over(c, at);
 			}
 			sleep_until_ns(at);
-			kick(c, &win[i], frames, start, end);
+			kick(c, &win[i], frames, start, end,
+			     sup_check_time(end, sup_sched_planned_ns(epoch, frame_ns, f, 0),
+					    frame_ns, win, c->n_windows[cur]));
 			if (ok && c->frame_end && mono_ns() >= c->frame_end)
 				ok = end_frame(c); /* after the kick, which it must not delay */
 		}

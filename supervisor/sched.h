@@ -15,9 +15,17 @@
 /*
  * A VMM whose vCPU has not left the guest this long after its window's end is stopped with
  * SIGSTOP (a DEADLINE overrun). Every VMM is stopped after every window in any case, so that
- * a compromised VMM cannot keep running: the grace only decides what is reported.
+ * a compromised VMM cannot keep running: the grace only decides what is reported. The stop
+ * comes at sup_check_time, the grace or a little later (SUP_CHECK_CLEAR_NS).
  */
 #define SUP_ENFORCE_GRACE_NS 2000000ULL /* 2 ms */
+
+/*
+ * A check that would fall this close to the start or the end of a window on its core waits
+ * until this long after it (sup_check_time): stopping a VMM wakes each of its threads on
+ * the core, and at a boundary that would delay the entering or the leaving vCPU.
+ */
+#define SUP_CHECK_CLEAR_NS 250000ULL /* 0.25 ms */
 
 /*
  * A window's go is sent this long before its start (sup_kick_time): the VMM wakes ahead and
@@ -97,6 +105,33 @@ static inline uint64_t sup_kick_time(uint64_t start_ns, uint64_t busy_ns)
 	uint64_t at = start_ns > SUP_KICK_LEAD_NS ? start_ns - SUP_KICK_LEAD_NS : 0;
 
 	return at > busy_ns ? at : busy_ns;
+}
+
+/*
+ * When to check a window that ends at end_ns: SUP_ENFORCE_GRACE_NS after it, moved past any
+ * window boundary (start or end) on the core closer than SUP_CHECK_CLEAR_NS, in the frame
+ * that starts at frame_ns_start (frame_ns long, windows w[0..n)) and the two after it.
+ */
+static inline uint64_t sup_check_time(uint64_t end_ns, uint64_t frame_start_ns, uint64_t frame_ns,
+				      const struct pol_core_window *w, size_t n)
+{
+	uint64_t t = end_ns + SUP_ENFORCE_GRACE_NS;
+	bool moved = true;
+
+	for (size_t pass = 0; moved && pass <= 6 * n; pass++) {
+		moved = false;
+		for (size_t k = 0; k < 3 * n * 2; k++) {
+			const struct pol_core_window *x = &w[k / 2 % n];
+			uint64_t b = frame_start_ns + k / (2 * n) * frame_ns + x->offset_ns +
+				     (k % 2 ? x->duration_ns : 0);
+
+			if (t + SUP_CHECK_CLEAR_NS > b && t < b + SUP_CHECK_CLEAR_NS) {
+				t = b + SUP_CHECK_CLEAR_NS;
+				moved = true;
+			}
+		}
+	}
+	return t;
 }
 
 /* Start a thread per used physical core; frame 0 begins at epoch_ns; 0 max_frames: no end. */

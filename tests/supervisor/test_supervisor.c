@@ -40,6 +40,32 @@ static void test_no_drift(void **state)
 }
 
 /* A window is kicked SUP_KICK_LEAD_NS ahead, never before the core's last window ends. */
+/* A check keeps SUP_CHECK_CLEAR_NS from every window boundary on its core. */
+static void test_check_time(void **state)
+{
+	const uint64_t ms = 1000000;
+	struct pol_core_window two[] = { { .offset_ns = 0, .duration_ns = ms },
+					 { .offset_ns = 2 * ms, .duration_ns = ms } };
+	struct pol_core_window one[] = { { .offset_ns = 0, .duration_ns = 5 * ms } };
+	struct pol_core_window dense[32];
+
+	/* Nothing near: the grace. */
+	assert_int_equal(sup_check_time(5 * ms, 0, 10 * ms, one, 1), 5 * ms + SUP_ENFORCE_GRACE_NS);
+	/* The grace of the window at 0 ends where the one at 2 ms ends: past it. */
+	assert_int_equal(sup_check_time(ms, 0, 4 * ms, two, 2), 3 * ms + SUP_CHECK_CLEAR_NS);
+	/* ... and in the next frame, where the first window ends at 5 ms. */
+	assert_int_equal(sup_check_time(3 * ms, 0, 4 * ms, two, 2), 5 * ms + SUP_CHECK_CLEAR_NS);
+	/* Boundaries 0.2 ms apart: past both. */
+	for (size_t i = 0; i < 32; i++)
+		dense[i] =
+		    (struct pol_core_window){ .offset_ns = 2 * ms * i, .duration_ns = 1800000 };
+	assert_int_equal(sup_check_time(1800000, 0, 64 * ms, dense, 32),
+			 4 * ms + SUP_CHECK_CLEAR_NS);
+	/* Never earlier than the grace, whatever the windows. */
+	assert_true(sup_check_time(63800000, 0, 64 * ms, dense, 32) >=
+		    63800000 + SUP_ENFORCE_GRACE_NS);
+}
+
 static void test_kick_time(void **state)
 {
 	const uint64_t start = 50000000;
@@ -393,12 +419,19 @@ static void test_gantt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_drift),      cmocka_unit_test(test_kick_time),
-		cmocka_unit_test(test_hist),	      cmocka_unit_test(test_hist_small),
-		cmocka_unit_test(test_console_lines), cmocka_unit_test(test_console_long_line),
-		cmocka_unit_test(test_image_load),    cmocka_unit_test(test_enforce_generation),
-		cmocka_unit_test(test_plan),	      cmocka_unit_test(test_budget),
-		cmocka_unit_test(test_gantt),	      cmocka_unit_test(test_hm_log),
+		cmocka_unit_test(test_no_drift),
+		cmocka_unit_test(test_kick_time),
+		cmocka_unit_test(test_check_time),
+		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_hist_small),
+		cmocka_unit_test(test_console_lines),
+		cmocka_unit_test(test_console_long_line),
+		cmocka_unit_test(test_image_load),
+		cmocka_unit_test(test_enforce_generation),
+		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_gantt),
+		cmocka_unit_test(test_hm_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
