@@ -348,10 +348,13 @@ static void *core_thread(void *arg)
 				ok = end_frame(c); /* a switch is published before this kick */
 			run_checks_until(c, at);
 			if (at == busy_until(c)) {
-				/* Its VMM is continued ahead, off the hand-over's path. */
-				sleep_until_ns(sup_kick_time(start, 0));
-				if (!held(&s->parts[win[i].partition]))
-					sup_partition_resume(&s->parts[win[i].partition]);
+				/* Back to back, its VMM is continued ahead, off the hand-over's path
+				 * (after a gap, that would be at the leaving vCPU's exit). */
+				if (at == start) {
+					sleep_until_ns(sup_kick_time(start, 0));
+					if (!held(&s->parts[win[i].partition]))
+						sup_partition_resume(&s->parts[win[i].partition]);
+				}
 				hand_over(c, at);
 			}
 			sleep_until_ns(at);
