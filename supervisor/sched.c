@@ -226,10 +226,12 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
 }
 
 /*
- * Back to back: the window that ends at t_ns was given to a VMM whose vCPU is leaving the
- * guest right now. Wait until it says so (its status page), at most SUP_HANDOVER_NS: a VMM
- * woken for the next window at once would take the core from it in the middle of its exit,
- * and its late exit would count as an overrun its guest did not cause.
+ * The window that ends at t_ns was given to a VMM whose vCPU leaves the guest then. Wait
+ * until it says so (its status page), at most SUP_HANDOVER_NS after t_ns: a VMM woken for
+ * the next window at once would take the core from it in the middle of its exit, and its
+ * late exit would count as an overrun its guest did not cause. The wait is on its done
+ * eventfd from now on, not a timer at t_ns: waking at the very instant its vCPU's own timer
+ * fires would take the core from that exit just as well.
  */
 static void hand_over(struct sup_core *c, uint64_t t_ns)
 {
@@ -237,7 +239,6 @@ static void hand_over(struct sup_core *c, uint64_t t_ns)
 	const struct sup_partition *p = &c->sched->parts[pw->partition];
 	uint64_t v, now;
 
-	sleep_until_ns(t_ns);
 	while (__atomic_load_n(&p->status->vcpu[pw->vcpu].window_seq, __ATOMIC_ACQUIRE) < pw->seq &&
 	       __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == pw->generation &&
 	       (now = mono_ns()) < t_ns + SUP_HANDOVER_NS) {
