@@ -131,7 +131,7 @@ static void *vcpu_thread(void *arg)
 	pthread_barrier_wait(&vcpu->vmm->started);
 
 	for (;;) {
-		uint64_t go, start_ns, end_ns, done;
+		uint64_t go, start_ns, end_ns, done, exit_ns = 0;
 		ssize_t n = read(vcpu->go_fd, &go, sizeof(go));
 
 		if (n < 0 && errno == EINTR)
@@ -159,9 +159,11 @@ static void *vcpu_thread(void *arg)
 				vcpu->entry_ns = 0;
 				done = IPC_DONE_DEADLINE;
 			}
+			exit_ns =
+			    mono_ns(); /* out of the guest: the timer's disarming comes after */
 			disarm(vcpu);
 		}
-		status_write(vcpu, mono_ns(), done);
+		status_write(vcpu, exit_ns ? exit_ns : mono_ns(), done);
 		if (write(vcpu->done_fd, &done, sizeof(done)) != sizeof(done))
 			break;
 	}
