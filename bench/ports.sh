@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Sourced by bench/all.sh (its helpers row, ratio, median; its variables bin, build, out, runs).
+# Sourced by bench/all.sh (its helpers row, ratio, median, median_ratio; its variables bin,
+# build, out, runs).
 # 7. Ports between two partitions on cores 0 and 1 (bench_port.bin), against plain memcpy
 #    between two threads through shared memory on the same cores, in this run: the guests'
 #    own memcpy through a SharedMemory (the same code and machine, no port protocol: the
@@ -37,17 +38,6 @@ ports_xml() {
 XML
 }
 channel() { echo "<Channel Name=\"$1\"><Source PartitionNameRef=\"$2\" PortNameRef=\"$1\"/><Destination PartitionNameRef=\"$3\" PortNameRef=\"$1\"/></Channel>"; }
-# pairs A B / paired A B: the ratios A[i] / B[i] of two arrays of this round's runs, and
-# their median.
-pairs() {
-	local -n a=$1 b=$2
-	local i
-	for ((i = 0; i < ${#a[@]}; i++)); do
-		ratio "${a[i]}" "${b[i]}"
-		echo
-	done | paste -sd' '
-}
-paired() { pairs "$1" "$2" | tr ' ' '\n' | median; }
 # field LINE KEY: the number after KEY= in LINE.
 field() { sed -nE "s/.* $2=([0-9]+).*/\1/p" <<<"$1"; }
 # per_us LINE: messages per microsecond.
@@ -110,7 +100,7 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 		# The target's ratio pairs each port run with the reference run right after it: the
 		# machine's speed for cross-core traffic drifts between rounds, by 2x at times.
 		row "$kind port throughput, $size B (msgs/us, median of $pruns)" "$t" "guest memcpy $g" \
-			"$(paired tput gput) (per round: $(pairs tput gput))" \
+			"$(median_ratio "${tput[*]}" "${gput[*]}")" \
 			"$([ $kind = sampling ] && echo '>= 0.80' || echo -)"
 		row "$kind port throughput, $size B, against host threads" "$t" "host memcpy $r" \
 			"$(ratio "$t" "$r")" "-"
@@ -118,7 +108,7 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 			t=$(printf '%s\n' "${aput[@]}" | median)
 			g=$(printf '%s\n' "${raput[@]}" | median)
 			row "sampling port throughput, $size B, writer alone" "$t" "guest memcpy alone $g" \
-				"$(paired aput raput)" "-"
+				"$(median_ratio "${aput[*]}" "${raput[*]}")" "-"
 		fi
 		l=$(printf '%s\n' "${lat[@]}" | median)
 		r=$(printf '%s\n' "${rlat[@]}" | median)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Sourced by bench/all.sh (its helpers row, ratio, median; its variables bin, build, out).
+# Sourced by bench/all.sh (its helpers row, ratio, median_ratio; its variables bin, build, out).
 # 5. Schedule precision: window start lateness and end overrun against cyclictest, the floor of
 #    any Linux user-space timer, on the same core (1) and priority (SCHED_FIFO 80), in this run.
 #    mumu's figures come from the supervisor (VMM entry and exit around KVM_RUN) and from
@@ -81,16 +81,6 @@ guest_spread() {
 			;
 		if (k > 0) print late ? $3 - ps[k] : ($4 > pe[k] ? $4 - pe[k] : 0)
 	}' | spread
-}
-
-# median_ratio A B: the median of A[i] / B[i] over two space-separated lists, and the list.
-median_ratio() {
-	local -a a=($1) b=($2)
-	local i r=()
-	for ((i = 0; i < ${#a[@]}; i++)); do
-		r+=("$(ratio "${a[i]}" "${b[i]}")")
-	done
-	printf '%s (per round: %s)' "$(printf '%s\n' "${r[@]}" | median)" "${r[*]}"
 }
 
 # sched_case LABEL CONFIG FRAMES INTERVAL_US [PROBE]: $srounds rounds of cyclictest, then mumu

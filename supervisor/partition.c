@@ -192,6 +192,14 @@ static int reopen_ro(int fd)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* The physical cores of the partition: where its VMM, and all work for it, runs. */
+static void partition_cpus(const struct pol_partition *pol, cpu_set_t *ret_cpus)
+{
+	CPU_ZERO(ret_cpus);
+	for (size_t i = 0; i < pol->n_cores; i++)
+		CPU_SET(pol->cores[i].physical_core_id, ret_cpus);
+}
+
 static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock)
     __attribute__((noreturn));
 
@@ -207,9 +215,7 @@ static void child_exec(const char *vmm_path, const struct pol_partition *pol, in
 	/* The whole VMM, from here and its start-up on, runs on its partition's cores only (its
 	 * vCPU threads pin themselves to one each): it never takes time on another's core. The
 	 * parent forked on them already (sup_partition_spawn); this holds if it could not. */
-	CPU_ZERO(&cpus);
-	for (size_t i = 0; i < pol->n_cores; i++)
-		CPU_SET(pol->cores[i].physical_core_id, &cpus);
+	partition_cpus(pol, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0)
 		_exit(127);
 	/* A clean environment: only the test hooks' variables pass (test builds use them). */
@@ -377,9 +383,7 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, c
 
 	/* The spawn's own work (the fork, the child until exec, the configuration) runs on the
 	 * partition's cores like the VMM it starts: a restart takes no time on another core. */
-	CPU_ZERO(&cpus);
-	for (size_t i = 0; i < p->pol->n_cores; i++)
-		CPU_SET(p->pol->cores[i].physical_core_id, &cpus);
+	partition_cpus(p->pol, &cpus);
 	moved = sched_getaffinity(0, sizeof(saved), &saved) == 0 &&
 		sched_setaffinity(0, sizeof(cpus), &cpus) == 0;
 	r = spawn(p, sys, objects, vmm_path, kvm_fd, flags, uid, gid);

@@ -41,6 +41,7 @@ struct sup_core {
 	uint64_t frames_done;
 	struct pol_core_window **windows; /* per schedule (index as in pol_system) */
 	size_t *n_windows;
+	uint64_t **check_after; /* per schedule and window: its check this long after its end */
 	struct pending pending[8];
 	size_t n_pending;
 	struct sup_part_stats *stats;	/* per partition, written only by this core's thread */
@@ -359,9 +360,7 @@ static void *core_thread(void *arg)
 				hand_over(c, at);
 			}
 			sleep_until_ns(at);
-			kick(c, &win[i], frames, start, end,
-			     sup_check_time(end, sup_sched_planned_ns(epoch, frame_ns, f, 0),
-					    frame_ns, win, c->n_windows[cur]));
+			kick(c, &win[i], frames, start, end, end + c->check_after[cur][i]);
 			if (ok && c->frame_end && mono_ns() >= c->frame_end)
 				ok = end_frame(c); /* after the kick, which it must not delay */
 		}
@@ -486,18 +485,30 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 		c->core_id = core;
 		c->windows = calloc(sys->n_schedules, sizeof(*c->windows));
 		c->n_windows = calloc(sys->n_schedules, sizeof(*c->n_windows));
+		c->check_after = calloc(sys->n_schedules, sizeof(*c->check_after));
 		c->stats = calloc(sys->n_partitions, sizeof(*c->stats));
 		c->ring = calloc(RING_SIZE, sizeof(*c->ring));
-		if (!c->windows || !c->n_windows || !c->stats || !c->ring)
+		if (!c->windows || !c->n_windows || !c->check_after || !c->stats || !c->ring)
 			return -ENOMEM;
 		for (size_t k = 0; k < sys->n_schedules; k++) {
 			const struct pol_schedule *sch = &sys->schedules[k];
 
 			c->n_windows[k] = pol_core_windows(sys, sch, core, NULL, 0);
 			c->windows[k] = calloc(c->n_windows[k] + 1, sizeof(*c->windows[k]));
-			if (!c->windows[k])
+			c->check_after[k] = calloc(c->n_windows[k] + 1, sizeof(*c->check_after[k]));
+			if (!c->windows[k] || !c->check_after[k])
 				return -ENOMEM;
 			pol_core_windows(sys, sch, core, c->windows[k], c->n_windows[k]);
+			/* The same every frame: worked out once, off the schedule's path. */
+			for (size_t i = 0; i < c->n_windows[k]; i++) {
+				uint64_t end =
+				    c->windows[k][i].offset_ns + c->windows[k][i].duration_ns;
+
+				c->check_after[k][i] =
+				    sup_check_time(end, 0, sch->major_frame_ns, c->windows[k],
+						   c->n_windows[k]) -
+				    end;
+			}
 		}
 
 		pthread_attr_init(&attr);
@@ -586,7 +597,10 @@ void sup_sched_free(struct sup_sched *s)
 	for (size_t i = 0; i < s->n_cores; i++) {
 		for (size_t k = 0; s->cores[i].windows && k < s->sys->n_schedules; k++)
 			free(s->cores[i].windows[k]);
+		for (size_t k = 0; s->cores[i].check_after && k < s->sys->n_schedules; k++)
+			free(s->cores[i].check_after[k]);
 		free(s->cores[i].windows);
+		free(s->cores[i].check_after);
 		free(s->cores[i].n_windows);
 		free(s->cores[i].stats);
 		free(s->cores[i].ring);

@@ -110,26 +110,21 @@ static inline uint64_t sup_kick_time(uint64_t start_ns, uint64_t busy_ns)
 /*
  * When to check a window that ends at end_ns: SUP_ENFORCE_GRACE_NS after it, moved past any
  * window boundary (start or end) on the core closer than SUP_CHECK_CLEAR_NS, in the frame
- * that starts at frame_ns_start (frame_ns long, windows w[0..n)) and the two after it.
+ * that starts at frame_start_ns (frame_ns long, windows w[0..n) sorted by offset) and the two
+ * after it. The boundaries come in order, so one pass moves the check past all it meets.
  */
 static inline uint64_t sup_check_time(uint64_t end_ns, uint64_t frame_start_ns, uint64_t frame_ns,
 				      const struct pol_core_window *w, size_t n)
 {
 	uint64_t t = end_ns + SUP_ENFORCE_GRACE_NS;
-	bool moved = true;
 
-	for (size_t pass = 0; moved && pass <= 6 * n; pass++) {
-		moved = false;
-		for (size_t k = 0; k < 3 * n * 2; k++) {
-			const struct pol_core_window *x = &w[k / 2 % n];
-			uint64_t b = frame_start_ns + k / (2 * n) * frame_ns + x->offset_ns +
-				     (k % 2 ? x->duration_ns : 0);
+	for (size_t k = 0; k < 3 * n * 2; k++) {
+		const struct pol_core_window *x = &w[k / 2 % n];
+		uint64_t b = frame_start_ns + k / (2 * n) * frame_ns + x->offset_ns +
+			     (k % 2 ? x->duration_ns : 0);
 
-			if (t + SUP_CHECK_CLEAR_NS > b && t < b + SUP_CHECK_CLEAR_NS) {
-				t = b + SUP_CHECK_CLEAR_NS;
-				moved = true;
-			}
-		}
+		if (t + SUP_CHECK_CLEAR_NS > b && t < b + SUP_CHECK_CLEAR_NS)
+			t = b + SUP_CHECK_CLEAR_NS;
 	}
 	return t;
 }

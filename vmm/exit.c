@@ -27,6 +27,15 @@ static enum vmm_outcome on_mmio(struct vmm_vcpu *vcpu)
 
 	if (gpa == MUMU_HC_GPA && run->mmio.is_write && run->mmio.len == 4)
 		return vmm_hypercall(vcpu);
+	if (gpa >= MUMU_HC_GPA && gpa - MUMU_HC_GPA < MUMU_PAGE_BYTES) {
+		vmm_report_fault(vcpu, IPC_FAULT_UNMAPPED_ACCESS, true, 0, gpa,
+				 "%s of %u bytes at gpa 0x%llx (rip 0x%llx) on the hypercall page;"
+				 " only a 4-byte store to 0x%llx is a hypercall",
+				 run->mmio.is_write ? "write" : "read", run->mmio.len,
+				 (unsigned long long)gpa, (unsigned long long)rip(vcpu),
+				 (unsigned long long)MUMU_HC_GPA);
+		return VMM_FAULT;
+	}
 
 	for (uint32_t i = 0; i < vmm->cfg.n_regions; i++) {
 		const struct mumu_region *r = &vmm->cfg.regions[i];

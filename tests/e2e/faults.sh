@@ -28,6 +28,8 @@ check ro_write "partition 'ro_write': MEMORY_VIOLATION: write to read-only memor
 # A guest runs in user mode: port I/O and a write to its page tables are exceptions.
 check privileged "partition 'privileged': GUEST_CRASH: triple fault \(vcpu 0\)" GUEST_CRASH
 check pt_write "partition 'pt_write': GUEST_CRASH: triple fault \(vcpu 0\)" GUEST_CRASH
+# The hypercall page takes a 4-byte store and nothing else.
+check hc_misuse "partition 'hc_misuse': MEMORY_VIOLATION: access to unmapped memory \(vcpu 0\): read of 4 bytes at gpa 0x7ffff000 .* on the hypercall page" MEMORY_VIOLATION
 check bad_hypercall "^\[bad_hypercall\] bad_hypercall: results -14 -22 -38 -14\$"
 expect "$WORK/out" "partition 'bad_hypercall': ILLEGAL_REQUEST: bad hypercall \(vcpu 0\): hypercall 999: unknown" 1
 [ "$(summary_field bad_hypercall 8)" -eq 0 ] || fail "bad_hypercall: restarted for an error it survives"
