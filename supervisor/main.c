@@ -51,9 +51,13 @@ static void usage(FILE *out)
 	    "  -h, --help          this text\n"
 	    "      --version       print the version\n"
 	    "\n"
+	    "Ctrl-C, SIGTERM, SIGHUP and SIGQUIT stop the run in order (the VMMs get 0.5 s to\n"
+	    "exit, then the summary); a second one kills them at once. Ctrl-Z is refused.\n"
+	    "\n"
 	    "Exit status: 0 the run ended as asked (or CONFIG is valid with --check),\n"
 	    "2 CONFIG is invalid (every problem is printed as FILE:LINE: message),\n"
-	    "3 a HealthMonitor action SHUTDOWN stopped the module, 1 any other error.\n");
+	    "3 a HealthMonitor action SHUTDOWN stopped the module, 130 a second signal ended\n"
+	    "the shutdown at once, 1 any other error.\n");
 }
 
 /* Parse a non-negative decimal number of seconds into ns; -EINVAL when malformed or huge. */

@@ -218,6 +218,11 @@ static void child_exec(const char *vmm_path, const struct pol_partition *pol, in
 	partition_cpus(pol, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0)
 		_exit(127);
+	/* Out of the terminal's reach: Ctrl-C, Ctrl-\ and Ctrl-Z go to the foreground process
+	 * group, which is the supervisor's; it stops the VMMs in order (they still die with it:
+	 * PR_SET_PDEATHSIG in the sandbox). */
+	if (setsid() < 0)
+		_exit(127);
 	/* A clean environment: only the test hooks' variables pass (test builds use them). */
 	for (char **e = environ; *e && n < ARRAY_SIZE(env) - 1; e++)
 		if (strncmp(*e, "MUMU_TEST_", 10) == 0)
@@ -425,36 +430,46 @@ bool sup_partition_resume(struct sup_partition *p)
 	return sent;
 }
 
-void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
+void sup_partition_ask_exit(struct sup_partition *p)
 {
-	pid_t pid;
-	int pidfd;
-
 	__atomic_store_n(&p->state, SUP_PART_STOPPED, __ATOMIC_RELEASE);
+	if (p->pid <= 0)
+		return;
+	if (p->sock >= 0)
+		ipc_send(p->sock, IPC_SHUTDOWN, NULL, 0, NULL, 0);
+	pthread_mutex_lock(&p->lock); /* enforcement may have stopped it: it must run to exit */
+	signal_locked(p, SIGCONT);
+	__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&p->lock);
+}
+
+int sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
+{
+	int pidfd, status = 0;
+	pid_t pid;
+
+	sup_partition_ask_exit(p);
 	pthread_mutex_lock(&p->lock); /* from here on no core thread can signal it */
 	pid = p->pid;
 	pidfd = p->pidfd;
 	p->pid = 0;
 	p->pidfd = -1;
-	__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&p->lock);
 	if (pid > 0) {
-		if (p->sock >= 0)
-			ipc_send(p->sock, IPC_SHUTDOWN, NULL, 0, NULL, 0);
-		syscall(SYS_pidfd_send_signal, pidfd, SIGCONT, NULL, 0);
 		if (timeout_ns > 0) {
 			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 
 			poll(&pfd, 1, (int)(timeout_ns / 1000000));
 		}
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		waitpid(pid, NULL, 0);
+		waitpid(pid, &status, 0);
 	}
 	if (p->sock >= 0)
 		close(p->sock);
 	if (pidfd >= 0)
 		close(pidfd);
 	p->sock = -1;
+	return status;
 }
 
 void sup_partition_fini(struct sup_partition *p)

@@ -101,8 +101,14 @@ void sup_objects_close(const struct pol_system *sys, int *fds);
 bool sup_partition_stop(struct sup_partition *p, uint32_t generation);
 bool sup_partition_resume(struct sup_partition *p);
 
-/* Ask the VMM to exit (IPC_SHUTDOWN), wait up to timeout_ns, then SIGKILL; reap it. */
-void sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns);
+/* Ask the VMM to exit (IPC_SHUTDOWN, and SIGCONT if enforcement stopped it); no more windows. */
+void sup_partition_ask_exit(struct sup_partition *p);
+
+/*
+ * sup_partition_ask_exit, wait up to timeout_ns for the VMM's exit, then SIGKILL; reap it.
+ * Returns its wait status (0 when there was none).
+ */
+int sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns);
 
 /* Zero the RAM and copy the pristine image to MUMU_USER_GPA again (a cold start). */
 int sup_partition_load_ram(struct sup_partition *p);

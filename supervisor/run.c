@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,9 @@ struct run {
 	uint64_t switches_seen; /* schedule switches whose actions were applied */
 	bool stop;
 	const char *stop_reason;
-	bool shutdown; /* the health monitor stopped the module */
+	char stop_signal[16]; /* "SIGINT" when a signal stopped the run */
+	bool forced;	      /* a second signal ended the shutdown at once */
+	bool shutdown;	      /* the health monitor stopped the module */
 };
 
 static int watch(struct run *run, int fd, uint64_t tag)
@@ -136,6 +139,8 @@ static void restart(struct run *run, struct sup_partition *p, bool cold,
 static void apply(struct run *run, struct sup_partition *p, enum pol_action a,
 		  enum mumu_start_condition why)
 {
+	if (run->stop)
+		return; /* the module is stopping: no restarts, every VMM goes */
 	switch (a) {
 	case POL_ACTION_IGNORE:
 	case POL_ACTION_COUNT:
@@ -209,6 +214,10 @@ static void on_exit_of(struct run *run, struct sup_partition *p)
 	if (p->pid <= 0 || waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
 	    si.si_pid == 0)
 		return;
+	if (run->stop) { /* stopping: the VMMs are meant to go, no health-monitor event */
+		partition_down(run, p, NULL);
+		return;
+	}
 	if (si.si_code == CLD_EXITED)
 		snprintf(why, sizeof(why), "VMM (pid %d) exited with status %d", p->pid,
 			 si.si_status);
@@ -666,14 +675,34 @@ static int control_request(void *ctx, const struct ipc_ctl_request *req, FILE *o
 	return -EINVAL;
 }
 
-static void on_signal(struct run *run)
+/*
+ * SIGINT, SIGTERM, SIGHUP, SIGQUIT stop the run in order; the VMMs have their own session, so a
+ * terminal's signals reach the supervisor alone. Ctrl-Z (SIGTSTP) is refused: a paused
+ * supervisor would freeze every partition's windows while time goes on. Returns whether a
+ * stopping signal came.
+ */
+static bool on_signal(struct run *run)
 {
 	struct signalfd_siginfo si;
+	bool stop = false;
 
 	while (read(run->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGTSTP) {
+			log_warn(
+			    "Ctrl-Z ignored: a module cannot pause (its partitions' time goes "
+			    "on); Ctrl-C ends the run, 'mumu-ctl stop NAME' idles a partition");
+			continue;
+		}
+		stop = true;
+		if (run->stop)
+			continue; /* the second one: stop_vmms decides */
 		run->stop = true;
-		run->stop_reason = si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
+		snprintf(run->stop_signal, sizeof(run->stop_signal), "SIG%s",
+			 sigabbrev_np((int)si.ssi_signo) ?: "?");
+		run->stop_reason = run->stop_signal;
+		log_info("%s: the module stops in order (once more: at once)", run->stop_signal);
 	}
+	return stop;
 }
 
 static void drain(struct run *run)
@@ -729,7 +758,7 @@ static void loop_once(struct run *run, int timeout_ms)
 	struct epoll_event ev[16];
 	int n = epoll_wait(run->epfd, ev, 16, timeout_ms);
 
-	for (int k = 0; k < n; k++)
+	for (int k = 0; k < n && !run->stop; k++)
 		dispatch(run, ev[k].data.u64);
 }
 
@@ -793,6 +822,66 @@ static void summary(struct run *run)
 	fflush(stdout);
 }
 
+/*
+ * Every VMM is asked to exit at once, and given SHUTDOWN_WAIT_NS in all to do so before it is
+ * killed; a second stopping signal (Ctrl-C again) ends the wait at once.
+ */
+static void stop_vmms(struct run *run)
+{
+	struct pollfd *pfd = calloc(1 + run->sys->n_partitions, sizeof(*pfd));
+	uint64_t deadline = mono_ns() + SHUTDOWN_WAIT_NS, now;
+	size_t n = 0;
+
+	if (pfd)
+		pfd[n++] = (struct pollfd){ .fd = run->sigfd, .events = POLLIN };
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_partition *p = &run->parts[i];
+
+		if (!p->pol)
+			continue;
+		if (p->sock >= 0) /* what it said before it stopped */
+			on_sock(run, p);
+		sup_partition_ask_exit(p);
+		if (p->pidfd >= 0 && pfd)
+			pfd[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+	}
+	while (pfd && !run->forced && (now = mono_ns()) < deadline) {
+		size_t live = 0;
+
+		if (poll(pfd, n, (int)((deadline - now) / 1000000) + 1) < 0 && errno != EINTR)
+			break;
+		if ((pfd[0].revents & POLLIN) && on_signal(run)) {
+			log_warn("a second signal while stopping: the VMMs are killed now");
+			run->forced = true;
+		}
+		for (size_t k = 1; k < n; k++) {
+			if (pfd[k].revents & POLLIN)
+				pfd[k].fd = -1; /* exited: poll skips it */
+			live += pfd[k].fd >= 0;
+		}
+		if (!live)
+			break;
+	}
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_partition *p = &run->parts[i];
+		pid_t pid = p->pid;
+		int status;
+
+		if (!p->pol)
+			continue;
+		status = sup_partition_kill(p, 0);
+		/* Only the supervisor ends a VMM: another signal came from outside mumu. */
+		if (pid > 0 && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+			log_warn("partition '%s': its VMM (pid %d) was killed by signal %s while "
+				 "the module stopped",
+				 p->pol->name, pid, sigabbrev_np(WTERMSIG(status)) ?: "?");
+		sup_console_flush(p, STDOUT_FILENO);
+	}
+	free(pfd);
+}
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+
 static int setup(struct run *run)
 {
 	sigset_t set;
@@ -818,8 +907,8 @@ static int setup(struct run *run)
 		}
 	}
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		sigaddset(&set, stop_signals[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	run->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	run->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -931,20 +1020,13 @@ out:
 		rc = rc ? rc : 1;
 	}
 	if (run.parts) {
-		for (size_t i = 0; i < sys->n_partitions; i++) {
-			struct sup_partition *p = &run.parts[i];
-
-			if (!p->pol)
-				continue;
-			if (p->sock >= 0) /* what it said before it stopped */
-				on_sock(&run, p);
-			sup_partition_kill(p, SHUTDOWN_WAIT_NS);
-			sup_console_flush(p, STDOUT_FILENO);
-		}
+		stop_vmms(&run);
 		if (rc == 0)
 			summary(&run);
 		if (rc == 0 && run.shutdown)
 			rc = SUP_EXIT_SHUTDOWN;
+		if (run.forced)
+			rc = SUP_EXIT_FORCED;
 		for (size_t i = 0; i < sys->n_partitions; i++)
 			if (run.parts[i].pol)
 				sup_partition_fini(&run.parts[i]);

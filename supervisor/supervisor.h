@@ -27,10 +27,13 @@ void sup_check_report(const struct pol_system *sys, FILE *out);
 
 /* The exit status of a run the health monitor ended with SHUTDOWN. */
 #define SUP_EXIT_SHUTDOWN 3
+/* The exit status of a run a second stopping signal (Ctrl-C twice) ended at once. */
+#define SUP_EXIT_FORCED 130
 
 /*
- * Run the system until the options say stop, SIGINT/SIGTERM or a health-monitor SHUTDOWN.
- * Returns a process exit code: 0, 1 on errors, SUP_EXIT_SHUTDOWN.
+ * Run the system until the options say stop, SIGINT/SIGTERM/SIGHUP/SIGQUIT or a
+ * health-monitor SHUTDOWN. Returns a process exit code: 0, 1 on errors, SUP_EXIT_SHUTDOWN,
+ * SUP_EXIT_FORCED.
  */
 int sup_run(const struct pol_system *sys, const struct sup_options *opts);
 
