@@ -38,10 +38,14 @@ void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fata
 	log_error("fault report lost: %s", f.msg);
 }
 
-/* Guest-physical [gpa, gpa + len) inside RAM, else NULL. */
+/*
+ * Guest-physical [gpa, gpa + len) inside the guest's own RAM as the guest itself may access
+ * it (from MUMU_PAGING_END_GPA to the end of RAM), else NULL. Never the null page, the GDT
+ * or the page tables: a hypercall must not do what the guest's own stores cannot.
+ */
 static void *guest_ptr(struct vmm *vmm, uint64_t gpa, uint64_t len)
 {
-	if (gpa < MUMU_PAGE_BYTES || !range_ok(gpa, len, vmm->cfg.ram_bytes))
+	if (gpa < MUMU_PAGING_END_GPA || !range_ok(gpa, len, vmm->cfg.ram_bytes))
 		return NULL;
 	return vmm->ram + gpa;
 }
@@ -65,7 +69,8 @@ static int64_t hc_console_write(struct vmm_vcpu *vcpu, uint64_t gpa, uint64_t le
 		return bad_args(vcpu, MUMU_HC_CONSOLE_WRITE, -MUMU_EINVAL, "length above 4096");
 	buf = guest_ptr(vmm, gpa, len);
 	if (!buf)
-		return bad_args(vcpu, MUMU_HC_CONSOLE_WRITE, -MUMU_EFAULT, "buffer outside RAM");
+		return bad_args(vcpu, MUMU_HC_CONSOLE_WRITE, -MUMU_EFAULT,
+				"buffer outside the guest's RAM");
 	r = ipc_send(vmm->sock, IPC_CONSOLE, buf, len, NULL, 0);
 	if (r == -EAGAIN) {
 		/* The supervisor is behind: this partition's own output is lost, nothing else. */
@@ -83,7 +88,8 @@ static int64_t hc_raise_error(struct vmm_vcpu *vcpu, uint64_t code, uint64_t gpa
 		return bad_args(vcpu, MUMU_HC_RAISE_ERROR, -MUMU_EINVAL, "message above 128 bytes");
 	msg = len ? guest_ptr(vcpu->vmm, gpa, len) : "";
 	if (!msg)
-		return bad_args(vcpu, MUMU_HC_RAISE_ERROR, -MUMU_EFAULT, "message outside RAM");
+		return bad_args(vcpu, MUMU_HC_RAISE_ERROR, -MUMU_EFAULT,
+				"message outside the guest's RAM");
 	vmm_report_fault(vcpu, IPC_FAULT_APPLICATION, false, (uint32_t)code, 0, "%.*s", (int)len,
 			 msg);
 	return 0;
@@ -106,7 +112,8 @@ static int64_t hc_get_schedule(struct vmm_vcpu *vcpu, uint64_t gpa)
 	const volatile struct ipc_ctl_page *ctl = vcpu->vmm->ctl;
 
 	if (!s)
-		return bad_args(vcpu, MUMU_HC_GET_SCHEDULE, -MUMU_EFAULT, "buffer outside RAM");
+		return bad_args(vcpu, MUMU_HC_GET_SCHEDULE, -MUMU_EFAULT,
+				"buffer outside the guest's RAM");
 	s->time_of_last_switch_ns = ctl->time_of_last_switch_ns;
 	s->current_schedule_id = ctl->current_schedule_id;
 	s->next_schedule_id = ctl->next_schedule_id;
@@ -119,7 +126,8 @@ static int64_t hc_get_status(struct vmm_vcpu *vcpu, uint64_t gpa)
 	const volatile struct ipc_ctl_page *ctl = vcpu->vmm->ctl;
 
 	if (!s)
-		return bad_args(vcpu, MUMU_HC_GET_STATUS, -MUMU_EFAULT, "buffer outside RAM");
+		return bad_args(vcpu, MUMU_HC_GET_STATUS, -MUMU_EFAULT,
+				"buffer outside the guest's RAM");
 	*s = (struct mumu_partition_status){
 		.partition_id = vcpu->vmm->cfg.partition_id,
 		.mode = ctl->mode,

@@ -61,7 +61,7 @@
  * Hypercalls: `movl %eax, MUMU_HC_GPA` (a 4-byte store to the hypercall page) with
  * rax = number, arguments in rdi, rsi, rdx; the result comes back in rax (>= 0 success, a
  * negative MUMU_E* on error). Pointers are guest-physical (= guest-virtual) and must lie in
- * the partition's RAM.
+ * the partition's RAM from MUMU_PAGING_END_GPA on (never the GDT or the page tables).
  */
 
 enum mumu_hc {

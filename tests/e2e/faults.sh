@@ -30,13 +30,14 @@ check privileged "partition 'privileged': GUEST_CRASH: triple fault \(vcpu 0\)" 
 check pt_write "partition 'pt_write': GUEST_CRASH: triple fault \(vcpu 0\)" GUEST_CRASH
 # The hypercall page takes a 4-byte store and nothing else.
 check hc_misuse "partition 'hc_misuse': MEMORY_VIOLATION: access to unmapped memory \(vcpu 0\): read of 4 bytes at gpa 0x7ffff000 .* on the hypercall page" MEMORY_VIOLATION
-check bad_hypercall "^\[bad_hypercall\] bad_hypercall: results -14 -22 -38 -14\$"
+check bad_hypercall "^\[bad_hypercall\] bad_hypercall: results -14 -22 -38 -14 -14 -14 -14\$"
 expect "$WORK/out" "partition 'bad_hypercall': ILLEGAL_REQUEST: bad hypercall \(vcpu 0\): hypercall 999: unknown" 1
+expect "$WORK/out" "partition 'bad_hypercall': ILLEGAL_REQUEST: bad hypercall \(vcpu 0\): hypercall 8: buffer outside the guest's RAM" 1
 [ "$(summary_field bad_hypercall 8)" -eq 0 ] || fail "bad_hypercall: restarted for an error it survives"
 expect "$WORK/out" "^\[bad_hypercall\] bad_hypercall: survived"
 expect "$WORK/out" "partition 'bad_hypercall': APPLICATION_ERROR: application error 42: sensor stuck\$"
 expect "$WORK/out" "^\[bad_hypercall\] bad_hypercall: raised 0\$"
-[ "$(hm_faults bad_hypercall)" -eq 5 ] || fail "bad_hypercall: expected 5 reports"
+[ "$(hm_faults bad_hypercall)" -eq 8 ] || fail "bad_hypercall: expected 8 reports"
 # Its HealthMonitor makes an application error SHUTDOWN the module: exit status 3.
 sed -i '0,/<\/CoreAffinity>/s//&\n      <HealthMonitor><ErrorAction Error="APPLICATION_ERROR" Action="SHUTDOWN"\/><\/HealthMonitor>/' \
 	"$WORK/bad_hypercall.xml"
