@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The health monitor's restart budget (pure: no processes, no clocks of its own). */
+#include <string.h>
+
 #include "supervisor/hm.h"
 
 bool sup_budget_take(struct sup_budget *b, uint32_t limit, uint64_t period_ns, uint64_t now_ns)
@@ -16,20 +18,56 @@ bool sup_budget_take(struct sup_budget *b, uint32_t limit, uint64_t period_ns, u
 	return true;
 }
 
-void sup_hm_log_add(struct sup_hm_log *log, const struct sup_hm_entry *entry)
+static bool same_kind(const struct sup_hm_entry *a, const struct sup_hm_entry *b)
 {
-	log->e[log->n % SUP_HM_LOG_SIZE] = *entry;
+	return a->partition == b->partition && a->error == b->error && a->action == b->action &&
+	       a->budget_spent == b->budget_spent;
+}
+
+bool sup_hm_log_add(struct sup_hm_log *log, const struct sup_hm_entry *entry, uint64_t *ret_unsaid)
+{
+	uint64_t kept = sup_hm_log_kept(log);
+	struct sup_hm_entry *e;
+
 	log->n++;
+	*ret_unsaid = 0;
+	for (uint64_t k = kept; k-- > 0;) {
+		e = &log->e[(log->entries - kept + k) % SUP_HM_LOG_SIZE];
+		if (!same_kind(e, entry))
+			continue;
+		e->repeats++;
+		e->last_ns = entry->ns;
+		memcpy(e->detail, entry->detail, sizeof(e->detail));
+		if (entry->ns - e->period_ns >= SUP_HM_SAY_PERIOD_NS) {
+			e->period_ns = entry->ns;
+			e->said = 0;
+		}
+		if (e->said >= SUP_HM_SAY_MAX) {
+			e->unsaid++;
+			return false;
+		}
+		e->said++;
+		*ret_unsaid = e->unsaid;
+		e->unsaid = 0;
+		return true;
+	}
+	e = &log->e[log->entries % SUP_HM_LOG_SIZE];
+	*e = *entry;
+	e->last_ns = e->period_ns = entry->ns;
+	e->repeats = e->unsaid = 0;
+	e->said = 1;
+	log->entries++;
+	return true;
 }
 
 uint64_t sup_hm_log_kept(const struct sup_hm_log *log)
 {
-	return log->n < SUP_HM_LOG_SIZE ? log->n : SUP_HM_LOG_SIZE;
+	return log->entries < SUP_HM_LOG_SIZE ? log->entries : SUP_HM_LOG_SIZE;
 }
 
 const struct sup_hm_entry *sup_hm_log_get(const struct sup_hm_log *log, uint64_t k)
 {
 	if (k >= sup_hm_log_kept(log))
 		return NULL;
-	return &log->e[(log->n - sup_hm_log_kept(log) + k) % SUP_HM_LOG_SIZE];
+	return &log->e[(log->entries - sup_hm_log_kept(log) + k) % SUP_HM_LOG_SIZE];
 }

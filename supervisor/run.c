@@ -161,49 +161,67 @@ static void apply(struct run *run, struct sup_partition *p, enum pol_action a,
 }
 
 /*
- * The health monitor: log the event, then take the action the partition's HealthMonitor gives
- * it, restarts within its budget. A partition whose VMM is gone or whose guest crashed has
- * nothing left to continue: IGNORE leaves it IDLE.
+ * Record one health-monitor event: counted, in the HM log, and said (a log line, a trace
+ * event) unless its kind floods: then the HM log counts it and the next line said names how
+ * many went unsaid (sup_hm_log_add). a: the action taken (IDLE when spent).
+ */
+static void hm_record(struct run *run, struct sup_partition *p, enum pol_hm_error ev,
+		      enum pol_action a, bool spent, const char *what)
+{
+	struct sup_hm_entry entry = { .ns = mono_ns(),
+				      .partition = (uint32_t)p->index,
+				      .error = ev,
+				      .action = a,
+				      .budget_spent = spent };
+	char name[MUMU_NAME_MAX + 64], detail[512], more[64] = "";
+	uint64_t unsaid;
+
+	p->n_faults++;
+	snprintf(entry.detail, sizeof(entry.detail), "%s", what);
+	if (!sup_hm_log_add(&run->hm_log, &entry, &unsaid))
+		return;
+	if (unsaid)
+		snprintf(more, sizeof(more), " (%" PRIu64 " more like it, unsaid, before)", unsaid);
+	snprintf(name, sizeof(name), "%s %s", pol_hm_error_name(ev), p->pol->name);
+	snprintf(detail, sizeof(detail), "%s%s; action %s", what, more,
+		 spent ? "IDLE (restart budget spent)" : pol_action_name(a));
+	sup_trace_event(&run->trace, entry.ns, name, detail);
+	if (spent)
+		log_error("partition '%s': %s: %s%s; restart budget spent (%" PRIu32
+			  " in %g s): IDLE",
+			  p->pol->name, pol_hm_error_name(ev), what, more, p->pol->restart_limit,
+			  (double)p->pol->restart_period_ns / 1e9);
+	else if (a == POL_ACTION_IGNORE)
+		log_warn("partition '%s': %s: %s%s", p->pol->name, pol_hm_error_name(ev), what,
+			 more);
+	else
+		log_error("partition '%s': %s: %s%s; action %s%s", p->pol->name,
+			  pol_hm_error_name(ev), what, more, pol_action_name(a),
+			  a == POL_ACTION_SHUTDOWN ? ": the module stops"
+						   : ", the other partitions go on");
+}
+
+/*
+ * The health monitor: record the event, then take the action the partition's HealthMonitor
+ * gives it, restarts within its budget. A partition whose VMM is gone or whose guest crashed
+ * has nothing left to continue: IGNORE leaves it IDLE.
  */
 static void hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error ev,
 		     const char *what)
 {
 	enum pol_action a = p->pol->hm_actions[ev];
-	uint64_t now = mono_ns();
 	bool dead = p->pid <= 0 || __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SUP_PART_FAULTED;
-	bool spent =
-	    (a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
-	    !sup_budget_take(&p->budget, p->pol->restart_limit, p->pol->restart_period_ns, now);
-	char name[MUMU_NAME_MAX + 64], detail[512];
-	struct sup_hm_entry entry = { .ns = now, .partition = (uint32_t)p->index, .error = ev };
+	bool spent = (a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
+		     !sup_budget_take(&p->budget, p->pol->restart_limit, p->pol->restart_period_ns,
+				      mono_ns());
 
-	p->n_faults++;
 	if (a == POL_ACTION_IGNORE && dead)
 		a = POL_ACTION_IDLE;
-	entry.action = spent ? POL_ACTION_IDLE : a;
-	entry.budget_spent = spent;
-	snprintf(entry.detail, sizeof(entry.detail), "%s", what);
-	sup_hm_log_add(&run->hm_log, &entry);
-	snprintf(name, sizeof(name), "%s %s", pol_hm_error_name(ev), p->pol->name);
-	snprintf(detail, sizeof(detail), "%s; action %s", what,
-		 spent ? "IDLE (restart budget spent)" : pol_action_name(a));
-	sup_trace_event(&run->trace, now, name, detail);
-	if (spent) {
-		log_error("partition '%s': %s: %s; restart budget spent (%" PRIu32
-			  " in %g s): IDLE",
-			  p->pol->name, pol_hm_error_name(ev), what, p->pol->restart_limit,
-			  (double)p->pol->restart_period_ns / 1e9);
+	hm_record(run, p, ev, spent ? POL_ACTION_IDLE : a, spent, what);
+	if (spent)
 		go_idle(run, p);
-		return;
-	}
-	if (a == POL_ACTION_IGNORE) {
-		log_warn("partition '%s': %s: %s", p->pol->name, pol_hm_error_name(ev), what);
-		return;
-	}
-	log_error("partition '%s': %s: %s; action %s%s", p->pol->name, pol_hm_error_name(ev), what,
-		  pol_action_name(a),
-		  a == POL_ACTION_SHUTDOWN ? ": the module stops" : ", the other partitions go on");
-	apply(run, p, a, MUMU_START_HM_PARTITION_RESTART);
+	else
+		apply(run, p, a, MUMU_START_HM_PARTITION_RESTART);
 }
 
 static void on_exit_of(struct run *run, struct sup_partition *p)
@@ -329,6 +347,16 @@ static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
 		break;
 	case MUMU_MODE_COLD_START:
 	case MUMU_MODE_WARM_START:
+		/* Its own restarts cost the next windows a VMM start-up each: they spend the
+		 * same budget as the health monitor's. */
+		if (!sup_budget_take(&p->budget, p->pol->restart_limit, p->pol->restart_period_ns,
+				     mono_ns())) {
+			snprintf(what, sizeof(what), "SET_MODE(%s) refused: restart budget spent",
+				 mode == MUMU_MODE_COLD_START ? "COLD_START" : "WARM_START");
+			hm_record(run, p, POL_HM_ILLEGAL_REQUEST, POL_ACTION_IDLE, true, what);
+			go_idle(run, p);
+			break;
+		}
 		log_info("partition '%s': restarts itself (%s)", p->pol->name,
 			 mode == MUMU_MODE_COLD_START ? "COLD_START" : "WARM_START");
 		restart(run, p, mode == MUMU_MODE_COLD_START, MUMU_START_PARTITION_RESTART);
@@ -579,9 +607,9 @@ static void hm_log_report(struct run *run, FILE *out, bool json)
 	if (json)
 		fprintf(out, "{\"events\":%" PRIu64 ",\"kept\":%" PRIu64 ",\"log\":[",
 			run->hm_log.n, kept);
-	else if (run->hm_log.n > kept)
-		fprintf(out, "(the %" PRIu64 " oldest events are no longer kept)\n",
-			run->hm_log.n - kept);
+	else if (run->hm_log.entries > kept)
+		fprintf(out, "(the %" PRIu64 " oldest kinds of event are no longer kept)\n",
+			run->hm_log.entries - kept);
 	for (uint64_t k = 0; k < kept; k++) {
 		const struct sup_hm_entry *e = sup_hm_log_get(&run->hm_log, k);
 		double t = (double)(e->ns - run->start_ns) / 1e9;
@@ -589,16 +617,23 @@ static void hm_log_report(struct run *run, FILE *out, bool json)
 
 		if (json) {
 			fprintf(out,
-				"%s{\"time_ns\":%" PRIu64 ",\"partition\":\"%s\",\"error\":\"%s\","
+				"%s{\"time_ns\":%" PRIu64 ",\"last_time_ns\":%" PRIu64
+				",\"repeats\":%" PRIu64 ",\"partition\":\"%s\",\"error\":\"%s\","
 				"\"action\":\"%s\",\"budget_spent\":%s,\"detail\":\"",
-				k ? "," : "", e->ns, name, pol_hm_error_name(e->error),
-				pol_action_name(e->action), e->budget_spent ? "true" : "false");
+				k ? "," : "", e->ns, e->last_ns, e->repeats, name,
+				pol_hm_error_name(e->error), pol_action_name(e->action),
+				e->budget_spent ? "true" : "false");
 			sup_json_string(out, e->detail);
 			fputs("\"}", out);
 		} else {
-			fprintf(out, "%10.3f s  %-16s %-17s %-10s %s%s\n", t, name,
+			char more[64] = "";
+
+			if (e->repeats)
+				snprintf(more, sizeof(more), "(%" PRIu64 " more until %.3f s) ",
+					 e->repeats, (double)(e->last_ns - run->start_ns) / 1e9);
+			fprintf(out, "%10.3f s  %-16s %-17s %-10s %s%s%s\n", t, name,
 				pol_hm_error_name(e->error), pol_action_name(e->action),
-				e->budget_spent ? "(restart budget spent) " : "", e->detail);
+				e->budget_spent ? "(restart budget spent) " : "", more, e->detail);
 		}
 	}
 	if (json)

@@ -321,23 +321,72 @@ static void test_budget(void **state)
 	assert_string_equal(pol_hm_error_name(POL_HM_ERROR_COUNT), "?");
 }
 
-/* The HM log keeps the newest SUP_HM_LOG_SIZE events, oldest first. */
+/* The HM log keeps the newest SUP_HM_LOG_SIZE distinct events, oldest first. */
 static void test_hm_log(void **state)
 {
 	static struct sup_hm_log log;
 	struct sup_hm_entry e = { .error = POL_HM_VMM_DIED, .action = POL_ACTION_COLD_START };
+	uint64_t unsaid;
 
 	(void)state;
 	assert_int_equal(sup_hm_log_kept(&log), 0);
 	assert_null(sup_hm_log_get(&log, 0));
 	for (uint64_t i = 0; i < SUP_HM_LOG_SIZE + 10; i++) {
 		e.ns = i;
-		sup_hm_log_add(&log, &e);
+		e.partition = (uint32_t)i; /* distinct: one entry each */
+		assert_true(sup_hm_log_add(&log, &e, &unsaid));
+		assert_int_equal(unsaid, 0);
 	}
 	assert_int_equal(sup_hm_log_kept(&log), SUP_HM_LOG_SIZE);
+	assert_int_equal(log.n, SUP_HM_LOG_SIZE + 10);
 	assert_int_equal(sup_hm_log_get(&log, 0)->ns, 10);
 	assert_int_equal(sup_hm_log_get(&log, SUP_HM_LOG_SIZE - 1)->ns, SUP_HM_LOG_SIZE + 9);
 	assert_null(sup_hm_log_get(&log, SUP_HM_LOG_SIZE));
+}
+
+/*
+ * A flood of one kind of event takes one entry: the crash before it stays, the repeats are
+ * counted, said at most SUP_HM_SAY_MAX times a period with how many went unsaid.
+ */
+static void test_hm_log_flood(void **state)
+{
+	static struct sup_hm_log log;
+	struct sup_hm_entry crash = { .partition = 1,
+				      .error = POL_HM_GUEST_CRASH,
+				      .action = POL_ACTION_COLD_START,
+				      .ns = 5 };
+	struct sup_hm_entry bad = { .partition = 0,
+				    .error = POL_HM_ILLEGAL_REQUEST,
+				    .action = POL_ACTION_IGNORE };
+	const struct sup_hm_entry *held;
+	uint64_t said = 0, unsaid;
+
+	(void)state;
+	sup_hm_log_add(&log, &crash, &unsaid);
+	for (uint64_t i = 0; i < 100000; i++) {
+		bad.ns = 10 + i * 100000; /* 10 kHz for 10 s */
+		snprintf(bad.detail, sizeof(bad.detail), "hypercall %llu", 999 + i % 4ULL);
+		if (sup_hm_log_add(&log, &bad, &unsaid)) {
+			said++;
+			/* the first of a period reports what the one before left unsaid */
+			assert_int_equal(unsaid, i && i % 10000 == 0 ? 10000 - SUP_HM_SAY_MAX : 0);
+		}
+	}
+	assert_int_equal(sup_hm_log_kept(&log), 2);
+	assert_int_equal(log.n, 100001);
+	assert_int_equal(sup_hm_log_get(&log, 0)->error, POL_HM_GUEST_CRASH);
+	held = sup_hm_log_get(&log, 1);
+	assert_int_equal(held->repeats, 99999);
+	assert_int_equal(held->ns, 10);
+	assert_int_equal(held->last_ns, 10 + 99999 * 100000ULL);
+	assert_string_equal(held->detail, "hypercall 1002");
+	assert_int_equal(said, 10 * SUP_HM_SAY_MAX); /* a burst a second */
+	/* Another action, or another partition, is another entry. */
+	bad.action = POL_ACTION_IDLE;
+	assert_true(sup_hm_log_add(&log, &bad, &unsaid));
+	bad.partition = 2;
+	assert_true(sup_hm_log_add(&log, &bad, &unsaid));
+	assert_int_equal(sup_hm_log_kept(&log), 4);
 }
 
 /* A --trace file back in: windows and events parsed, escapes undone, bad lines refused. */
@@ -432,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_gantt),
 		cmocka_unit_test(test_hm_log),
+		cmocka_unit_test(test_hm_log_flood),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
