@@ -9,6 +9,7 @@
 
 static enum log_level max_level = LOG_INFO;
 static const char *log_tag = "mumu";
+static void (*log_sink)(const char *line, size_t len);
 
 static const char *const level_names[LOG_LEVEL_COUNT] = {
 	[LOG_ERROR] = "error",
@@ -33,6 +34,11 @@ void log_set_tag(const char *tag)
 	log_tag = tag;
 }
 
+void log_set_sink(void (*sink)(const char *line, size_t len))
+{
+	log_sink = sink;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[1024];
@@ -54,6 +60,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
+	if (log_sink) {
+		log_sink(line, (size_t)n);
+		errno = saved_errno;
+		return;
+	}
 	/* One write: a line from the supervisor and one from a VMM never interleave. */
 	if (write(STDERR_FILENO, line, n) < 0) {
 		/* Nowhere left to report to. */

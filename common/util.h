@@ -52,11 +52,16 @@ static inline uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+static inline struct timespec ns_timespec(uint64_t t_ns)
+{
+	return (struct timespec){ .tv_sec = (time_t)(t_ns / 1000000000ULL),
+				  .tv_nsec = (long)(t_ns % 1000000000ULL) };
+}
+
 /* Sleep until mono_ns() reaches t_ns: an absolute deadline, so no drift; signals resume it. */
 static inline void sleep_until_ns(uint64_t t_ns)
 {
-	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000ULL),
-			       .tv_nsec = (long)(t_ns % 1000000000ULL) };
+	struct timespec ts = ns_timespec(t_ns);
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;

@@ -22,6 +22,8 @@ enum sup_partition_state {
 
 /* Console bytes of one partition until a whole line is there. */
 #define SUP_CONSOLE_LINE_MAX 512
+/* Console bytes a partition may have printed per major frame; the rest is dropped, counted. */
+#define SUP_CONSOLE_FRAME_BYTES 16384
 
 struct sup_partition {
 	const struct pol_partition *pol; /* lives as long as the policy */
@@ -50,7 +52,10 @@ struct sup_partition {
 
 	char console[SUP_CONSOLE_LINE_MAX]; /* an incomplete console line */
 	size_t console_len;
-	bool console_continued; /* the line being assembled continues a cut one */
+	bool console_continued;		/* the line being assembled continues a cut one */
+	uint64_t console_frame_bytes;	/* received in this major frame (main thread) */
+	uint64_t console_frame_dropped; /* of those, dropped over SUP_CONSOLE_FRAME_BYTES */
+	uint64_t console_dropped_bytes; /* over the budget or the output queue, all runs */
 	uint64_t n_faults;
 	uint64_t spawn_ns;	  /* when the VMM was forked */
 	uint64_t first_output_ns; /* its first console message, 0 before */

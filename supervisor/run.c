@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "supervisor/console.h"
 #include "supervisor/control.h"
+#include "supervisor/output.h"
 #include "supervisor/partition.h"
 #include "supervisor/sched.h"
 #include "supervisor/supervisor.h"
@@ -57,6 +58,15 @@ struct run {
 	bool forced;	      /* a second signal ended the shutdown at once */
 	bool shutdown;	      /* the health monitor stopped the module */
 };
+
+/* Console and log lines: queued, written by their own thread (output.h). Static: a writer
+ * blocked for good on a stalled stdout may outlive sup_run. */
+static struct sup_output output;
+
+static void log_to_output(const char *line, size_t len)
+{
+	sup_output_put(&output, STDERR_FILENO, line, len);
+}
 
 static int watch(struct run *run, int fd, uint64_t tag)
 {
@@ -435,6 +445,44 @@ static void on_switches(struct run *run)
 	}
 }
 
+/*
+ * A partition prints at most SUP_CONSOLE_FRAME_BYTES a major frame: the supervisor's console
+ * work for it is bounded, whatever it or its VMM does. A message over the budget is dropped
+ * whole and counted (the status, the end-of-run table, the trace).
+ */
+static void on_console(struct sup_partition *p, const uint8_t *buf, size_t size)
+{
+	p->console_frame_bytes += size;
+	if (p->console_frame_bytes <= SUP_CONSOLE_FRAME_BYTES) {
+		sup_console_feed(p, buf, size, &output, STDOUT_FILENO);
+		return;
+	}
+	if (!p->console_dropped_bytes)
+		log_warn("partition '%s': console output over its %u bytes a major frame: the "
+			 "rest of such frames is dropped and counted",
+			 p->pol->name, SUP_CONSOLE_FRAME_BYTES);
+	p->console_frame_dropped += size;
+	p->console_dropped_bytes += size;
+}
+
+/* A new major frame: console budgets start again; last frame's drops go to the trace. */
+static void console_new_frame(struct run *run)
+{
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_partition *p = &run->parts[i];
+		char name[MUMU_NAME_MAX + 32], what[96];
+
+		if (p->console_frame_dropped) {
+			snprintf(name, sizeof(name), "console dropped %s", p->pol->name);
+			snprintf(what, sizeof(what),
+				 "%" PRIu64 " bytes over its %u bytes a major frame",
+				 p->console_frame_dropped, SUP_CONSOLE_FRAME_BYTES);
+			sup_trace_event(&run->trace, mono_ns(), name, what);
+		}
+		p->console_frame_bytes = p->console_frame_dropped = 0;
+	}
+}
+
 /* Everything a VMM sends is checked: size by ipc_recv, type and state here. */
 static void on_sock(struct run *run, struct sup_partition *p)
 {
@@ -476,7 +524,7 @@ static void on_sock(struct run *run, struct sup_partition *p)
 					  " us after spawn",
 					  p->pol->name, (p->first_output_ns - p->spawn_ns) / 1000);
 			}
-			sup_console_feed(p, buf, size, STDOUT_FILENO);
+			on_console(p, buf, size);
 			break;
 		case IPC_FAULT: {
 			struct ipc_fault f;
@@ -550,10 +598,10 @@ static void status_report(struct run *run, FILE *out, bool json)
 		fprintf(out,
 			"module %s: schedule %" PRIu32 " (next %" PRIu32 "), %" PRIu64
 			" major frames, %" PRIu64 " health-monitor events\n"
-			"%-16s %-10s %7s %-7s %6s %6s %6s %6s %7s  %s\n",
+			"%-16s %-10s %7s %-7s %6s %6s %6s %6s %8s %7s  %s\n",
 			run->sys->name, run->sys->schedules[cur].id, run->sys->schedules[next].id,
 			frames, run->hm_log.n, "partition", "mode", "pid", "cores", "restrt",
-			"faults", "ran", "missed", "late99", "last error");
+			"faults", "ran", "missed", "dropped", "late99", "last error");
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		const struct sup_partition *p = &run->parts[i];
 		const struct sup_hm_entry *e = last_error(run, i);
@@ -573,10 +621,11 @@ static void status_report(struct run *run, FILE *out, bool json)
 				"\"cores\":[%s],\"restarts\":%" PRIu64 ",\"faults\":%" PRIu64
 				",\"windows\":{\"ran\":%" PRIu64 ",\"yielded\":%" PRIu64
 				",\"missed\":%" PRIu64 ",\"enforced\":%" PRIu64 ",\"idle\":%" PRIu64
-				"},\"start_late_p99_ns\":%" PRIu64 ",\"last_error\":",
+				"},\"console_dropped_bytes\":%" PRIu64
+				",\"start_late_p99_ns\":%" PRIu64 ",\"last_error\":",
 				i ? "," : "", p->pol->name, p->pol->id, mode_name(p->ctl->mode),
 				p->pid, cores, p->n_restarts, p->n_faults, st.ran, st.yielded,
-				st.missed, st.enforced, st.idle,
+				st.missed, st.enforced, st.idle, p->console_dropped_bytes,
 				sup_hist_percentile(&st.lateness_ns, 99));
 			if (e) {
 				fprintf(out, "{\"error\":\"%s\",\"action\":\"%s\",\"detail\":\"",
@@ -590,9 +639,10 @@ static void status_report(struct run *run, FILE *out, bool json)
 		}
 		fprintf(out,
 			"%-16s %-10s %7d %-7s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
-			" %7.1f  %s%s%s\n",
+			" %8" PRIu64 " %7.1f  %s%s%s\n",
 			p->pol->name, mode_name(p->ctl->mode), p->pid, cores, p->n_restarts,
 			p->n_faults, st.ran + st.yielded + st.enforced, st.missed,
+			p->console_dropped_bytes,
 			(double)sup_hist_percentile(&st.lateness_ns, 99) / 1000.0,
 			e ? pol_hm_error_name(e->error) : "-", e ? ": " : "", e ? e->detail : "");
 	}
@@ -763,6 +813,7 @@ static void dispatch(struct run *run, uint64_t tag)
 		break;
 	case TAG_FRAME:
 		drain(run);
+		console_new_frame(run);
 		on_switches(run);
 		on_overruns(run);
 		if (read(run->sched.notify_fd, &v, sizeof(v)) > 0 && run->opts->frames &&
@@ -828,9 +879,9 @@ static void summary(struct run *run)
 	       run->stop_reason ? run->stop_reason : "stopped",
 	       run->sched_started ? sup_sched_frames_done(&run->sched) : 0,
 	       run->sys->schedules[cur].id, run->switches_seen);
-	printf("%-16s %6s %6s %6s %6s %6s %6s %6s  %-25s %-25s\n", "partition", "ran", "yield",
+	printf("%-16s %6s %6s %6s %6s %6s %6s %6s  %-25s %-25s %9s\n", "partition", "ran", "yield",
 	       "missed", "enforc", "idle", "faults", "restrt", "start late us p50/p99/max",
-	       "end overrun us p50/p99/max");
+	       "end overrun us p50/p99/max", "dropped B");
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_part_stats st = { 0 };
 
@@ -846,7 +897,7 @@ static void summary(struct run *run)
 		print_us(sup_hist_percentile(&st.overrun_ns, 50));
 		print_us(sup_hist_percentile(&st.overrun_ns, 99));
 		print_us(st.overrun_ns.max);
-		printf("\n");
+		printf(" %9" PRIu64 "\n", run->parts[i].console_dropped_bytes);
 		windows += st.ran + st.yielded + st.missed + st.enforced + st.idle;
 	}
 	/* The scheduler's own cost: every thread of the supervisor, never the VMMs. */
@@ -910,9 +961,21 @@ static void stop_vmms(struct run *run)
 			log_warn("partition '%s': its VMM (pid %d) was killed by signal %s while "
 				 "the module stopped",
 				 p->pol->name, pid, sigabbrev_np(WTERMSIG(status)) ?: "?");
-		sup_console_flush(p, STDOUT_FILENO);
+		sup_console_flush(p, &output, STDOUT_FILENO);
 	}
 	free(pfd);
+}
+
+/* The queued lines written (2 s at most: stdout may be stalled for good), then direct again. */
+static void stop_output(void)
+{
+	uint64_t dropped = sup_output_stop(&output, 2000000000ULL);
+
+	log_set_sink(NULL);
+	if (dropped)
+		log_warn("%" PRIu64 " lines of output were dropped: stdout or stderr was not read "
+			 "fast enough",
+			 dropped);
 }
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
@@ -941,6 +1004,8 @@ static int setup(struct run *run)
 			return r;
 		}
 	}
+	/* A reader of stdout that goes away costs the output, never the module. */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
 		sigaddset(&set, stop_signals[i]);
@@ -1001,6 +1066,8 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 	uint64_t deadline;
 	int r, rc = 0;
 
+	if (sup_output_start(&output) == 0)
+		log_set_sink(log_to_output);
 	r = setup(&run);
 	if (r < 0) {
 		rc = 1;
@@ -1056,6 +1123,7 @@ out:
 	}
 	if (run.parts) {
 		stop_vmms(&run);
+		stop_output();
 		if (rc == 0)
 			summary(&run);
 		if (rc == 0 && run.shutdown)
@@ -1066,6 +1134,7 @@ out:
 			if (run.parts[i].pol)
 				sup_partition_fini(&run.parts[i]);
 	}
+	stop_output(); /* when the run never got as far as its VMMs */
 	sup_control_close(&run.control);
 	if (run.sched_started)
 		sup_sched_free(&run.sched);

@@ -46,3 +46,38 @@ said=$(grep -c "partition 'hm_flood': ILLEGAL_REQUEST" "$WORK/out" || true)
 [ "$said" -lt 1000 ] || fail "flood: $said lines said of $n events"
 [ "$(summary_field after 7)" -eq 0 ] || fail "flood: 'after' had faults"
 echo "ok: HM flood ($n events, $said said)"
+
+# A stalled stdout: a reader that takes nothing for 10 s while flood.bin prints its budget
+# every frame. The supervisor only queues output: another partition's VMM death is handled
+# and mumu-ctl answers while the reader still sleeps.
+cfg=$(pair flood flood.bin)
+mkfifo "$WORK/fifo"
+(
+	exec 3<"$WORK/fifo"
+	sleep 10
+	cat <&3 >"$WORK/out"
+) &
+reader=$!
+"$SUP" --duration 60 --control "$SOCK" "$cfg" >"$WORK/fifo" 2>&1 &
+sup=$!
+for _ in $(seq 100); do pgrep -f 'mumu-vmm witness$' >/dev/null && break; sleep 0.1; done
+sleep 2 # the flood fills the pipe meanwhile
+witness=$(pgrep -f 'mumu-vmm witness$') || fail "stalled: no witness VMM"
+kill -KILL "$witness"
+restarted=
+for _ in $(seq 25); do
+	timeout 10 "$CTL" --socket "$SOCK" status >"$WORK/st" || fail "stalled: mumu-ctl: exit $?"
+	grep -Eq '^witness +[A-Z_]+ +[0-9]+ +1 +1 +1 ' "$WORK/st" && restarted=1 && break
+	sleep 0.2
+done
+kill -0 "$reader" 2>/dev/null || fail "stalled: the reader ended before the judgement"
+cat "$WORK/st"
+[ -n "$restarted" ] || fail "stalled: the witness was not restarted while stdout was stalled"
+kill -TERM $sup
+wait $sup || fail "stalled: exit status $?"
+sup=
+wait $reader
+expect "$WORK/out" "partition 'flood': console output over its 16384 bytes a major frame"
+[ "$(summary_field flood 15)" -gt 0 ] || fail "stalled: no dropped bytes counted for flood"
+[ "$(summary_field witness 15)" -eq 0 ] || fail "stalled: the witness's output was dropped"
+echo "ok: stalled stdout"

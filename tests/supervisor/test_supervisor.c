@@ -4,6 +4,7 @@
  * window enforcement may stop. */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 #include "supervisor/console.h"
 #include "supervisor/gantt.h"
 #include "supervisor/hm.h"
+#include "supervisor/output.h"
 #include "supervisor/sched.h"
 #include "supervisor/stats.h"
 
@@ -113,6 +115,7 @@ static void test_hist_small(void **state)
 }
 
 static struct pol_partition pol = { .name = "nav" };
+static struct sup_output direct; /* not started: writes at once */
 
 static size_t feed(struct sup_partition *p, const char *in, size_t len, char *out, size_t size,
 		   int flush)
@@ -121,14 +124,64 @@ static size_t feed(struct sup_partition *p, const char *in, size_t len, char *ou
 	ssize_t n;
 
 	assert_int_equal(pipe(fds), 0);
-	sup_console_feed(p, (const uint8_t *)in, len, fds[1]);
+	sup_console_feed(p, (const uint8_t *)in, len, &direct, fds[1]);
 	if (flush)
-		sup_console_flush(p, fds[1]);
+		sup_console_flush(p, &direct, fds[1]);
 	close(fds[1]);
 	n = read(fds[0], out, size - 1);
 	close(fds[0]);
 	out[n > 0 ? n : 0] = '\0';
 	return n > 0 ? (size_t)n : 0;
+}
+
+/* Queued lines come out whole and in order, on their own fds. */
+static void test_output_order(void **state)
+{
+	static struct sup_output o;
+	char buf[256];
+	int a[2], b[2];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	assert_int_equal(sup_output_start(&o), 0);
+	assert_true(sup_output_put(&o, a[1], "one\n", 4));
+	assert_true(sup_output_put(&o, b[1], "err\n", 4));
+	assert_true(sup_output_put(&o, a[1], "two\n", 4));
+	assert_int_equal(sup_output_stop(&o, 1000000000ULL), 0);
+	n = read(a[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_string_equal(buf, "one\ntwo\n");
+	n = read(b[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_string_equal(buf, "err\n");
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+}
+
+/* A reader that never reads: puts never block, the overflow is dropped and counted. */
+static void test_output_stalled(void **state)
+{
+	static struct sup_output o;
+	static char line[SUP_OUTPUT_LINE_MAX];
+	uint64_t refused = 0;
+	int fds[2];
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN); /* as the supervisor does */
+	memset(line, 'x', sizeof(line));
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(sup_output_start(&o), 0);
+	for (int i = 0; i < 4 * SUP_OUTPUT_LINES; i++) /* 2 MiB into a 64 KiB pipe */
+		refused += !sup_output_put(&o, fds[1], line, sizeof(line));
+	assert_true(refused >= 2 * SUP_OUTPUT_LINES);
+	/* Gives up after 0.1 s on the lines the pipe cannot take. */
+	assert_true(sup_output_stop(&o, 100000000ULL) > refused);
+	close(fds[0]); /* the writer, still blocked, gets EPIPE and ends */
+	close(fds[1]);
 }
 
 static void test_console_lines(void **state)
@@ -482,6 +535,8 @@ int main(void)
 		cmocka_unit_test(test_gantt),
 		cmocka_unit_test(test_hm_log),
 		cmocka_unit_test(test_hm_log_flood),
+		cmocka_unit_test(test_output_order),
+		cmocka_unit_test(test_output_stalled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
