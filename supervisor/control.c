@@ -11,7 +11,16 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "supervisor/control.h"
+
+static bool is_client(const struct sup_control *c, int fd)
+{
+	for (size_t i = 0; i < SUP_CONTROL_CLIENTS; i++)
+		if (c->clients[i] == fd)
+			return true;
+	return false;
+}
 
 static void free_slot(struct sup_control *c, int fd)
 {
@@ -41,6 +50,7 @@ int sup_control_open(struct sup_control *c, const char *path)
 	c->listen_fd = -1;
 	for (size_t i = 0; i < SUP_CONTROL_CLIENTS; i++)
 		c->clients[i] = -1;
+	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(addr.sun_path, path, strlen(path) + 1);
@@ -70,16 +80,41 @@ int sup_control_open(struct sup_control *c, const char *path)
 int sup_control_accept(struct sup_control *c)
 {
 	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	size_t oldest = 0;
 
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE) && c->spare_fd >= 0) {
+		close(c->spare_fd);
+		fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		log_warn("control: a connection was refused: out of file descriptors");
+		return -EMFILE;
+	}
 	if (fd < 0)
 		return -errno;
-	for (size_t i = 0; i < SUP_CONTROL_CLIENTS; i++)
+	for (size_t i = 0; i < SUP_CONTROL_CLIENTS; i++) {
 		if (c->clients[i] < 0) {
-			c->clients[i] = fd;
-			return fd;
+			oldest = i;
+			break;
 		}
-	close(fd); /* every slot waits for a request already */
-	return -EBUSY;
+		if (c->since_ns[i] < c->since_ns[oldest])
+			oldest = i;
+	}
+	if (c->clients[oldest] >= 0)
+		close(c->clients[oldest]); /* it also leaves the epoll set */
+	c->clients[oldest] = fd;
+	c->since_ns[oldest] = mono_ns();
+	return fd;
+}
+
+void sup_control_expire(struct sup_control *c, uint64_t now_ns)
+{
+	for (size_t i = 0; i < SUP_CONTROL_CLIENTS; i++)
+		if (c->clients[i] >= 0 && now_ns - c->since_ns[i] >= SUP_CONTROL_IDLE_NS) {
+			close(c->clients[i]);
+			c->clients[i] = -1;
+		}
 }
 
 int sup_control_check(const struct ipc_ctl_request *req, FILE *out)
@@ -103,15 +138,15 @@ int sup_control_check(const struct ipc_ctl_request *req, FILE *out)
 	return 0;
 }
 
-/* The answer in IPC_CTL_TEXT_MAX pieces; a peer that does not read within 1 s loses it. */
+/*
+ * The answer in IPC_CTL_TEXT_MAX pieces, without waiting: it fits the socket's buffer, and a
+ * peer that let the buffer fill loses the rest (the main loop never waits on a client).
+ */
 static void reply(int fd, int status, const char *text, size_t len)
 {
 	static uint8_t msg[sizeof(struct ipc_ctl_reply) + IPC_CTL_TEXT_MAX];
-	struct timeval tv = { .tv_sec = 1 };
 	size_t off = 0;
 
-	fcntl(fd, F_SETFL, 0);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	do {
 		size_t n = len - off < IPC_CTL_TEXT_MAX ? len - off : IPC_CTL_TEXT_MAX;
 		struct ipc_ctl_reply r = { .status = status, .more = off + n < len };
@@ -134,9 +169,12 @@ void sup_control_serve(struct sup_control *c, int fd, sup_control_fn fn, void *c
 	size_t text_len = 0;
 	uint32_t type;
 	size_t size;
-	FILE *out = open_memstream(&text, &text_len);
+	FILE *out;
 	int status, r;
 
+	if (!is_client(c, fd))
+		return; /* closed since its event was reported (idle, or evicted) */
+	out = open_memstream(&text, &text_len);
 	r = ipc_recv(fd, buf, &type, &size, NULL, 0, NULL);
 	if (r == -EAGAIN || r == -EINTR) {
 		if (out)
@@ -182,5 +220,8 @@ void sup_control_close(struct sup_control *c)
 		}
 	close(c->listen_fd);
 	c->listen_fd = -1;
+	if (c->spare_fd >= 0)
+		close(c->spare_fd);
+	c->spare_fd = -1;
 	unlink(c->path);
 }

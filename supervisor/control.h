@@ -9,12 +9,15 @@
 
 #include "ipc/ipc.h"
 
-#define SUP_CONTROL_CLIENTS 16 /* connections waiting for their request, at most */
+#define SUP_CONTROL_CLIENTS 16		  /* connections waiting for their request, at most */
+#define SUP_CONTROL_IDLE_NS 2000000000ULL /* a connection without a request is closed then */
 
 struct sup_control {
 	int listen_fd; /* -1 when there is no control socket */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int clients[SUP_CONTROL_CLIENTS]; /* -1: free */
+	int clients[SUP_CONTROL_CLIENTS];	/* -1: free */
+	uint64_t since_ns[SUP_CONTROL_CLIENTS]; /* when each was accepted */
+	int spare_fd; /* held open so that a connection can be refused even at EMFILE */
 };
 
 /*
@@ -29,8 +32,16 @@ typedef int (*sup_control_fn)(void *ctx, const struct ipc_ctl_request *req, FILE
  */
 int sup_control_open(struct sup_control *c, const char *path);
 
-/* Accept one waiting connection (non-blocking): its fd, or -EAGAIN, or another -errno. */
+/*
+ * Accept one waiting connection (non-blocking): its fd, or -EAGAIN when none waits. When every
+ * slot is taken the oldest connection is closed for it (it waited longest without a request).
+ * Out of fds (EMFILE, ENFILE), the waiting connection is accepted and closed at once through
+ * the spare fd, so that it does not stay ready for ever: -EMFILE. Other errors: -errno.
+ */
 int sup_control_accept(struct sup_control *c);
+
+/* Close connections that sent no request within SUP_CONTROL_IDLE_NS of now_ns. */
+void sup_control_expire(struct sup_control *c, uint64_t now_ns);
 
 /*
  * fd has a request (or garbage): validate it, let fn answer, send the reply, close fd. A peer

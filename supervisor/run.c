@@ -829,9 +829,14 @@ static void dispatch(struct run *run, uint64_t tag)
 		on_exit_of(run, &run->parts[i]);
 		break;
 	case TAG_CTL:
-		for (int fd; (fd = sup_control_accept(&run->control)) != -EAGAIN;)
+		/* At most a slot's worth a wake-up: the loop goes on serving everything else. */
+		for (int k = 0, fd; k < SUP_CONTROL_CLIENTS; k++) {
+			fd = sup_control_accept(&run->control);
+			if (fd < 0 && fd != -EMFILE)
+				break;
 			if (fd >= 0 && watch(run, fd, TAG(TAG_CTL_CLIENT, fd)) < 0)
 				sup_control_serve(&run->control, fd, control_request, run);
+		}
 		break;
 	case TAG_CTL_CLIENT:
 		sup_control_serve(&run->control, (int)i, control_request, run);
@@ -1061,7 +1066,7 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 			   .sigfd = -1,
 			   .timerfd = -1,
 			   .kvm_fd = -1,
-			   .control = { .listen_fd = -1 },
+			   .control = { .listen_fd = -1, .spare_fd = -1 },
 			   .start_ns = mono_ns() };
 	uint64_t deadline;
 	int r, rc = 0;
@@ -1108,6 +1113,7 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 	while (!run.stop) {
 		loop_once(&run, 1000);
 		on_slow_starts(&run);
+		sup_control_expire(&run.control, mono_ns());
 	}
 out:
 	if (run.sched_started) {

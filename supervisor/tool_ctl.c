@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -35,7 +36,7 @@ static void usage(FILE *out)
 	    "  -h, --help     this text\n"
 	    "\n"
 	    "Exit status: 0 done, 1 the supervisor refused (it says why), 2 usage error,\n"
-	    "3 no supervisor listens on the socket.\n");
+	    "3 no supervisor listens on the socket or it did not answer within 5 s.\n");
 }
 
 static int parse_request(int argc, char **argv, struct ipc_ctl_request *req)
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct ipc_ctl_request req = { 0 };
 	struct ipc_ctl_reply rep = { .more = 1 };
+	struct timeval timeout = { .tv_sec = 5 };
 	const char *path = IPC_CTL_SOCKET_DEFAULT;
 	int c, fd, r = 0;
 
@@ -122,6 +124,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mumu-ctl: no supervisor at %s: %s\n", path, strerror(errno));
 		return EXIT_NO_SUPERVISOR;
 	}
+	/* A supervisor that does not answer in time is as good as none. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
 	if ((r = ipc_send(fd, IPC_CTL_REQUEST, &req, sizeof(req), NULL, 0)) < 0) {
 		fprintf(stderr, "mumu-ctl: cannot send the request: %s\n", strerror(-r));
 		return EXIT_NO_SUPERVISOR;
@@ -133,7 +138,9 @@ int main(int argc, char **argv)
 		r = ipc_recv(fd, buf, &type, &size, NULL, 0, NULL);
 		if (r < 0 || type != IPC_CTL_REPLY) {
 			fprintf(stderr, "mumu-ctl: no answer from the supervisor: %s\n",
-				r < 0 ? strerror(-r) : "unexpected message");
+				r == -EAGAIN ? "none within 5 s"
+				: r < 0	     ? strerror(-r)
+					     : "unexpected message");
 			return EXIT_NO_SUPERVISOR;
 		}
 		memcpy(&rep, buf, sizeof(rep));

@@ -81,3 +81,43 @@ expect "$WORK/out" "partition 'flood': console output over its 16384 bytes a maj
 [ "$(summary_field flood 15)" -gt 0 ] || fail "stalled: no dropped bytes counted for flood"
 [ "$(summary_field witness 15)" -eq 0 ] || fail "stalled: the witness's output was dropped"
 echo "ok: stalled stdout"
+
+# The control socket: 40 connections that never send a request do not lock the operator
+# out; out of file descriptors, a connection is refused and the supervisor goes on (it used
+# to spin on accept() for ever, deaf to SIGTERM).
+cfg=$(pair victim hello.bin)
+"$SUP" --duration 60 --control "$SOCK" "$cfg" >"$WORK/out" 2>&1 &
+sup=$!
+wait_for "$WORK/out" '^\[witness\] tick 3$'
+python3 - "$SOCK" <<'PY' &
+import socket, sys, time
+idle = [socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(40)]
+for s in idle:
+    s.connect(sys.argv[1])
+time.sleep(30)
+PY
+idlers=$!
+for _ in $(seq 50); do [ "$(ls /proc/$idlers/fd 2>/dev/null | wc -l)" -ge 43 ] && break; sleep 0.1; done
+"$CTL" --socket "$SOCK" status >"$WORK/st" || fail "idle connections: mumu-ctl: exit $?"
+grep -q '^witness ' "$WORK/st" || fail "idle connections: no status"
+kill $idlers
+echo "ok: idle connections"
+
+# The limit at the lowest free fd number: every new fd fails with EMFILE. (The idle
+# connections are gone first: they are closed within SUP_CONTROL_IDLE_NS.)
+wait $idlers 2>/dev/null || true
+sleep 3
+free=0
+while [ -e "/proc/$sup/fd/$free" ]; do free=$((free + 1)); done
+prlimit --pid "$sup" --nofile="$free":
+rc=0
+"$CTL" --socket "$SOCK" status >/dev/null 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "EMFILE: mumu-ctl exit $rc, expected 3 (refused)"
+wait_for "$WORK/out" 'control: a connection was refused: out of file descriptors'
+kill -TERM "$sup"
+for _ in $(seq 50); do kill -0 "$sup" 2>/dev/null || break; sleep 0.2; done
+kill -0 "$sup" 2>/dev/null && fail "EMFILE: the supervisor did not stop on SIGTERM"
+wait "$sup" || fail "EMFILE: exit status $?"
+sup=
+expect "$WORK/out" '^mumu: SIGTERM after [0-9]+ major frames'
+echo "ok: out of file descriptors"
