@@ -53,7 +53,8 @@ static void collect_error(void *data, xmlErrorPtr e)
 /* Read at most max_bytes of a regular file into a NUL-terminated buffer. */
 static int read_file(const char *path, size_t max_bytes, char **ret_buf, size_t *ret_size)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO or a device must not block the open; fstat refuses it next. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	char *buf;
 	size_t n = 0;
@@ -63,7 +64,7 @@ static int read_file(const char *path, size_t max_bytes, char **ret_buf, size_t 
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
-		return -EISDIR;
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
 	if ((uint64_t)st.st_size > max_bytes)
 		return -EFBIG;
 	buf = malloc((size_t)st.st_size + 1);
@@ -556,6 +557,11 @@ int pol_load(const char *path, const char *schema_path, const struct pol_host *h
 		pol_diag_add(diags, path, 0,
 			     "the file is larger than %u bytes; configs are smaller",
 			     CONFIG_MAX_BYTES);
+		return -EINVAL;
+	}
+	if (r == -EBADFD) {
+		pol_diag_add(diags, path, 0,
+			     "not a regular file (a FIFO, socket or device); a config is a file");
 		return -EINVAL;
 	}
 	if (r < 0) {

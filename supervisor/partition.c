@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,7 +13,9 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,16 +52,54 @@ static int write_all(int fd, const void *buf, size_t size, off_t off)
 	return 0;
 }
 
+/*
+ * What the opened image must be, checked on the fd itself (the path may have changed since
+ * the policy looked): a regular file on a real file system (not procfs, sysfs: their sizes
+ * lie), readable by anyone (a guest image is no secret: /etc/shadow is not one), of the size
+ * the policy checked against the partition's RAM.
+ */
+static int check_image(const struct sup_partition *p, int fd)
+{
+	struct statfs fs;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &fs) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADFD;
+	if (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC)
+		return -EBADFD;
+	if (!(st.st_mode & S_IROTH))
+		return -EACCES;
+	if ((uint64_t)st.st_size != p->pol->binary_bytes)
+		return -ESTALE; /* changed since the policy checked it */
+	return 0;
+}
+
 /* Copy the guest binary into the image memfd (kept pristine for restarts). */
 static int load_image(struct sup_partition *p)
 {
-	_cleanup_close_ int in = open(p->pol->binary_resolved, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO swapped in for the file must not block the open. */
+	_cleanup_close_ int in =
+	    open(p->pol->binary_resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	char buf[65536];
 	off_t off = 0;
 	int r;
 
 	if (in < 0)
 		return -errno;
+	r = check_image(p, in);
+	if (r < 0) {
+		log_error("partition '%s': the image '%s' %s", p->pol->name,
+			  p->pol->binary_resolved,
+			  r == -EBADFD	 ? "is not a regular file on a disk (a FIFO, device, "
+					   "socket, or a file of /proc or /sys)"
+			  : r == -EACCES ? "is not readable by others: a guest image is no secret "
+					   "(chmod o+r it)"
+			  : r == -ESTALE ? "changed size since the config was checked"
+					 : strerror(-r));
+		return r;
+	}
 	for (;;) {
 		ssize_t n = read(in, buf, sizeof(buf));
 

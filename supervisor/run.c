@@ -1049,7 +1049,7 @@ static int setup(struct run *run)
 
 		r = sup_partition_init(p, run->sys, i);
 		if (r < 0) {
-			log_error("partition '%s': cannot allocate its memory: %s",
+			log_error("partition '%s': cannot be set up (memory, image): %s",
 				  run->sys->partitions[i].name, strerror(-r));
 			return r;
 		}

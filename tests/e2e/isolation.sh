@@ -121,3 +121,28 @@ wait "$sup" || fail "EMFILE: exit status $?"
 sup=
 expect "$WORK/out" '^mumu: SIGTERM after [0-9]+ major frames'
 echo "ok: out of file descriptors"
+
+# Files: a FIFO or a device as the config is refused at once, never waited on; an image that
+# is secret (not readable by others) or a sysfs file is refused at start with the reason
+# (exit status 1, before any VMM runs).
+mkfifo "$WORK/fifo.xml"
+rc=0
+timeout 10 "$SUP" --check "$WORK/fifo.xml" >"$WORK/out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "FIFO config: exit status $rc, expected 2"
+expect "$WORK/out" 'fifo.xml:0: not a regular file'
+rc=0
+timeout 10 "$SUP" --check /dev/zero >"$WORK/out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "/dev/zero config: exit status $rc, expected 2"
+expect "$WORK/out" '/dev/zero:0: not a regular file'
+cp "$BUILD/guests/hello.bin" "$WORK/secret.bin"
+chmod 600 "$WORK/secret.bin"
+image() { # IMAGE WHAT-THE-SUPERVISOR-SAYS
+	local rc=0
+	cfg=$(pair victim "$1")
+	timeout 60 "$SUP" --frames 5 --control none "$cfg" >"$WORK/out" 2>&1 || rc=$?
+	[ $rc -eq 1 ] || fail "image $1: exit status $rc, expected 1"
+	expect "$WORK/out" "partition 'victim': the image '.*' $2"
+	echo "ok: image $1"
+}
+image "$WORK/secret.bin" 'is not readable by others'
+image /sys/devices/system/cpu/online 'is not a regular file on a disk'

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -218,6 +219,7 @@ static void init_with_image(struct sup_partition *p, struct pol_system *sys, cha
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 0644), 0); /* a guest image is readable by others */
 	assert_int_equal(write(fd, img, len), (ssize_t)len);
 	close(fd);
 	strcpy(sys->partitions[0].binary_resolved, path);
