@@ -135,7 +135,13 @@ struct ipc_fault {
 	uint64_t rip;
 	uint64_t addr; /* gpa or port */
 	char msg[MUMU_ERROR_MSG_MAX + 8];
+	uint32_t suppressed; /* reports of this kind the VMM counted but did not send since */
+	uint32_t reserved;
 };
+
+/* Non-fatal fault reports a vCPU sends per second at most; the rest are counted and the
+ * count travels with the next report of the kind (ipc_fault.suppressed). */
+#define IPC_FAULT_REPORTS_PER_S 16
 
 struct ipc_u32 {
 	uint32_t value;
@@ -185,7 +191,8 @@ struct ipc_vcpu_status {
 struct ipc_status_page {
 	uint32_t magic;
 	uint32_t n_vcpus;
-	uint64_t reserved[3];
+	uint64_t console_dropped_bytes; /* the VMM's own count (its word: shown, never trusted) */
+	uint64_t reserved[2];
 	struct ipc_vcpu_status vcpu[MUMU_VCPU_MAX];
 };
 _Static_assert(sizeof(struct ipc_status_page) <= 4096, "one page");

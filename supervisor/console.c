@@ -15,7 +15,7 @@ static void emit(struct sup_partition *p, struct sup_output *out, int out_fd)
 
 	if (n > (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 1;
-	if (!sup_output_put(out, out_fd, line, (size_t)n))
+	if (!sup_output_put(out, p->index, out_fd, line, (size_t)n))
 		p->console_dropped_bytes += (uint64_t)n;
 	p->console_len = 0;
 }

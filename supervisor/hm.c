@@ -29,13 +29,14 @@ bool sup_hm_log_add(struct sup_hm_log *log, const struct sup_hm_entry *entry, ui
 	uint64_t kept = sup_hm_log_kept(log);
 	struct sup_hm_entry *e;
 
-	log->n++;
+	log->n += 1 + entry->repeats;
 	*ret_unsaid = 0;
 	for (uint64_t k = kept; k-- > 0;) {
 		e = &log->e[(log->entries - kept + k) % SUP_HM_LOG_SIZE];
 		if (!same_kind(e, entry))
 			continue;
-		e->repeats++;
+		e->repeats += 1 + entry->repeats;
+		e->unsaid += entry->repeats;
 		e->last_ns = entry->ns;
 		memcpy(e->detail, entry->detail, sizeof(e->detail));
 		if (entry->ns - e->period_ns >= SUP_HM_SAY_PERIOD_NS) {
@@ -54,8 +55,10 @@ bool sup_hm_log_add(struct sup_hm_log *log, const struct sup_hm_entry *entry, ui
 	e = &log->e[log->entries % SUP_HM_LOG_SIZE];
 	*e = *entry;
 	e->last_ns = e->period_ns = entry->ns;
-	e->repeats = e->unsaid = 0;
+	e->unsaid = entry->repeats; /* counted before it by its VMM */
 	e->said = 1;
+	*ret_unsaid = e->unsaid;
+	e->unsaid = 0;
 	log->entries++;
 	return true;
 }

@@ -58,7 +58,8 @@ struct sup_hm_log {
 };
 
 /*
- * Log one event (entry->ns is its time). Returns whether it should be said (printed, traced)
+ * Log one event (entry->ns is its time; entry->repeats: events like it before it that were
+ * counted but not reported, by its VMM). Returns whether it should be said (printed, traced)
  * now: a new entry always, a repeat when its entry has said fewer than SUP_HM_SAY_MAX in the
  * current period; then *ret_unsaid is how many repeats went unsaid before it (else 0).
  */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -62,6 +63,8 @@ static void *writer(void *arg)
 		pthread_mutex_unlock(&o->lock);
 		write_all(fd, iov, n);
 		pthread_mutex_lock(&o->lock);
+		for (int k = 0; k < n; k++)
+			o->queued[o->line[(o->head + (uint64_t)k) % SUP_OUTPUT_LINES].owner]--;
 		o->head += (uint64_t)n;
 		pthread_cond_broadcast(&o->cond);
 	}
@@ -69,31 +72,43 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-int sup_output_start(struct sup_output *o)
+int sup_output_start(struct sup_output *o, size_t n_owners)
 {
+	pthread_mutexattr_t mattr;
 	pthread_condattr_t attr;
 	sigset_t all, old;
 	int r;
 
-	pthread_mutex_init(&o->lock, NULL);
+	/* Core threads log too (rarely): they must not wait behind a SCHED_IDLE holder. */
+	pthread_mutexattr_init(&mattr);
+	pthread_mutexattr_setprotocol(&mattr, PTHREAD_PRIO_INHERIT);
+	pthread_mutex_init(&o->lock, &mattr);
+	pthread_mutexattr_destroy(&mattr);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* sup_output_stop's deadline */
 	pthread_cond_init(&o->cond, &attr);
 	pthread_condattr_destroy(&attr);
 	o->head = o->tail = o->dropped_lines = 0;
 	o->stop = false;
+	o->n_owners = n_owners ? n_owners : 1;
+	o->queued = calloc(o->n_owners, sizeof(*o->queued));
+	if (!o->queued)
+		return -ENOMEM;
 	/* The writer takes no signal: the main thread's signalfd gets them all. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = pthread_create(&o->thread, NULL, writer, o);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r)
+	if (r) {
+		free(o->queued);
+		o->queued = NULL;
 		return -r;
+	}
 	o->started = true;
 	return 0;
 }
 
-bool sup_output_put(struct sup_output *o, int fd, const char *line, size_t len)
+bool sup_output_put(struct sup_output *o, size_t owner, int fd, const char *line, size_t len)
 {
 	struct sup_output_line *l;
 	bool queued = false;
@@ -106,9 +121,14 @@ bool sup_output_put(struct sup_output *o, int fd, const char *line, size_t len)
 		write_all(fd, &iov, 1);
 		return true;
 	}
+	if (owner >= o->n_owners)
+		owner = o->n_owners - 1;
 	pthread_mutex_lock(&o->lock);
-	if (o->tail - o->head < SUP_OUTPUT_LINES) {
+	if (o->tail - o->head < SUP_OUTPUT_LINES &&
+	    o->queued[owner] < SUP_OUTPUT_LINES / o->n_owners) {
 		l = &o->line[o->tail % SUP_OUTPUT_LINES];
+		o->queued[owner]++;
+		l->owner = (uint32_t)owner;
 		l->fd = fd;
 		l->len = (uint32_t)len;
 		memcpy(l->text, line, len);
@@ -140,9 +160,11 @@ uint64_t sup_output_stop(struct sup_output *o, uint64_t timeout_ns)
 	pthread_cond_broadcast(&o->cond);
 	dropped = o->dropped_lines;
 	pthread_mutex_unlock(&o->lock);
-	if (empty)
+	if (empty) {
 		pthread_join(o->thread, NULL);
-	else
+		free(o->queued);
+		o->queued = NULL;
+	} else
 		pthread_detach(o->thread); /* blocked in write(2): it ends with the process */
 	o->started = false;
 	return dropped;

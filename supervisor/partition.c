@@ -259,6 +259,10 @@ static void child_exec(const char *vmm_path, const struct pol_partition *pol, in
 	partition_cpus(pol, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0)
 		_exit(127);
+	/* The parent's main thread runs at SCHED_IDLE once the schedule runs: the VMM and its
+	 * vCPU threads run at the normal policy. */
+	if (sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 }) < 0)
+		_exit(127);
 	/* Out of the terminal's reach: Ctrl-C, Ctrl-\ and Ctrl-Z go to the foreground process
 	 * group, which is the supervisor's; it stops the VMMs in order (they still die with it:
 	 * PR_SET_PDEATHSIG in the sandbox). */

@@ -54,8 +54,8 @@ struct sup_partition {
 	size_t console_len;
 	bool console_continued;		/* the line being assembled continues a cut one */
 	uint64_t console_frame_bytes;	/* received in this major frame (main thread) */
-	uint64_t console_frame_dropped; /* of those, dropped over SUP_CONSOLE_FRAME_BYTES */
 	uint64_t console_dropped_bytes; /* over the budget or the output queue, all runs */
+	uint64_t console_dropped_seen;	/* of those and the VMM's, already traced */
 	uint64_t n_faults;
 	uint64_t spawn_ns;	  /* when the VMM was forked */
 	uint64_t first_output_ns; /* its first console message, 0 before */

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +67,7 @@ static struct sup_output output;
 
 static void log_to_output(const char *line, size_t len)
 {
-	sup_output_put(&output, STDERR_FILENO, line, len);
+	sup_output_put(&output, SIZE_MAX, STDERR_FILENO, line, len); /* the last owner */
 }
 
 static int watch(struct run *run, int fd, uint64_t tag)
@@ -173,20 +175,22 @@ static void apply(struct run *run, struct sup_partition *p, enum pol_action a,
 /*
  * Record one health-monitor event: counted, in the HM log, and said (a log line, a trace
  * event) unless its kind floods: then the HM log counts it and the next line said names how
- * many went unsaid (sup_hm_log_add). a: the action taken (IDLE when spent).
+ * many went unsaid (sup_hm_log_add). a: the action taken (IDLE when spent); before: events
+ * like it that its VMM counted without reporting them (ipc_fault.suppressed).
  */
 static void hm_record(struct run *run, struct sup_partition *p, enum pol_hm_error ev,
-		      enum pol_action a, bool spent, const char *what)
+		      enum pol_action a, bool spent, const char *what, uint64_t before)
 {
 	struct sup_hm_entry entry = { .ns = mono_ns(),
 				      .partition = (uint32_t)p->index,
 				      .error = ev,
 				      .action = a,
-				      .budget_spent = spent };
+				      .budget_spent = spent,
+				      .repeats = before };
 	char name[MUMU_NAME_MAX + 64], detail[512], more[64] = "";
 	uint64_t unsaid;
 
-	p->n_faults++;
+	p->n_faults += 1 + before;
 	snprintf(entry.detail, sizeof(entry.detail), "%s", what);
 	if (!sup_hm_log_add(&run->hm_log, &entry, &unsaid))
 		return;
@@ -217,7 +221,7 @@ static void hm_record(struct run *run, struct sup_partition *p, enum pol_hm_erro
  * has nothing left to continue: IGNORE leaves it IDLE.
  */
 static void hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error ev,
-		     const char *what)
+		     const char *what, uint64_t before)
 {
 	enum pol_action a = p->pol->hm_actions[ev];
 	bool dead = p->pid <= 0 || __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SUP_PART_FAULTED;
@@ -227,7 +231,7 @@ static void hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error
 
 	if (a == POL_ACTION_IGNORE && dead)
 		a = POL_ACTION_IDLE;
-	hm_record(run, p, ev, spent ? POL_ACTION_IDLE : a, spent, what);
+	hm_record(run, p, ev, spent ? POL_ACTION_IDLE : a, spent, what, before);
 	if (spent)
 		go_idle(run, p);
 	else
@@ -253,7 +257,7 @@ static void on_exit_of(struct run *run, struct sup_partition *p)
 		snprintf(why, sizeof(why), "VMM (pid %d) killed by signal %s", p->pid,
 			 sigabbrev_np(si.si_status) ?: "?");
 	partition_down(run, p, NULL);
-	hm_event(run, p, POL_HM_VMM_DIED, why);
+	hm_event(run, p, POL_HM_VMM_DIED, why, 0);
 }
 
 /* A VMM that never says READY (stuck, or compromised and silent) is a dead one. */
@@ -271,7 +275,7 @@ static void on_slow_starts(struct run *run)
 		snprintf(why, sizeof(why), "VMM (pid %d) not ready %llu s after its start; killed",
 			 p->pid, READY_TIMEOUT_NS / 1000000000ULL);
 		partition_down(run, p, NULL);
-		hm_event(run, p, POL_HM_VMM_DIED, why);
+		hm_event(run, p, POL_HM_VMM_DIED, why, 0);
 	}
 }
 
@@ -286,7 +290,7 @@ static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_
 			*c = '?';
 	if (f->kind == IPC_FAULT_APPLICATION) {
 		snprintf(what, sizeof(what), "application error %" PRIu32 ": %s", f->code, msg);
-		hm_event(run, p, POL_HM_APPLICATION_ERROR, what);
+		hm_event(run, p, POL_HM_APPLICATION_ERROR, what, f->suppressed);
 		return;
 	}
 	if (f->kind == IPC_FAULT_SECCOMP) {
@@ -299,7 +303,7 @@ static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_
 	snprintf(what, sizeof(what), "%s (vcpu %" PRIu32 "): %s", ipc_fault_name(f->kind), f->vcpu,
 		 msg);
 	if (!f->fatal) {
-		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what);
+		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what, f->suppressed);
 		return;
 	}
 	__atomic_store_n(&p->state, SUP_PART_FAULTED, __ATOMIC_RELEASE);
@@ -307,7 +311,7 @@ static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_
 		 f->kind == IPC_FAULT_UNMAPPED_ACCESS || f->kind == IPC_FAULT_READONLY_WRITE
 		     ? POL_HM_MEMORY_VIOLATION
 		     : POL_HM_GUEST_CRASH,
-		 what);
+		 what, 0);
 }
 
 /* A VMM that breaks the protocol is compromised or broken: killed, then the HM decides. */
@@ -317,7 +321,7 @@ static void violation(struct run *run, struct sup_partition *p, const char *what
 
 	snprintf(why, sizeof(why), "protocol violation by its VMM (%s); killed", what);
 	partition_down(run, p, NULL);
-	hm_event(run, p, POL_HM_VMM_DIED, why);
+	hm_event(run, p, POL_HM_VMM_DIED, why, 0);
 }
 
 /* SET_MODULE_SCHEDULE from a guest: only a partition with SetModuleSchedule may. */
@@ -331,7 +335,7 @@ static void on_schedule_req(struct run *run, struct sup_partition *p, uint32_t i
 			 !p->pol->set_module_schedule ? "the partition may not set schedules"
 			 : idx == SIZE_MAX	      ? "no such schedule"
 						      : "the schedule is not running");
-		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what);
+		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what, 0);
 		return;
 	}
 	sup_sched_request(&run->sched, idx);
@@ -363,7 +367,7 @@ static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
 				     mono_ns())) {
 			snprintf(what, sizeof(what), "SET_MODE(%s) refused: restart budget spent",
 				 mode == MUMU_MODE_COLD_START ? "COLD_START" : "WARM_START");
-			hm_record(run, p, POL_HM_ILLEGAL_REQUEST, POL_ACTION_IDLE, true, what);
+			hm_record(run, p, POL_HM_ILLEGAL_REQUEST, POL_ACTION_IDLE, true, what, 0);
 			go_idle(run, p);
 			break;
 		}
@@ -373,7 +377,7 @@ static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
 		break;
 	default:
 		snprintf(what, sizeof(what), "mode %" PRIu32 " refused: no such mode", mode);
-		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what);
+		hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what, 0);
 	}
 }
 
@@ -410,7 +414,7 @@ static void on_overruns(struct run *run)
 		    "a vCPU was still in its window %llu us after its end; the VMM was stopped",
 		    SUP_ENFORCE_GRACE_NS / 1000);
 		for (; due > 0 && p->generation == gen && p->state == SUP_PART_RUNNING; due--)
-			hm_event(run, p, POL_HM_DEADLINE_MISSED, what);
+			hm_event(run, p, POL_HM_DEADLINE_MISSED, what, 0);
 	}
 }
 
@@ -457,29 +461,41 @@ static void on_console(struct sup_partition *p, const uint8_t *buf, size_t size)
 		sup_console_feed(p, buf, size, &output, STDOUT_FILENO);
 		return;
 	}
-	if (!p->console_dropped_bytes)
-		log_warn("partition '%s': console output over its %u bytes a major frame: the "
-			 "rest of such frames is dropped and counted",
-			 p->pol->name, SUP_CONSOLE_FRAME_BYTES);
-	p->console_frame_dropped += size;
 	p->console_dropped_bytes += size;
 }
 
-/* A new major frame: console budgets start again; last frame's drops go to the trace. */
+/* Console bytes of the partition not printed: by the supervisor, and by its VMM (its word). */
+static uint64_t console_dropped(const struct sup_partition *p)
+{
+	return p->console_dropped_bytes +
+	       __atomic_load_n(&p->status->console_dropped_bytes, __ATOMIC_RELAXED);
+}
+
+/*
+ * A new major frame: console budgets start again. What the last one dropped, here or in the
+ * VMM (MUMU_CONSOLE_WINDOW_BYTES), goes to the trace, and the first time to the log.
+ */
 static void console_new_frame(struct run *run)
 {
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_partition *p = &run->parts[i];
+		uint64_t all = console_dropped(p);
 		char name[MUMU_NAME_MAX + 32], what[96];
 
-		if (p->console_frame_dropped) {
+		if (all > p->console_dropped_seen) {
+			if (!p->console_dropped_seen)
+				log_warn(
+				    "partition '%s': console output over its budget (%u bytes a "
+				    "window, %u a major frame): the rest is dropped and counted",
+				    p->pol->name, MUMU_CONSOLE_WINDOW_BYTES,
+				    SUP_CONSOLE_FRAME_BYTES);
 			snprintf(name, sizeof(name), "console dropped %s", p->pol->name);
-			snprintf(what, sizeof(what),
-				 "%" PRIu64 " bytes over its %u bytes a major frame",
-				 p->console_frame_dropped, SUP_CONSOLE_FRAME_BYTES);
+			snprintf(what, sizeof(what), "%" PRIu64 " bytes over its budget",
+				 all - p->console_dropped_seen);
 			sup_trace_event(&run->trace, mono_ns(), name, what);
 		}
-		p->console_frame_bytes = p->console_frame_dropped = 0;
+		p->console_dropped_seen = all;
+		p->console_frame_bytes = 0;
 	}
 }
 
@@ -625,7 +641,7 @@ static void status_report(struct run *run, FILE *out, bool json)
 				",\"start_late_p99_ns\":%" PRIu64 ",\"last_error\":",
 				i ? "," : "", p->pol->name, p->pol->id, mode_name(p->ctl->mode),
 				p->pid, cores, p->n_restarts, p->n_faults, st.ran, st.yielded,
-				st.missed, st.enforced, st.idle, p->console_dropped_bytes,
+				st.missed, st.enforced, st.idle, console_dropped(p),
 				sup_hist_percentile(&st.lateness_ns, 99));
 			if (e) {
 				fprintf(out, "{\"error\":\"%s\",\"action\":\"%s\",\"detail\":\"",
@@ -642,7 +658,7 @@ static void status_report(struct run *run, FILE *out, bool json)
 			" %8" PRIu64 " %7.1f  %s%s%s\n",
 			p->pol->name, mode_name(p->ctl->mode), p->pid, cores, p->n_restarts,
 			p->n_faults, st.ran + st.yielded + st.enforced, st.missed,
-			p->console_dropped_bytes,
+			console_dropped(p),
 			(double)sup_hist_percentile(&st.lateness_ns, 99) / 1000.0,
 			e ? pol_hm_error_name(e->error) : "-", e ? ": " : "", e ? e->detail : "");
 	}
@@ -902,7 +918,7 @@ static void summary(struct run *run)
 		print_us(sup_hist_percentile(&st.overrun_ns, 50));
 		print_us(sup_hist_percentile(&st.overrun_ns, 99));
 		print_us(st.overrun_ns.max);
-		printf(" %9" PRIu64 "\n", run->parts[i].console_dropped_bytes);
+		printf(" %9" PRIu64 "\n", console_dropped(&run->parts[i]));
 		windows += st.ran + st.yielded + st.missed + st.enforced + st.idle;
 	}
 	/* The scheduler's own cost: every thread of the supervisor, never the VMMs. */
@@ -969,6 +985,24 @@ static void stop_vmms(struct run *run)
 		sup_console_flush(p, &output, STDOUT_FILENO);
 	}
 	free(pfd);
+}
+
+/*
+ * Once the schedule runs, the main thread's work (VMM messages, console lines, health-monitor
+ * decisions, restarts' forks, mumu-ctl) runs at SCHED_IDLE: below every vCPU thread, so it
+ * takes the time the windows leave (gaps, yields, idle windows), never a running window's.
+ * What a partition makes it do waits meanwhile, in that partition's socket. The locks it
+ * shares with the core threads inherit their priority (PTHREAD_PRIO_INHERIT).
+ */
+static void main_thread_idle(void)
+{
+	struct sched_param none = { 0 };
+	int r = pthread_setschedparam(pthread_self(), SCHED_IDLE, &none);
+
+	if (r)
+		log_warn("the supervisor's main thread stays at its priority (%s): its work can "
+			 "take time from the partitions' windows",
+			 strerror(r));
 }
 
 /* The queued lines written (2 s at most: stdout may be stalled for good), then direct again. */
@@ -1071,7 +1105,7 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 	uint64_t deadline;
 	int r, rc = 0;
 
-	if (sup_output_start(&output) == 0)
+	if (sup_output_start(&output, sys->n_partitions + 1) == 0)
 		log_set_sink(log_to_output);
 	r = setup(&run);
 	if (r < 0) {
@@ -1109,6 +1143,7 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 		}
 		run.sched_started = true;
 		watch(&run, run.sched.notify_fd, TAG(TAG_FRAME, 0));
+		main_thread_idle();
 	}
 	while (!run.stop) {
 		loop_once(&run, 1000);

@@ -10,6 +10,24 @@
 #include "common/util.h"
 #include "vmm/vmm.h"
 
+/*
+ * A guest that faults or asks in a loop costs its own core, not the supervisor's time: a vCPU
+ * sends IPC_FAULT_REPORTS_PER_S non-fatal reports and requests a second at most.
+ */
+static bool may_send(struct vmm_vcpu *vcpu)
+{
+	uint64_t now = mono_ns();
+
+	if (now - vcpu->report_period_ns >= 1000000000ULL) {
+		vcpu->report_period_ns = now;
+		vcpu->reports = 0;
+	}
+	if (vcpu->reports >= IPC_FAULT_REPORTS_PER_S)
+		return false;
+	vcpu->reports++;
+	return true;
+}
+
 void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fatal, uint32_t code,
 		      uint64_t addr, const char *fmt, ...)
 {
@@ -23,6 +41,14 @@ void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fata
 	};
 	va_list ap;
 
+	if (kind < IPC_FAULT_COUNT && !fatal && !may_send(vcpu)) {
+		vcpu->suppressed[kind]++;
+		return;
+	}
+	if (kind < IPC_FAULT_COUNT) {
+		f.suppressed = vcpu->suppressed[kind];
+		vcpu->suppressed[kind] = 0;
+	}
 	va_start(ap, fmt);
 	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
 	va_end(ap);
@@ -71,12 +97,21 @@ static int64_t hc_console_write(struct vmm_vcpu *vcpu, uint64_t gpa, uint64_t le
 	if (!buf)
 		return bad_args(vcpu, MUMU_HC_CONSOLE_WRITE, -MUMU_EFAULT,
 				"buffer outside the guest's RAM");
-	r = ipc_send(vmm->sock, IPC_CONSOLE, buf, len, NULL, 0);
+	if (vcpu->console_window != vcpu->window_seq) {
+		vcpu->console_window = vcpu->window_seq;
+		vcpu->console_bytes = 0;
+	}
+	/* Over its window's budget, or the supervisor is behind: this partition's own output
+	 * is lost (and counted), nothing else. */
+	r = vcpu->console_bytes + len > MUMU_CONSOLE_WINDOW_BYTES
+		? -EAGAIN
+		: ipc_send(vmm->sock, IPC_CONSOLE, buf, len, NULL, 0);
 	if (r == -EAGAIN) {
-		/* The supervisor is behind: this partition's own output is lost, nothing else. */
-		__atomic_add_fetch(&vmm->console_dropped_bytes, len, __ATOMIC_RELAXED);
+		vmm->status->console_dropped_bytes =
+		    __atomic_add_fetch(&vmm->console_dropped_bytes, len, __ATOMIC_RELAXED);
 		return -MUMU_EAGAIN;
 	}
+	vcpu->console_bytes += len;
 	return r < 0 ? -MUMU_EINVAL : (int64_t)len;
 }
 
@@ -103,6 +138,8 @@ static int64_t hc_request(struct vmm_vcpu *vcpu, uint32_t type, uint64_t value)
 		return bad_args(vcpu,
 				type == IPC_SCHEDULE_REQ ? MUMU_HC_SET_SCHEDULE : MUMU_HC_SET_MODE,
 				-MUMU_EINVAL, "value above 32 bits");
+	if (!may_send(vcpu))
+		return -MUMU_EAGAIN; /* too many requests this second: nothing was passed on */
 	return ipc_send(vcpu->vmm->sock, type, &req, sizeof(req), NULL, 0) < 0 ? -MUMU_EAGAIN : 0;
 }
 

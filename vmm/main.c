@@ -111,6 +111,7 @@ static int build(void)
 	}
 	vmm.status->magic = IPC_STATUS_MAGIC;
 	vmm.status->n_vcpus = vmm.cfg.n_vcpus;
+	vmm.console_dropped_bytes = vmm.status->console_dropped_bytes; /* the partition's, so far */
 	return 0;
 }
 

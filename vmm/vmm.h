@@ -33,8 +33,13 @@ struct vmm_vcpu {
 	uint64_t exits;
 	uint64_t exits_by_reason[64]; /* indexed by KVM_EXIT_*; the last counts the rest */
 	uint64_t window_seq;
-	uint64_t entry_ns; /* first KVM_RUN of the current window */
-	uint64_t spin_ns;  /* how long before a window's start it wakes (vmm_spin_margin) */
+	uint64_t entry_ns;	   /* first KVM_RUN of the current window */
+	uint64_t spin_ns;	   /* how long before a window's start it wakes (vmm_spin_margin) */
+	uint64_t report_period_ns; /* non-fatal reports: the current second */
+	uint32_t reports;	   /* sent in it */
+	uint32_t suppressed[IPC_FAULT_COUNT]; /* counted, not sent, per kind */
+	uint64_t console_window;	      /* the window_seq console_bytes counts in */
+	uint64_t console_bytes;		      /* written in it */
 };
 
 struct vmm {

@@ -76,8 +76,12 @@ enum mumu_hc {
 	MUMU_HC_COUNT
 };
 
-#define MUMU_CONSOLE_MAX   4096 /* bytes per MUMU_HC_CONSOLE_WRITE */
-#define MUMU_ERROR_MSG_MAX 128
+#define MUMU_CONSOLE_MAX 4096 /* bytes per MUMU_HC_CONSOLE_WRITE */
+/* Console bytes one vCPU may write per window; past them CONSOLE_WRITE is -MUMU_EAGAIN (the
+ * bytes are dropped and counted). The supervisor also prints at most as much of a partition
+ * per major frame. */
+#define MUMU_CONSOLE_WINDOW_BYTES 16384
+#define MUMU_ERROR_MSG_MAX	  128
 
 /* Error results, the Linux errno values negated. */
 #define MUMU_EPERM     1

@@ -77,7 +77,7 @@ kill -TERM $sup
 wait $sup || fail "stalled: exit status $?"
 sup=
 wait $reader
-expect "$WORK/out" "partition 'flood': console output over its 16384 bytes a major frame"
+expect "$WORK/out" "partition 'flood': console output over its budget"
 [ "$(summary_field flood 15)" -gt 0 ] || fail "stalled: no dropped bytes counted for flood"
 [ "$(summary_field witness 15)" -eq 0 ] || fail "stalled: the witness's output was dropped"
 echo "ok: stalled stdout"

@@ -146,10 +146,10 @@ static void test_output_order(void **state)
 	(void)state;
 	assert_int_equal(pipe(a), 0);
 	assert_int_equal(pipe(b), 0);
-	assert_int_equal(sup_output_start(&o), 0);
-	assert_true(sup_output_put(&o, a[1], "one\n", 4));
-	assert_true(sup_output_put(&o, b[1], "err\n", 4));
-	assert_true(sup_output_put(&o, a[1], "two\n", 4));
+	assert_int_equal(sup_output_start(&o, 2), 0);
+	assert_true(sup_output_put(&o, 0, a[1], "one\n", 4));
+	assert_true(sup_output_put(&o, 1, b[1], "err\n", 4));
+	assert_true(sup_output_put(&o, 0, a[1], "two\n", 4));
 	assert_int_equal(sup_output_stop(&o, 1000000000ULL), 0);
 	n = read(a[0], buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
@@ -163,7 +163,8 @@ static void test_output_order(void **state)
 	}
 }
 
-/* A reader that never reads: puts never block, the overflow is dropped and counted. */
+/* A reader that never reads: puts never block, the overflow is dropped and counted, each
+ * owner within its own share. */
 static void test_output_stalled(void **state)
 {
 	static struct sup_output o;
@@ -175,10 +176,12 @@ static void test_output_stalled(void **state)
 	signal(SIGPIPE, SIG_IGN); /* as the supervisor does */
 	memset(line, 'x', sizeof(line));
 	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(sup_output_start(&o), 0);
-	for (int i = 0; i < 4 * SUP_OUTPUT_LINES; i++) /* 2 MiB into a 64 KiB pipe */
-		refused += !sup_output_put(&o, fds[1], line, sizeof(line));
+	assert_int_equal(sup_output_start(&o, 2), 0);
+	for (int i = 0; i < 4 * SUP_OUTPUT_LINES; i++) /* 16 MiB into a 64 KiB pipe */
+		refused += !sup_output_put(&o, 0, fds[1], line, sizeof(line));
 	assert_true(refused >= 2 * SUP_OUTPUT_LINES);
+	/* Owner 0 filled its half of the queue, not owner 1's. */
+	assert_true(sup_output_put(&o, 1, fds[1], line, sizeof(line)));
 	/* Gives up after 0.1 s on the lines the pipe cannot take. */
 	assert_true(sup_output_stop(&o, 100000000ULL) > refused);
 	close(fds[0]); /* the writer, still blocked, gets EPIPE and ends */
@@ -437,6 +440,14 @@ static void test_hm_log_flood(void **state)
 	assert_string_equal(held->detail, "hypercall 1002");
 	assert_int_equal(said, 10 * SUP_HM_SAY_MAX); /* a burst a second */
 	/* Another action, or another partition, is another entry. */
+	/* Events a VMM counted without reporting them come with the next report. */
+	bad.ns += SUP_HM_SAY_PERIOD_NS;
+	bad.repeats = 500;
+	assert_true(sup_hm_log_add(&log, &bad, &unsaid));
+	assert_int_equal(unsaid, 10000 - SUP_HM_SAY_MAX + 500);
+	assert_int_equal(held->repeats, 99999 + 501);
+	assert_int_equal(log.n, 100001 + 501);
+	bad.repeats = 0;
 	bad.action = POL_ACTION_IDLE;
 	assert_true(sup_hm_log_add(&log, &bad, &unsaid));
 	bad.partition = 2;
