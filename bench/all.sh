@@ -124,6 +124,8 @@ row "VMM start-up to READY, sandbox on vs off (us)" "$st_on" "no sandbox $st_off
 . bench/hm.sh
 # 7. Ports: throughput and latency against memcpy between two threads (bench/ports.sh).
 . bench/ports.sh
+# 8. Temporal isolation: what an attacker partition costs a witness (bench/interference.sh).
+. bench/interference.sh
 
 echo | tee -a "$out"
 echo "written to $out"

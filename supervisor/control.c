@@ -123,8 +123,12 @@ int sup_control_check(const struct ipc_ctl_request *req, FILE *out)
 		fprintf(out, "unknown operation %u\n", req->op);
 		return -EINVAL;
 	}
-	if ((req->flags & ~IPC_CTL_FLAGS) || req->reserved) {
+	if (req->flags & ~IPC_CTL_FLAGS) {
 		fprintf(out, "unknown flags 0x%x\n", req->flags & ~IPC_CTL_FLAGS);
+		return -EINVAL;
+	}
+	if (req->reserved) {
+		fprintf(out, "the reserved field is 0x%x, not 0\n", req->reserved);
 		return -EINVAL;
 	}
 	if (!memchr(req->partition, 0, sizeof(req->partition))) {

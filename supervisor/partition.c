@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -224,6 +225,16 @@ fail:
 	return r;
 }
 
+uint64_t sup_vmm_as_bytes(const struct pol_partition *pol, const struct pol_region *regions,
+			  size_t n_regions)
+{
+	uint64_t bytes = pol->memory_bytes + SUP_VMM_AS_OVERHEAD_BYTES;
+
+	for (size_t i = 0; i < n_regions; i++)
+		bytes += regions[i].region.size_bytes;
+	return bytes;
+}
+
 /* The control page again, read-only: the VMM can never write what the supervisor decides. */
 static int reopen_ro(int fd)
 {
@@ -241,11 +252,13 @@ static void partition_cpus(const struct pol_partition *pol, cpu_set_t *ret_cpus)
 		CPU_SET(pol->cores[i].physical_core_id, ret_cpus);
 }
 
-static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock)
-    __attribute__((noreturn));
+static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock,
+		       uint64_t as_bytes) __attribute__((noreturn));
 
-static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock)
+static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock,
+		       uint64_t as_bytes)
 {
+	struct rlimit as = { .rlim_cur = as_bytes, .rlim_max = as_bytes };
 	extern char **environ;
 	char *env[16];
 	size_t n = 0;
@@ -262,6 +275,10 @@ static void child_exec(const char *vmm_path, const struct pol_partition *pol, in
 	/* The parent's main thread runs at SCHED_IDLE once the schedule runs: the VMM and its
 	 * vCPU threads run at the normal policy. */
 	if (sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){ 0 }) < 0)
+		_exit(127);
+	/* Its address space fits its partition (sup_vmm_as_bytes): a compromised VMM cannot
+	 * take the host's memory, whatever it maps. */
+	if (setrlimit(RLIMIT_AS, &as) < 0)
 		_exit(127);
 	/* Out of the terminal's reach: Ctrl-C, Ctrl-\ and Ctrl-Z go to the foreground process
 	 * group, which is the supervisor's; it stops the VMMs in order (they still die with it:
@@ -351,7 +368,7 @@ static int spawn(struct sup_partition *p, const struct pol_system *sys, const in
 		return r;
 	}
 	if (pid == 0)
-		child_exec(vmm_path, pol, sv[1]);
+		child_exec(vmm_path, pol, sv[1], sup_vmm_as_bytes(pol, regions, n_regions));
 	close(sv[1]);
 	p->sock = sv[0];
 	r = (int)syscall(SYS_pidfd_open, pid, 0);

@@ -73,6 +73,16 @@ struct sup_partition {
 };
 
 /*
+ * A VMM's address-space limit (RLIMIT_AS, set before exec): its guest RAM and regions, and
+ * SUP_VMM_AS_OVERHEAD_BYTES for the program, its libraries, threads and KVM's mappings (a
+ * VMM maps some 4 MiB of its own here; glibc reserves address space for each thread's
+ * stack and malloc arena).
+ */
+#define SUP_VMM_AS_OVERHEAD_BYTES (256ULL << 20)
+uint64_t sup_vmm_as_bytes(const struct pol_partition *pol, const struct pol_region *regions,
+			  size_t n_regions);
+
+/*
  * Allocate everything but the process: memfds (sealed against shrink and grow), the image
  * copied into RAM at MUMU_USER_GPA and into image_fd, the control and status pages, the
  * eventfds. Returns 0 or a negative errno; on failure nothing stays allocated.

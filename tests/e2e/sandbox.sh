@@ -37,6 +37,13 @@ for name in alpha beta gamma sensor display; do
 		threads=$((threads + 1))
 	done
 	[ $threads -eq $((n_vcpus + 1)) ] || fail "$name: $threads threads"
+	# Its address space is limited to its RAM and regions and 256 MiB (alpha: 16 MiB of
+	# RAM and no region), and what it maps fits.
+	as=$(awk '/^Max address space/ { print $4 }' /proc/"$pid"/limits)
+	case "$as" in unlimited | "") fail "$name: no address-space limit" ;; esac
+	[ "$name" != alpha ] || [ "$as" -eq $(((16 + 256) << 20)) ] || fail "alpha: RLIMIT_AS $as"
+	vm=$(awk '/^VmPeak/ { print $2 * 1024 }' /proc/"$pid"/status)
+	[ "$vm" -le "$as" ] || fail "$name: VmPeak $vm above RLIMIT_AS $as"
 	[ "$(stat -L -c %d:%i /proc/"$pid"/root/)" != "$(stat -c %d:%i /)" ] ||
 		fail "$name: its root is the host's"
 	[ -z "$(ls -A /proc/"$pid"/root/)" ] || fail "$name: its root is not empty"

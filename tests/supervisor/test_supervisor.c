@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "supervisor/console.h"
+#include "supervisor/control.h"
 #include "supervisor/gantt.h"
 #include "supervisor/hm.h"
 #include "supervisor/output.h"
@@ -186,6 +187,46 @@ static void test_output_stalled(void **state)
 	assert_true(sup_output_stop(&o, 100000000ULL) > refused);
 	close(fds[0]); /* the writer, still blocked, gets EPIPE and ends */
 	close(fds[1]);
+}
+
+/* check_req: what sup_control_check says of req, in out. */
+static int check_req(const struct ipc_ctl_request *req, char *out, size_t size)
+{
+	FILE *f = fmemopen(out, size, "w");
+	int r;
+
+	assert_non_null(f);
+	r = sup_control_check(req, f);
+	fclose(f);
+	return r;
+}
+
+/* Every field of a control request is checked, each refusal with its own reason. */
+static void test_control_check(void **state)
+{
+	struct ipc_ctl_request req = { .op = IPC_CTL_STATUS, .flags = IPC_CTL_JSON };
+	char out[128];
+
+	(void)state;
+	assert_int_equal(check_req(&req, out, sizeof(out)), 0);
+	req.op = IPC_CTL_OP_COUNT;
+	assert_int_equal(check_req(&req, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "unknown operation 6\n");
+	req.op = IPC_CTL_STATUS;
+	req.flags = 0x80;
+	assert_int_equal(check_req(&req, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "unknown flags 0x80\n");
+	req.flags = 0;
+	req.reserved = 7;
+	assert_int_equal(check_req(&req, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "the reserved field is 0x7, not 0\n");
+	req.reserved = 0;
+	req.op = IPC_CTL_RESTART;
+	assert_int_equal(check_req(&req, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "which partition?\n");
+	memset(req.partition, 'a', sizeof(req.partition));
+	assert_int_equal(check_req(&req, out, sizeof(out)), -EINVAL);
+	assert_string_equal(out, "the partition name is not terminated\n");
 }
 
 static void test_console_lines(void **state)
@@ -550,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_hm_log_flood),
 		cmocka_unit_test(test_output_order),
 		cmocka_unit_test(test_output_stalled),
+		cmocka_unit_test(test_control_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
