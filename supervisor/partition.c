@@ -383,6 +383,8 @@ static int spawn(struct sup_partition *p, const struct pol_system *sys, const in
 	pthread_mutex_lock(&p->lock);
 	p->pid = pid;
 	p->pidfd = r;
+	if (clock_getcpuclockid(pid, &p->cpu_clock) != 0)
+		p->cpu_clock = -1;
 	p->generation++;
 	__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
 	p->overruns_seen = p->overruns; /* those were the old VMM's */
@@ -490,6 +492,20 @@ bool sup_partition_resume(struct sup_partition *p)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return sent;
+}
+
+bool sup_partition_cpu_ns(struct sup_partition *p, uint32_t generation, uint64_t *ret_ns)
+{
+	struct timespec ts;
+	bool ok;
+
+	pthread_mutex_lock(&p->lock); /* the pid cannot be reaped and reused meanwhile */
+	ok = p->generation == generation && p->pid > 0 && p->cpu_clock != (clockid_t)-1 &&
+	     clock_gettime(p->cpu_clock, &ts) == 0;
+	pthread_mutex_unlock(&p->lock);
+	if (ok)
+		*ret_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return ok;
 }
 
 void sup_partition_ask_exit(struct sup_partition *p)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "ipc/ipc.h"
 #include "policy/policy.h"
@@ -48,6 +49,7 @@ struct sup_partition {
 	pid_t pid;	     /* the VMM, 0 when none */
 	int pidfd;	     /* pidfd of the VMM, -1 when none */
 	uint32_t generation; /* incremented at every spawn: a window belongs to one VMM */
+	clockid_t cpu_clock; /* the VMM's process CPU-time clock (under lock, with pid) */
 	bool stopped_by_sup; /* the VMM is SIGSTOPped by window enforcement (under lock) */
 
 	char console[SUP_CONSOLE_LINE_MAX]; /* an incomplete console line */
@@ -115,6 +117,12 @@ void sup_objects_close(const struct pol_system *sys, int *fds);
  */
 bool sup_partition_stop(struct sup_partition *p, uint32_t generation);
 bool sup_partition_resume(struct sup_partition *p);
+
+/*
+ * The CPU time the VMM of that generation has used, all its threads, as the kernel counts it
+ * (never the VMM's word). False when it is gone or replaced.
+ */
+bool sup_partition_cpu_ns(struct sup_partition *p, uint32_t generation, uint64_t *ret_ns);
 
 /* Ask the VMM to exit (IPC_SHUTDOWN, and SIGCONT if enforcement stopped it); no more windows. */
 void sup_partition_ask_exit(struct sup_partition *p);

@@ -30,6 +30,8 @@ struct pending {
 	uint32_t generation; /* of the VMM the window was given to */
 	uint32_t schedule_id;
 	uint64_t start_ns, end_ns, check_ns;
+	uint64_t kick_ns; /* when it was kicked */
+	uint64_t cpu_ns;  /* the VMM's CPU time then (one-vCPU partitions), 0: unknown */
 };
 
 struct sup_core {
@@ -98,7 +100,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	volatile struct ipc_vcpu_ctl *ctl = &p->ctl->vcpu[w->vcpu];
 	/* Before held(): the VMM this window is for, should the main thread replace it meanwhile. */
 	uint32_t generation = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
-	uint64_t one = 1, junk, seq;
+	uint64_t one = 1, junk, seq, cpu_ns, kick_ns;
 
 	if (held(p)) {
 		st->idle++;
@@ -121,6 +123,10 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	ctl->end_ns = end;
 	seq = ctl->window_seq + 1;
 	__atomic_store_n(&ctl->window_seq, seq, __ATOMIC_RELEASE);
+	/* What the kernel says the VMM used, to hold the status page's word against (check). */
+	if (p->pol->n_cores != 1 || !sup_partition_cpu_ns(p, generation, &cpu_ns))
+		cpu_ns = 0;
+	kick_ns = mono_ns();
 	if (write(p->go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
 		return;
 	if (c->n_pending < sizeof(c->pending) / sizeof(c->pending[0]))
@@ -136,13 +142,30 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 			.start_ns = start,
 			.end_ns = end,
 			.check_ns = check,
+			.kick_ns = kick_ns,
+			.cpu_ns = cpu_ns,
 		};
 }
 
 /*
+ * The VMM's status page is its word. For a one-vCPU partition not kicked again since this
+ * window, the kernel's count of the CPU time its VMM used since the kick must fit between the
+ * kick and the window's end, with half the grace for the vCPU's way out: more, and it went on
+ * after its end, whatever the status page says.
+ */
+static bool overran_cpu(struct sup_partition *p, const struct pending *pw)
+{
+	uint64_t now;
+
+	return pw->cpu_ns && sup_partition_cpu_ns(p, pw->generation, &now) &&
+	       now - pw->cpu_ns > pw->end_ns - pw->kick_ns + SUP_ENFORCE_GRACE_NS / 2;
+}
+
+/*
  * After the grace: did the vCPU leave the guest within it? The done eventfd is only a
- * wake-up; the status page's window sequence and exit time decide (the check itself may come
- * later, sup_check_time). Stop the VMM either way (see sched.h).
+ * wake-up; the status page's window sequence and exit time decide, held against the kernel's
+ * CPU accounting where it can tell (overran_cpu; the check itself may come later,
+ * sup_check_time). Stop the VMM either way (see sched.h).
  */
 static void check(struct sup_core *c, const struct pending *pw)
 {
@@ -166,8 +189,12 @@ static void check(struct sup_core *c, const struct pending *pw)
 		       pw->start_ns, pw->end_ns, 0, 0, SUP_WINDOW_IDLE);
 		return;
 	}
-	if (__atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick)
+	if (__atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick) {
+		if (done && overran_cpu(p, pw))
+			done =
+			    false; /* its status page says it left in time: the kernel says not */
 		sup_partition_stop(p, pw->generation);
+	}
 	if (!done) {
 		st->enforced++;
 		pthread_mutex_lock(&p->lock); /* counted for this VMM only, never its successor */

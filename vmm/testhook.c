@@ -22,6 +22,7 @@
 #include "vmm/vmm.h"
 
 bool vmm_test_ignore_window_end;
+bool vmm_test_lie_window_end;
 
 #ifdef MUMU_TEST_HOOKS
 /*
@@ -109,6 +110,9 @@ static void attempt(struct vmm *vmm, const char *what)
 	log_info("test hook: attempting '%s'", what);
 	if (strcmp(what, "ignore_window_end") == 0) {
 		vmm_test_ignore_window_end = true;
+		return;
+	} else if (strcmp(what, "lie_window_end") == 0) {
+		vmm_test_ignore_window_end = vmm_test_lie_window_end = true;
 		return;
 	} else if (strcmp(what, "never_ready") == 0) {
 		for (;;) /* a VMM stuck before READY: the supervisor must not wait forever */

@@ -110,5 +110,7 @@ int vmm_sandbox_minimal(void);
 void vmm_test_hook(struct vmm *vmm);
 /* Test hook "ignore_window_end": vCPUs never arm their end timer (a VMM that will not stop). */
 extern bool vmm_test_ignore_window_end;
+/* Test hook "lie_window_end": the same, and every window's status says it ended on time. */
+extern bool vmm_test_lie_window_end;
 
 #endif

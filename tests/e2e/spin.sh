@@ -31,6 +31,16 @@ missed=$(summary_field rogue 4)
 expect "$WORK/out" "^\[after\] tick 6\$"
 echo "ok: rogue VMM enforced"
 
+# A VMM that overruns the same way and writes on its status page that every window ended on
+# time: the kernel's count of its CPU time tells otherwise, and it is enforced all the same.
+MUMU_TEST_ATTEMPT=lie_window_end MUMU_TEST_ATTEMPT_PARTITION=rogue "$SUP" --frames 8 "$cfg" \
+	>"$WORK/out" 2>&1 || fail "liar: exit status $?"
+expect "$WORK/out" "partition 'rogue': DEADLINE_MISSED: a vCPU was still in its window" 4
+[ "$(summary_field rogue 2)" -eq 0 ] || fail "liar: a window counted as ended by itself"
+[ "$(summary_field rogue 5)" -ge 4 ] || fail "liar: $(summary_field rogue 5) windows enforced"
+expect "$WORK/out" "^\[after\] tick 6\$"
+echo "ok: a VMM lying about its window's end is enforced"
+
 # Its HealthMonitor table makes a missed deadline fatal: the first overrun leaves it IDLE, and
 # the partition after it keeps its windows.
 sed -i '0,/<\/CoreAffinity>/s//&\n      <HealthMonitor><ErrorAction Error="DEADLINE_MISSED" Action="IDLE"\/><\/HealthMonitor>/' "$cfg"
