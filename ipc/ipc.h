@@ -139,6 +139,13 @@ struct ipc_fault {
 	uint32_t reserved;
 };
 
+/*
+ * The window protocol's timing, shared by both sides: a vCPU wakes at most this long before
+ * its window's start and spins to it (vmm_spin_margin); the supervisor kicks it earlier than
+ * that (SUP_KICK_LEAD_NS, a static assert there).
+ */
+#define IPC_SPIN_MAX_NS 500000ULL
+
 /* Non-fatal fault reports a vCPU sends per second at most; the rest are counted and the
  * count travels with the next report of the kind (ipc_fault.suppressed). */
 #define IPC_FAULT_REPORTS_PER_S 16

@@ -30,8 +30,6 @@ struct pending {
 	uint32_t generation; /* of the VMM the window was given to */
 	uint32_t schedule_id;
 	uint64_t start_ns, end_ns, check_ns;
-	uint64_t kick_ns; /* when it was kicked */
-	uint64_t cpu_ns;  /* the VMM's CPU time then (one-vCPU partitions), 0: unknown */
 };
 
 struct sup_core {
@@ -100,7 +98,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	volatile struct ipc_vcpu_ctl *ctl = &p->ctl->vcpu[w->vcpu];
 	/* Before held(): the VMM this window is for, should the main thread replace it meanwhile. */
 	uint32_t generation = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
-	uint64_t one = 1, junk, seq, cpu_ns, kick_ns;
+	uint64_t one = 1, junk, seq;
 
 	if (held(p)) {
 		st->idle++;
@@ -123,10 +121,6 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	ctl->end_ns = end;
 	seq = ctl->window_seq + 1;
 	__atomic_store_n(&ctl->window_seq, seq, __ATOMIC_RELEASE);
-	/* What the kernel says the VMM used, to hold the status page's word against (check). */
-	if (p->pol->n_cores != 1 || !sup_partition_cpu_ns(p, generation, &cpu_ns))
-		cpu_ns = 0;
-	kick_ns = mono_ns();
 	if (write(p->go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
 		return;
 	if (c->n_pending < sizeof(c->pending) / sizeof(c->pending[0]))
@@ -142,23 +136,27 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 			.start_ns = start,
 			.end_ns = end,
 			.check_ns = check,
-			.kick_ns = kick_ns,
-			.cpu_ns = cpu_ns,
 		};
 }
 
 /*
- * The VMM's status page is its word. For a one-vCPU partition not kicked again since this
- * window, the kernel's count of the CPU time its VMM used since the kick must fit between the
- * kick and the window's end, with half the grace for the vCPU's way out: more, and it went on
- * after its end, whatever the status page says.
+ * The VMM's status page is its word; the kernel's CPU accounting is not. After the grace a
+ * one-vCPU partition's VMM has nothing left to run: if it used a quarter or more of a
+ * SUP_CPU_PROBE_NS look (the core thread sleeps meanwhile, so a vCPU still in the guest on
+ * this core runs), it went on after its window, whatever its status page says.
  */
 static bool overran_cpu(struct sup_partition *p, const struct pending *pw)
 {
-	uint64_t now;
+	uint64_t a, b, t0, t1;
 
-	return pw->cpu_ns && sup_partition_cpu_ns(p, pw->generation, &now) &&
-	       now - pw->cpu_ns > pw->end_ns - pw->kick_ns + SUP_ENFORCE_GRACE_NS / 2;
+	if (p->pol->n_cores != 1 || !sup_partition_cpu_ns(p, pw->generation, &a))
+		return false;
+	t0 = mono_ns();
+	sleep_until_ns(t0 + SUP_CPU_PROBE_NS);
+	if (!sup_partition_cpu_ns(p, pw->generation, &b))
+		return false;
+	t1 = mono_ns();
+	return (b - a) * 4 >= t1 - t0;
 }
 
 /*

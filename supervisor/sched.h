@@ -19,6 +19,8 @@
  * comes at sup_check_time, the grace or a little later (SUP_CHECK_CLEAR_NS).
  */
 #define SUP_ENFORCE_GRACE_NS 2000000ULL /* 2 ms */
+/* How long a check watches a one-vCPU VMM's CPU time after the grace (sched.c overran_cpu). */
+#define SUP_CPU_PROBE_NS 200000ULL /* 0.2 ms */
 
 /*
  * A check that would fall this close to the start or the end of a window on its core waits
@@ -35,6 +37,7 @@
  * last SUP_KICK_LEAD_NS takes the next one.
  */
 #define SUP_KICK_LEAD_NS 1000000ULL /* 1 ms */
+_Static_assert(IPC_SPIN_MAX_NS < SUP_KICK_LEAD_NS, "a vCPU must not wake before its kick");
 
 /*
  * A window that starts where the last one on its core ends is kicked once that one's vCPU has
@@ -109,7 +112,8 @@ static inline uint64_t sup_kick_time(uint64_t start_ns, uint64_t busy_ns)
 
 /*
  * When to check a window that ends at end_ns: SUP_ENFORCE_GRACE_NS after it, moved past any
- * window boundary (start or end) on the core closer than SUP_CHECK_CLEAR_NS, in the frame
+ * window boundary (start or end) on the core closer than SUP_CHECK_CLEAR_NS to the check and
+ * its SUP_CPU_PROBE_NS, in the frame
  * that starts at frame_start_ns (frame_ns long, windows w[0..n) sorted by offset) and the two
  * after it. The boundaries come in order, so one pass moves the check past all it meets.
  */
@@ -123,7 +127,7 @@ static inline uint64_t sup_check_time(uint64_t end_ns, uint64_t frame_start_ns, 
 		uint64_t b = frame_start_ns + k / (2 * n) * frame_ns + x->offset_ns +
 			     (k % 2 ? x->duration_ns : 0);
 
-		if (t + SUP_CHECK_CLEAR_NS > b && t < b + SUP_CHECK_CLEAR_NS)
+		if (t + SUP_CPU_PROBE_NS + SUP_CHECK_CLEAR_NS > b && t < b + SUP_CHECK_CLEAR_NS)
 			t = b + SUP_CHECK_CLEAR_NS;
 	}
 	return t;

@@ -83,7 +83,7 @@ int vmm_vcpu_start(struct vmm_vcpu *vcpu);
  * VMM_SPIN_MAX_NS: half the supervisor's kick lead (SUP_KICK_LEAD_NS), which it must not outrun.
  */
 #define VMM_SPIN_MIN_NS 20000ULL
-#define VMM_SPIN_MAX_NS 500000ULL
+#define VMM_SPIN_MAX_NS IPC_SPIN_MAX_NS
 uint64_t vmm_spin_margin(uint64_t margin_ns, uint64_t late_ns);
 
 /* exit.c: one KVM exit of one vCPU, dispatched by reason. */

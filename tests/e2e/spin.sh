@@ -36,7 +36,9 @@ echo "ok: rogue VMM enforced"
 MUMU_TEST_ATTEMPT=lie_window_end MUMU_TEST_ATTEMPT_PARTITION=rogue "$SUP" --frames 8 "$cfg" \
 	>"$WORK/out" 2>&1 || fail "liar: exit status $?"
 expect "$WORK/out" "partition 'rogue': DEADLINE_MISSED: a vCPU was still in its window" 4
-[ "$(summary_field rogue 2)" -eq 0 ] || fail "liar: a window counted as ended by itself"
+# (The last window's check may come after the end of the run stopped the VMM, when its CPU
+# time can no longer be read: then the page is all there is.)
+[ "$(summary_field rogue 2)" -le 1 ] || fail "liar: $(summary_field rogue 2) windows believed"
 [ "$(summary_field rogue 5)" -ge 4 ] || fail "liar: $(summary_field rogue 5) windows enforced"
 expect "$WORK/out" "^\[after\] tick 6\$"
 echo "ok: a VMM lying about its window's end is enforced"

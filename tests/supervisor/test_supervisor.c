@@ -44,13 +44,15 @@ static void test_no_drift(void **state)
 }
 
 /* A window is kicked SUP_KICK_LEAD_NS ahead, never before the core's last window ends. */
-/* A check keeps SUP_CHECK_CLEAR_NS from every window boundary on its core. */
+/* A check and its CPU probe keep SUP_CHECK_CLEAR_NS from every window boundary on its core. */
 static void test_check_time(void **state)
 {
 	const uint64_t ms = 1000000;
 	struct pol_core_window two[] = { { .offset_ns = 0, .duration_ns = ms },
 					 { .offset_ns = 2 * ms, .duration_ns = ms } };
 	struct pol_core_window one[] = { { .offset_ns = 0, .duration_ns = 5 * ms } };
+	struct pol_core_window near[] = { { .offset_ns = 0, .duration_ns = ms },
+					  { .offset_ns = 3300000, .duration_ns = 5 * ms } };
 	struct pol_core_window dense[32];
 
 	/* Nothing near: the grace. */
@@ -65,6 +67,8 @@ static void test_check_time(void **state)
 		    (struct pol_core_window){ .offset_ns = 2 * ms * i, .duration_ns = 1800000 };
 	assert_int_equal(sup_check_time(1800000, 0, 64 * ms, dense, 32),
 			 4 * ms + SUP_CHECK_CLEAR_NS);
+	/* A boundary 0.3 ms after the grace: clear of the check, not of its CPU probe. */
+	assert_int_equal(sup_check_time(ms, 0, 10 * ms, near, 2), 3300000 + SUP_CHECK_CLEAR_NS);
 	/* Never earlier than the grace, whatever the windows. */
 	assert_true(sup_check_time(63800000, 0, 64 * ms, dense, 32) >=
 		    63800000 + SUP_ENFORCE_GRACE_NS);
