@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Sourced by bench/all.sh (helpers row, median_ratio; variables bin, build, out, runs), or run
 # alone: bench/interference.sh BUILD.
@@ -9,17 +10,9 @@ if ! declare -F row >/dev/null; then # alone
 	set -euo pipefail
 	build=${1:-build}
 	cd "$(dirname "$0")/.."
-	bin=$build/bin out=/dev/null runs=${MUMU_BENCH_RUNS:-3}
-	median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+	bin=$build/bin runs=${MUMU_BENCH_RUNS:-3}
+	. bench/lib.sh
 	row() { printf '| %s | %s | %s | %s | %s |\n' "$@"; }
-	median_ratio() {
-		local -a a=($1) b=($2)
-		local i r=()
-		for ((i = 0; i < ${#a[@]}; i++)); do
-			r+=("$(awk -v a="${a[i]}" -v b="${b[i]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
-		done
-		printf '%s (per round: %s)' "$(printf '%s\n' "${r[@]}" | median)" "${r[*]}"
-	}
 fi
 idir=$build/bench/interference
 mkdir -p "$idir"
