@@ -23,6 +23,8 @@ enum sup_partition_state {
 
 /* Console bytes of one partition until a whole line is there. */
 #define SUP_CONSOLE_LINE_MAX 512
+/* Messages the supervisor reads from one VMM per major frame; the rest wait in its socket. */
+#define SUP_MSGS_PER_FRAME 1024
 /* Console bytes a partition may have printed per major frame; the rest is dropped, counted. */
 #define SUP_CONSOLE_FRAME_BYTES 16384
 
@@ -58,6 +60,9 @@ struct sup_partition {
 	uint64_t console_frame_bytes;	/* received in this major frame (main thread) */
 	uint64_t console_dropped_bytes; /* over the budget or the output queue, all runs */
 	uint64_t console_dropped_seen;	/* of those and the VMM's, already traced */
+	uint32_t frame_msgs; /* messages read from its VMM in this major frame (main thread) */
+	bool sock_paused;    /* over SUP_MSGS_PER_FRAME: its socket waits for the next frame */
+	bool msgs_warned;    /* said so once */
 	uint64_t n_faults;
 	uint64_t spawn_ns;	  /* when the VMM was forked */
 	uint64_t first_output_ns; /* its first console message, 0 before */

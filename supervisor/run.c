@@ -109,6 +109,8 @@ static int spawn(struct run *run, struct sup_partition *p)
 			  run->opts->vmm_path, strerror(-r));
 		return r;
 	}
+	p->frame_msgs = 0;
+	p->sock_paused = false;
 	if ((r = watch(run, p->sock, TAG(TAG_SOCK, p->index))) < 0 ||
 	    (r = watch(run, p->pidfd, TAG(TAG_PIDFD, p->index))) < 0) {
 		partition_down(run, p, NULL);
@@ -472,10 +474,11 @@ static uint64_t console_dropped(const struct sup_partition *p)
 }
 
 /*
- * A new major frame: console budgets start again. What the last one dropped, here or in the
- * VMM (MUMU_CONSOLE_WINDOW_BYTES), goes to the trace, and the first time to the log.
+ * A new major frame: console and message budgets start again, a paused VMM socket is read
+ * again. What the last one dropped, here or in the VMM (MUMU_CONSOLE_WINDOW_BYTES), goes to
+ * the trace, and the first time to the log.
  */
-static void console_new_frame(struct run *run)
+static void new_frame(struct run *run)
 {
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_partition *p = &run->parts[i];
@@ -496,6 +499,10 @@ static void console_new_frame(struct run *run)
 		}
 		p->console_dropped_seen = all;
 		p->console_frame_bytes = 0;
+		p->frame_msgs = 0;
+		if (p->sock_paused && p->sock >= 0)
+			watch(run, p->sock, TAG(TAG_SOCK, p->index));
+		p->sock_paused = false;
 	}
 }
 
@@ -507,10 +514,26 @@ static void on_sock(struct run *run, struct sup_partition *p)
 	for (int i = 0; i < MSGS_PER_WAKEUP && p->sock >= 0; i++) {
 		uint32_t type;
 		size_t size;
-		int r = ipc_recv(p->sock, buf, &type, &size, NULL, 0, NULL);
+		int r;
 
+		/* A VMM that sends more than any partition needs costs the supervisor no more:
+		 * its socket is not read again before the next major frame (new_frame).
+		 * Not while the module starts or stops: READY, and the last words, are read. */
+		if (p->frame_msgs >= SUP_MSGS_PER_FRAME && run->sched_started && !run->stop) {
+			if (!p->sock_paused)
+				unwatch(run, p->sock);
+			if (!p->sock_paused && !p->msgs_warned)
+				log_warn(
+				    "partition '%s': its VMM sent more than %u messages in a major "
+				    "frame: the rest wait for the next one",
+				    p->pol->name, SUP_MSGS_PER_FRAME);
+			p->sock_paused = p->msgs_warned = true;
+			return;
+		}
+		r = ipc_recv(p->sock, buf, &type, &size, NULL, 0, NULL);
 		if (r == -EAGAIN || r == -EINTR)
 			return;
+		p->frame_msgs++;
 		if (r == -ECONNRESET) {
 			uint32_t gen = p->generation;
 
@@ -829,7 +852,7 @@ static void dispatch(struct run *run, uint64_t tag)
 		break;
 	case TAG_FRAME:
 		drain(run);
-		console_new_frame(run);
+		new_frame(run);
 		on_switches(run);
 		on_overruns(run);
 		if (read(run->sched.notify_fd, &v, sizeof(v)) > 0 && run->opts->frames &&

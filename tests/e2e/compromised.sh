@@ -35,6 +35,8 @@ expect "$WORK/out" '^\[victim\] flooding the supervisor$' 600
 [ "$(grep -c '^\[victim\] flooding the supervisor$' "$WORK/out")" -lt 5000 ] ||
 	fail "flood: all 5000 messages printed, over the budget"
 [ "$(summary_field victim 15)" -gt 0 ] || fail "flood: no dropped bytes counted"
+# ... and it is not read past 1024 messages a major frame (SUP_MSGS_PER_FRAME).
+expect "$WORK/out" "partition 'victim': its VMM sent more than 1024 messages in a major frame"
 expect "$WORK/out" '^\[witness\] tick 4$'
 expect "$WORK/out" '^\[after\] tick 4$'
 grep -q 'VMM_DIED' "$WORK/out" && fail "flood: a VMM died"
