@@ -24,6 +24,7 @@ build: deps $(BUILD)/CMakeCache.txt
 # Without /dev/kvm on this host the system runs inside a QEMU VM with nested KVM (tests/vm/).
 run: build
 	@scripts/deps.sh test
+	@echo "make run: $(CONFIG) for $(RUN_SECONDS) s: each partition's console as [name] lines, the supervisor's log, then a table of the windows each got"
 	tests/vm/with-kvm.sh $(BUILD)/bin/mumu-supervisor --duration $(RUN_SECONDS) $(CONFIG)
 
 # Every test: the format check, unit tests (plain and under ASan+UBSan), the config cases,

@@ -3,8 +3,6 @@
  * Then a well-formed application error (ARINC RAISE_APPLICATION_ERROR). */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	long a, b, c, d, e, f, g;

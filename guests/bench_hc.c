@@ -4,8 +4,6 @@
 
 #define N 5000
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	uint64_t t0, t1;

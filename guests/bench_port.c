@@ -16,8 +16,6 @@
 #define RUN_NS 40000000ULL /* 40 ms of each window */
 #define ROUNDS 400
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 static uint8_t buf[MUMU_PORT_MESSAGE_MAX];
 static uint64_t rtt[ROUNDS];
 

@@ -2,8 +2,6 @@
 /* flood.bin: console output as fast as it can, long lines and short ones, and escapes. */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	static char line[MUMU_CONSOLE_MAX];

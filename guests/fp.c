@@ -12,8 +12,6 @@
 
 #define STEPS 4000000 /* a few windows' worth each */
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 static uint64_t kept_bits; /* survives a warm restart */
 
 static uint64_t series(uint32_t seed)

@@ -2,8 +2,6 @@
 /* hc_misuse.bin: a read of the hypercall page, which only a 4-byte store may touch. */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	mumu_printf("hc_misuse: booted\n");

@@ -2,8 +2,6 @@
 /* hello.bin: says who it is (from the information page), then one tick per window. */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	if (vcpu != 0) {

@@ -2,8 +2,6 @@
 /* hm_flood.bin: bad hypercalls as fast as it can, each one a health-monitor event. */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	mumu_printf("hm_flood: booted\n");

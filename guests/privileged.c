@@ -5,8 +5,6 @@
  */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	mumu_printf("privileged: booted\n");

@@ -16,8 +16,6 @@
 
 #define GAP_US 1000
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 /* TSC ticks to ns; the quotient and remainder keep 64 bits from overflowing for hours. */
 static uint64_t ticks_ns(uint64_t ticks, uint64_t khz)
 {

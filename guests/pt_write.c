@@ -2,8 +2,6 @@
 /* pt_write.bin: the page tables are supervisor pages; a user-mode write to them faults. */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	mumu_printf("pt_write: booted\n");

@@ -2,8 +2,6 @@
 /* restarter.bin: restarts itself (SET_MODE COLD_START) at once after every boot. */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	struct mumu_partition_status st = { 0 };

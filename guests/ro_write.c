@@ -4,8 +4,6 @@
 #include "lib/mumu.h"
 #include "lib/port.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	uint64_t size;

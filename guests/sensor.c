@@ -7,8 +7,6 @@
 #include "lib/mumu.h"
 #include "lib/port.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	struct mumu_port speed, cmd;

@@ -2,8 +2,6 @@
 /* spin.bin: never yields; only the end of its window takes the core away. */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	volatile uint64_t n = 0;

@@ -8,8 +8,6 @@
  */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 static const char *const modes[] = { "IDLE", "COLD_START", "WARM_START", "NORMAL" };
 static volatile uint32_t boots; /* .bss, zero in the image */
 

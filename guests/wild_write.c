@@ -2,8 +2,6 @@
 /* wild_write.bin: writes to a guest-physical address that has no memory behind it. */
 #include "lib/mumu.h"
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	mumu_printf("wild_write: booted\n");

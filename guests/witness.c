@@ -14,8 +14,6 @@
 #define STOLEN_US     20
 #define WINDOW_GAP_US 5000
 
-int main(uint64_t vcpu, const struct mumu_info *info);
-
 int main(uint64_t vcpu, const struct mumu_info *info)
 {
 	uint64_t khz = info->tsc_khz, stolen = 0, jumps = 0, first, prev, now, n = 0;

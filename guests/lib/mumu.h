@@ -10,6 +10,13 @@
 
 #include "mumu/abi.h"
 
+/*
+ * A guest program's entry, called by the runtime's start-up (start.S) on every vCPU with
+ * its logical core id and the information page: a partition program defines it. When it
+ * returns, that vCPU gives every window away from then on.
+ */
+int main(uint64_t vcpu, const struct mumu_info *info);
+
 static inline long mumu_hc(long nr, long a0, long a1, long a2)
 {
 	long ret;
