@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Semantic checks of a system policy: everything the schema cannot say, every problem found. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "policy/internal.h"
@@ -156,6 +158,19 @@ found:
 	return 0;
 }
 
+/* An ELF file's magic: entered as a flat binary it would triple-fault at its header. */
+static bool is_elf(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	char magic[4];
+
+	return fd >= 0 && read(fd, magic, sizeof(magic)) == sizeof(magic) &&
+	       memcmp(magic,
+		      "\x7f"
+		      "ELF",
+		      sizeof(magic)) == 0;
+}
+
 static void check_memory(struct ctx *c, struct pol_partition *p)
 {
 	uint64_t avail;
@@ -186,6 +201,11 @@ static void check_memory(struct ctx *c, struct pol_partition *p)
 		    "less the first MiB and the vCPU stacks)",
 		    p->name, p->binary_resolved, (unsigned long long)p->binary_bytes,
 		    (unsigned long long)avail);
+	if (is_elf(p->binary_resolved))
+		problem(c, p->line,
+			"partition '%s': binary '%s' is an ELF file; mumu loads flat binaries, "
+			"entered at their first byte: objcopy -O binary '%s' %s.bin",
+			p->name, p->binary_resolved, p->binary_resolved, p->name);
 }
 
 static void check_flags(struct ctx *c, struct pol_partition *p)
