@@ -637,10 +637,10 @@ static void status_report(struct run *run, FILE *out, bool json)
 		fprintf(out,
 			"module %s: schedule %" PRIu32 " (next %" PRIu32 "), %" PRIu64
 			" major frames, %" PRIu64 " health-monitor events\n"
-			"%-16s %-10s %7s %-7s %6s %6s %6s %6s %8s %7s  %s\n",
+			"%-16s %-10s %7s %-7s %6s %6s %7s %6s %8s %7s  %s\n",
 			run->sys->name, run->sys->schedules[cur].id, run->sys->schedules[next].id,
 			frames, run->hm_log.n, "partition", "mode", "pid", "cores", "restrt",
-			"faults", "ran", "missed", "dropped", "late99", "last error");
+			"faults", "windows", "missed", "dropped", "late99", "last error");
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		const struct sup_partition *p = &run->parts[i];
 		const struct sup_hm_entry *e = last_error(run, i);
@@ -677,7 +677,7 @@ static void status_report(struct run *run, FILE *out, bool json)
 			continue;
 		}
 		fprintf(out,
-			"%-16s %-10s %7d %-7s %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+			"%-16s %-10s %7d %-7s %6" PRIu64 " %6" PRIu64 " %7" PRIu64 " %6" PRIu64
 			" %8" PRIu64 " %7.1f  %s%s%s\n",
 			p->pol->name, mode_name(p->ctl->mode), p->pid, cores, p->n_restarts,
 			p->n_faults, st.ran + st.yielded + st.enforced, st.missed,
@@ -944,6 +944,13 @@ static void summary(struct run *run)
 		printf(" %9" PRIu64 "\n", console_dropped(&run->parts[i]));
 		windows += st.ran + st.yielded + st.missed + st.enforced + st.idle;
 	}
+	/* One vocabulary (docs/scheduling.md), said where the figures are read. Every line starts
+	 * "legend:", which no partition name can be (scripts read the rows by name). */
+	printf("legend: ran = ran to its end, yield = given away (YIELD), missed = never entered,\n"
+	       "legend: enforc = stopped after the grace, idle = no VMM, faults = health-monitor "
+	       "events,\n"
+	       "legend: restrt = restarts, dropped B = console bytes not printed "
+	       "(docs/scheduling.md)\n");
 	/* The scheduler's own cost: every thread of the supervisor, never the VMMs. */
 	getrusage(RUSAGE_SELF, &ru);
 	printf("mumu: supervisor CPU %.1f ms (user %.1f, system %.1f) for %" PRIu64 " windows\n",

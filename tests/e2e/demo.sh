@@ -24,7 +24,7 @@ for p in alpha beta gamma sensor display; do
 	[ "$(hm_faults $p)" -eq 0 ] || fail "$p faulted"
 done
 # Every tick line is whole: nothing interleaved mid-line.
-if grep -vE '^(\[(alpha|beta|gamma)\] (hello from .*|tick [0-9]+|gamma: .*|window [0-9]+: .*)|\[sensor\] sensor: sending|\[display\] (display: listening|speed( seq=.*|: none yet .*)|cmd seq=[0-9]+: cmd [0-9]+|map [0-9]+)|mumu.*|mumu-supervisor: .*|partition .*|(alpha|beta|gamma|sensor|display) .*|)$' "$WORK/out"; then
+if grep -vE '^(\[(alpha|beta|gamma)\] (hello from .*|tick [0-9]+|gamma: .*|window [0-9]+: .*)|\[sensor\] sensor: sending|\[display\] (display: listening|speed( seq=.*|: none yet .*)|cmd seq=[0-9]+: cmd [0-9]+|map [0-9]+)|mumu.*|mumu-supervisor: .*|partition .*|legend: .*|(alpha|beta|gamma|sensor|display) .*|)$' "$WORK/out"; then
 	fail "unexpected or interleaved output"
 fi
 pgrep -f 'mumu-vmm ' && fail "a VMM outlived the run"
