@@ -137,6 +137,15 @@ int gantt_read(struct gantt *g, FILE *f, const char *path)
 			else if ((ok = parse_event(&g->events[g->n_events], line)))
 				g->n_events++;
 		}
+		if (!ok && line[strlen(line) - 1] != '\n') {
+			/* Only the last line can lack its newline: a supervisor killed mid-write. */
+			fprintf(
+			    stderr,
+			    "%s:%zu: the trace ends in the middle of a line (its supervisor did "
+			    "not finish it): drawn up to line %zu\n",
+			    path, lineno, lineno - 1);
+			break;
+		}
 		if (!ok) {
 			fprintf(stderr, "%s:%zu: not a window or event of a mumu trace\n", path,
 				lineno);

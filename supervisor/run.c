@@ -831,8 +831,10 @@ static bool on_signal(struct run *run)
 
 static void drain(struct run *run)
 {
-	if (run->trace.f)
-		sup_sched_drain(&run->sched, sup_trace_window, &run->trace);
+	if (!run->trace.f)
+		return;
+	sup_sched_drain(&run->sched, sup_trace_window, &run->trace);
+	sup_trace_flush(&run->trace);
 }
 
 static void dispatch(struct run *run, uint64_t tag)

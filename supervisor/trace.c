@@ -112,6 +112,12 @@ void sup_trace_event(struct sup_trace *t, uint64_t ns, const char *name, const c
 	t->n_events++;
 }
 
+void sup_trace_flush(struct sup_trace *t)
+{
+	if (t->f)
+		fflush(t->f);
+}
+
 int sup_trace_close(struct sup_trace *t)
 {
 	int r;

@@ -25,6 +25,9 @@ void sup_json_string(FILE *f, const char *s);
 /* A global instant event at ns: a schedule switch or a health-monitor event. No-op when closed. */
 void sup_trace_event(struct sup_trace *t, uint64_t ns, const char *name, const char *detail);
 /* Finish the JSON and close; returns 0 or -errno (a write failed somewhere). */
+/* Write out what is buffered: whole lines, so that a supervisor killed later leaves a trace
+ * that ends between lines (the main thread calls it once a major frame). */
+void sup_trace_flush(struct sup_trace *t);
 int sup_trace_close(struct sup_trace *t);
 
 #endif

@@ -73,6 +73,26 @@ check_trace "$WORK/spin.json" 100000000
 grep -q 'spin=10 ' "$WORK/counts" || fail "spin windows: $(cat "$WORK/counts")"
 echo "ok: spin trace"
 
+# A supervisor killed mid-run leaves a trace of whole lines up to its last major frame (it
+# writes them out once a frame); cut one mid-line as a crash in a write would: mumu-trace
+# draws what is there and says where it ends.
+"$SUP" --duration 30 --trace "$WORK/crash.json" etc/mumu.xml >"$WORK/out" 2>&1 &
+sup=$!
+wait_for "$WORK/out" '^\[gamma\] window 4: '
+sleep 0.5
+kill -KILL $sup
+wait $sup 2>/dev/null || true
+sup=
+pkill -KILL -f 'mumu-vmm ' || true # their parent died: PR_SET_PDEATHSIG ends them too
+[ "$(tail -c 2 "$WORK/crash.json")" = '}}' ] || # every record ends so; ",\n" starts the next
+	fail "the trace of a killed supervisor ends mid-line"
+"$TRACE" "$WORK/crash.json" >"$WORK/crash.svg" || fail "mumu-trace refused a killed run's trace"
+grep -q 'class="ran"\|class="yielded"' "$WORK/crash.svg" || fail "nothing drawn of a killed run"
+head -c -40 "$WORK/crash.json" >"$WORK/cut.json"
+"$TRACE" "$WORK/cut.json" >"$WORK/cut.svg" 2>"$WORK/out" || fail "mumu-trace refused a cut trace"
+expect "$WORK/out" 'cut.json:[0-9]+: the trace ends in the middle of a line'
+echo "ok: a killed supervisor's trace"
+
 "$SUP" --frames 1 --trace /nonexistent/dir/t.json etc/mumu.xml >"$WORK/out" 2>&1 &&
 	fail "an unwritable trace path was accepted"
 expect "$WORK/out" "cannot write the trace '/nonexistent/dir/t.json'"
