@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -1051,10 +1052,59 @@ static void stop_output(void)
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
 
+/* What the VMM sandbox (vmm/sandbox.c) needs of the supervisor, whose VMMs inherit it. */
+static const struct {
+	cap_value_t cap;
+	const char *why;
+} sandbox_caps[] = {
+	{ CAP_SYS_ADMIN, "new namespaces and an empty root: unshare, mount, pivot_root" },
+	{ CAP_SETUID, "the VMMs' unprivileged uid" },
+	{ CAP_SETGID, "the VMMs' unprivileged gid, without groups" },
+	{ CAP_SETPCAP, "emptying their capability bounding set" },
+};
+
+/*
+ * Without these every VMM would fail to enter its sandbox and the health monitor would spend
+ * every restart budget on it: say so at once instead, with what is missing.
+ */
+static int check_sandbox_caps(const struct sup_options *opts)
+{
+	cap_t caps;
+	int missing = 0;
+
+	if (opts->vmm_flags & IPC_CFG_NO_SANDBOX)
+		return 0;
+	caps = cap_get_proc();
+	if (!caps)
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(sandbox_caps); i++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		char *name;
+
+		if (cap_get_flag(caps, sandbox_caps[i].cap, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET)
+			continue;
+		name = cap_to_name(sandbox_caps[i].cap);
+		log_error("the VMM sandbox needs %s (for %s), which this process lacks", name,
+			  sandbox_caps[i].why);
+		cap_free(name);
+		missing++;
+	}
+	cap_free(caps);
+	if (missing)
+		log_error(
+		    "run mumu-supervisor as root, or with those capabilities (docs/security.md); "
+		    "--no-sandbox runs VMMs unconfined, for development only");
+	return missing ? -EPERM : 0;
+}
+
 static int setup(struct run *run)
 {
 	sigset_t set;
 	int r;
+
+	r = check_sandbox_caps(run->opts);
+	if (r < 0)
+		return r;
 
 	run->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (run->kvm_fd < 0) {

@@ -111,3 +111,15 @@ expect "$WORK/out" "test hook: 'socket' returned [0-9]+ \(success\)"
 grep -q "killed by signal" "$WORK/out" && fail "log mode killed the VMM"
 expect "$WORK/out" '^\[victim\] tick 2$'
 echo "ok: log mode"
+
+# Without the privileges the sandbox needs (an ordinary user, even one that may open
+# /dev/kvm), the supervisor says what is missing and stops at once, before any VMM: it used
+# to start every VMM, see each fail in unshare, and spend every restart budget.
+rc=0
+setpriv --reuid=65534 --regid=65534 --clear-groups "$SUP" --control none --frames 1 \
+	etc/mumu.xml >"$WORK/out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "unprivileged: exit status $rc, expected 1"
+expect "$WORK/out" 'the VMM sandbox needs cap_sys_admin .* which this process lacks'
+expect "$WORK/out" 'run mumu-supervisor as root, or with those capabilities'
+grep -q 'VMM_DIED\|\[alpha\]' "$WORK/out" && fail "unprivileged: VMMs were started"
+echo "ok: unprivileged start refused"
