@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Line assembly of partition console output, queued for stdout. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "supervisor/console.h"
 

@@ -50,7 +50,7 @@ int sup_control_open(struct sup_control *c, const char *path)
 	c->listen_fd = -1;
 	for (size_t i = 0; i < SUP_CONTROL_CLIENTS; i++)
 		c->clients[i] = -1;
-	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	c->spare_fd = -1;
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(addr.sun_path, path, strlen(path) + 1);
@@ -74,6 +74,8 @@ int sup_control_open(struct sup_control *c, const char *path)
 		return r;
 	}
 	memcpy(c->path, path, strlen(path) + 1);
+	/* Held for EMFILE (sup_control_accept); without it that case refuses nobody. */
+	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 

@@ -188,9 +188,9 @@ static void check(struct sup_core *c, const struct pending *pw)
 		return;
 	}
 	if (__atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick) {
+		/* Its status page may say it left in time where the kernel says not. */
 		if (done && overran_cpu(p, pw))
-			done =
-			    false; /* its status page says it left in time: the kernel says not */
+			done = false;
 		sup_partition_stop(p, pw->generation);
 	}
 	if (!done) {

@@ -107,8 +107,8 @@ static int64_t hc_console_write(struct vmm_vcpu *vcpu, uint64_t gpa, uint64_t le
 		? -EAGAIN
 		: ipc_send(vmm->sock, IPC_CONSOLE, buf, len, NULL, 0);
 	if (r == -EAGAIN) {
-		vmm->status->console_dropped_bytes =
-		    __atomic_add_fetch(&vmm->console_dropped_bytes, len, __ATOMIC_RELAXED);
+		__atomic_add_fetch((uint64_t *)&vmm->status->console_dropped_bytes, len,
+				   __ATOMIC_RELAXED);
 		return -MUMU_EAGAIN;
 	}
 	vcpu->console_bytes += len;

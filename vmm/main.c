@@ -111,7 +111,6 @@ static int build(void)
 	}
 	vmm.status->magic = IPC_STATUS_MAGIC;
 	vmm.status->n_vcpus = vmm.cfg.n_vcpus;
-	vmm.console_dropped_bytes = vmm.status->console_dropped_bytes; /* the partition's, so far */
 	return 0;
 }
 
@@ -230,9 +229,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return 1;
 	r = serve();
-	if (vmm.console_dropped_bytes)
-		log_warn("dropped %llu bytes of console output (supervisor behind)",
-			 (unsigned long long)vmm.console_dropped_bytes);
+	if (vmm.status->console_dropped_bytes) /* the partition's, its earlier VMMs' too */
+		log_warn("dropped %llu bytes of console output (over budget, or supervisor behind)",
+			 (unsigned long long)vmm.status->console_dropped_bytes);
 	for (uint32_t i = 0; i < vmm.cfg.n_vcpus; i++)
 		log_debug("vcpu %u: %llu exits (mmio, hypercalls included: %llu)", i,
 			  (unsigned long long)vmm.vcpu[i].exits,

@@ -55,7 +55,6 @@ struct vmm {
 	int region_fd[MUMU_REGION_MAX]; /* closed once mapped */
 	void *region_hva[MUMU_REGION_MAX];
 	struct vmm_vcpu vcpu[MUMU_VCPU_MAX];
-	uint64_t console_dropped_bytes;
 	pid_t supervisor_pid;	   /* for the test hooks' attacks on it */
 	pthread_barrier_t started; /* vCPU threads set up, before the seccomp filter */
 };
