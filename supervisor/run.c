@@ -33,8 +33,10 @@
 #include "vmm/seccomp.h"
 
 #define READY_TIMEOUT_NS 20000000000ULL /* VMM start-up, generous for nested KVM */
-#define EPOCH_DELAY_NS	 20000000ULL	/* frame 0 starts this long after every VMM is ready */
-#define MSGS_PER_WAKEUP	 64		/* fairness: one chatty VMM cannot hog the loop */
+/* Frame 0 starts this long after every VMM is ready: its first kick (SUP_KICK_LEAD_NS ahead)
+ * must come after the core threads are up, which takes some 100 us. */
+#define EPOCH_DELAY_NS	 (SUP_KICK_LEAD_NS + 250000ULL)
+#define MSGS_PER_WAKEUP	 64 /* fairness: one chatty VMM cannot hog the loop */
 #define SHUTDOWN_WAIT_NS 500000000ULL
 
 /* epoll tags: the kind in the top bits, the partition index below. */

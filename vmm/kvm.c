@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <x86intrin.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -26,6 +27,30 @@ static int set_slot(struct vmm *vmm, uint32_t slot, uint64_t gpa, uint64_t size,
 	return ioctl(vmm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
 }
 
+/*
+ * The guest TSC at a CLOCK_MONOTONIC instant: the guest's TSC is the host's plus the vCPU's
+ * offset, and a host TSC read between two clock reads is that instant (the tightest of a few).
+ */
+static void clock_anchor(struct vmm *vmm, struct mumu_info *info)
+{
+	uint64_t offset = 0, best = UINT64_MAX;
+	struct kvm_device_attr attr = { .group = KVM_VCPU_TSC_CTRL,
+					.attr = KVM_VCPU_TSC_OFFSET,
+					.addr = (uintptr_t)&offset };
+
+	if (ioctl(vmm->vcpu[0].fd, KVM_GET_DEVICE_ATTR, &attr) < 0)
+		return;
+	for (int k = 0; k < 8; k++) {
+		uint64_t t0 = mono_ns(), tsc = __rdtsc(), t1 = mono_ns();
+
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			info->clock_tsc = tsc + offset;
+			info->clock_ns = t0 + (t1 - t0) / 2;
+		}
+	}
+}
+
 static void info_fill(struct vmm *vmm)
 {
 	struct mumu_info *info = vmm->info;
@@ -42,6 +67,7 @@ static void info_fill(struct vmm *vmm)
 	info->image_bytes = vmm->cfg.image_bytes;
 	khz = (uint32_t)ioctl(vmm->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
 	info->tsc_khz = (int)khz > 0 ? khz : 0;
+	clock_anchor(vmm, info);
 	memcpy(info->physical_core_id, vmm->cfg.physical_core_id, sizeof(info->physical_core_id));
 	info->n_regions = vmm->cfg.n_regions;
 	memcpy(info->regions, vmm->cfg.regions, sizeof(info->regions));

@@ -171,7 +171,16 @@ struct mumu_info {
 	/* dynamic */
 	uint32_t mode;		  /* enum mumu_mode */
 	uint32_t start_condition; /* enum mumu_start_condition */
-	uint64_t reserved1[7];
+	/*
+	 * Static again: a guest TSC reading and the CLOCK_MONOTONIC ns of the same instant, taken
+	 * by the VMM from KVM's TSC offset (exact to well under a microsecond); both 0 where KVM
+	 * does not tell the offset. With tsc_khz a guest turns its TSC into the schedule's clock
+	 * without a hypercall; tsc_khz is rounded to a kHz, so re-anchor (mumu_time_ns) for long
+	 * spans.
+	 */
+	uint64_t clock_tsc;
+	uint64_t clock_ns;
+	uint64_t reserved1[5];
 };
 _Static_assert(sizeof(struct mumu_info) <= MUMU_PAGE_BYTES, "information page is one page");
 _Static_assert(sizeof(struct mumu_info) == 1504, "struct mumu_info is ABI");
