@@ -37,7 +37,8 @@ size_t pol_core_windows(const struct pol_system *sys, const struct pol_schedule 
 			n++;
 		}
 	}
-	qsort(out, n < max ? n : max, sizeof(*out), cmp_offset);
+	if (out && max)
+		qsort(out, n < max ? n : max, sizeof(*out), cmp_offset);
 	return n;
 }
 
