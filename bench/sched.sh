@@ -85,12 +85,23 @@ guest_spread() {
 	}' | spread
 }
 
-# floor_run NVMS WINDOW_US PERIOD_US WINDOWS: the same windows done bare (bench/floor) on both
-# cores at once, as mumu runs them, at the priority of mumu's vCPUs; core 1's in $bdir/floor.
+# floor_run PRIORITY NVMS WINDOW_US PERIOD_US WINDOWS: the same windows done bare (bench/floor)
+# on both cores at once, as mumu runs them, at the policy of mumu's vCPUs on core 1 (vcpu_prio);
+# core 1's figures in $bdir/floor.
 floor_run() {
-	"$build/bench/floor" 0 "$@" >/dev/null &
-	"$build/bench/floor" 1 "$@" >"$bdir/floor" || true
+	"$build/bench/floor" 0 "${@:2}" "$1" >/dev/null &
+	"$build/bench/floor" 1 "${@:2}" "$1" >"$bdir/floor" || true
 	wait
+}
+# vcpu_prio CONFIG: SCHED_FIFO 50, mumu's real-time vCPUs, unless the supervisor says core 1's
+# windows leave the kernel's real-time budget no room (then 0, the normal policy).
+vcpu_prio() {
+	if "$bin/mumu-supervisor" --frames 1 --control none "$1" 2>&1 |
+		grep -q "core 1: its windows leave less"; then
+		echo 0
+	else
+		echo 50
+	fi
 }
 # floor_p99 COLUMN: p99 in us of a column of $bdir/floor (3: entry into KVM_RUN after the
 # planned start, 4: the guest's first instruction, 5: KVM_RUN's return after the planned end,
@@ -101,8 +112,8 @@ floor_p99() { awk -v c="$1" '{ print ($c > 0 ? $c : 0) }' "$bdir/floor" | pct 99
 # timer) reads 1, not 0 or infinity.
 at_least_1() { for v in $1; do echo $((v < 1 ? 1 : v)); done | tr '\n' ' '; }
 
-# sched_case LABEL CONFIG FRAMES FLOOR_ARGS PROBE: $srounds rounds, each the floor (the same
-# windows bare: NVMS WINDOW_US PERIOD_US) and then mumu right after it, so that both see the
+# sched_case LABEL CONFIG FRAMES FLOOR_ARGS PROBE: $srounds rounds, each mumu and then the
+# floor (the same windows bare: NVMS WINDOW_US PERIOD_US) right after it, so that both see the
 # same stretch of this shared, noisy machine; the ratio is the median of the rounds' ratios,
 # every round shown (the machine stalls a few times a minute, and one stall lands in one
 # round's p99 or the other's). PROBE: the partition on core 1 running probe.bin, for the
@@ -110,18 +121,19 @@ at_least_1() { for v in $1; do echo $((v < 1 ? 1 : v)); done | tr '\n' ' '; }
 # of its own, a familiar figure, not the target's reference.
 srounds=${MUMU_BENCH_SCHED_ROUNDS:-3}
 sched_case() {
-	local k n lates="" overs="" glates="" govers="" fl="" fo="" fgl="" fgo="" cycs="" g
+	local k n lates="" overs="" glates="" govers="" fl="" fo="" fgl="" fgo="" cycs="" g prio
 	n=$(($3 * $(grep -c '"c1p' "$2") / 2))
+	prio=$(vcpu_prio "$2")
 	for ((k = 0; k < srounds; k++)); do
-		# shellcheck disable=SC2086 # FLOOR_ARGS are words
-		floor_run $4 "$n"
-		fl+="$(floor_p99 3) " fgl+="$(floor_p99 4) " fo+="$(floor_p99 5) " fgo+="$(floor_p99 6) "
 		mumu_run "$2" "$3"
 		lates+="$(sup_spread 1) " overs+="$(sup_spread 0) "
 		g=$(guest_spread "$5" 1)
 		glates+="$(p99_of "$g") "
 		g=$(guest_spread "$5" 0)
 		govers+="$(p99_of "$g") "
+		# shellcheck disable=SC2086 # FLOOR_ARGS are words
+		floor_run "$prio" $4 "$n"
+		fl+="$(floor_p99 3) " fgl+="$(floor_p99 4) " fo+="$(floor_p99 5) " fgo+="$(floor_p99 6) "
 	done
 	cycs=$(p99_of "$(cyclic "${4##* }" "$n")")
 	row "$1: start lateness p99, supervisor (us, per round)" "${lates% }" \
@@ -135,6 +147,8 @@ sched_case() {
 		"bare last instruction p99 ${fgo% }" \
 		"$(median_ratio "$(at_least_1 "$govers")" "$(at_least_1 "$fgo")")" "<= 1.2"
 	row "cyclictest p99 on core 1 at the same rate (us), after the rounds" "-" "$cycs" "-" "-"
+	row "vCPU policy on core 1 (0: normal, else SCHED_FIFO priority), mumu and floor" "$prio" \
+		"-" "-" "-"
 }
 
 sched_xml "$bdir/one.xml" 10000000 5000000 1 probe.bin

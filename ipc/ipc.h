@@ -23,7 +23,8 @@
  */
 #define IPC_CTL_FD	 3
 #define IPC_MSG_MAX	 8192 /* bytes of header + payload */
-#define IPC_FDS_MAX	 (IPC_CFG_FD_GO0 + 2 * MUMU_VCPU_MAX + MUMU_REGION_MAX)
+#define IPC_BATON_MAX	 16   /* hand-over eventfds of one VMM (ipc_config.batons) */
+#define IPC_FDS_MAX	 (IPC_CFG_FD_GO0 + 2 * MUMU_VCPU_MAX + MUMU_REGION_MAX + IPC_BATON_MAX)
 #define IPC_CTL_MAGIC	 0x4c54434dU /* "MCTL" */
 #define IPC_STATUS_MAGIC 0x5453534dU /* "MSST" */
 
@@ -52,7 +53,8 @@ enum ipc_config_fd {
 	IPC_CFG_FD_RAM = 1,    /* guest RAM, sealed memfd of ram_bytes, image already loaded */
 	IPC_CFG_FD_CTL = 2,    /* control page, read-only */
 	IPC_CFG_FD_STATUS = 3, /* status page, read-write */
-	IPC_CFG_FD_GO0 = 4,    /* then n_vcpus go eventfds, n_vcpus done eventfds, n_regions */
+	IPC_CFG_FD_GO0 = 4,    /* then n_vcpus go eventfds, n_vcpus done eventfds, n_regions,
+				* n_batons */
 };
 
 #define IPC_CFG_SECCOMP_LOG  (1U << 0) /* seccomp filter logs instead of killing */
@@ -112,6 +114,18 @@ struct ipc_config {
 	struct mumu_region regions[MUMU_REGION_MAX];
 	uint32_t uid; /* the sandbox drops to these ids */
 	uint32_t gid;
+	/*
+	 * Hand-over batons: one eventfd per pair of vCPUs of two partitions whose windows follow
+	 * each other on a core. The leaving vCPU writes its "out" batons once it has left the
+	 * guest; the entering one, told so by its control page (ipc_vcpu_ctl.handover), waits
+	 * for its "in" baton before it enters, at most IPC_HANDOVER_MAX_NS past its start. Only
+	 * the two VMMs and the supervisor (which empties it) hold a baton.
+	 */
+	uint32_t n_batons;
+	struct ipc_baton {
+		uint32_t vcpu; /* logical core id of this VMM's vCPU on the core */
+		uint32_t out;  /* 1: written after every window; 0: waited on when told */
+	} batons[IPC_BATON_MAX];
 };
 
 /* Guest faults and errors a VMM classifies and reports; the supervisor's HM maps them. */
@@ -141,10 +155,14 @@ struct ipc_fault {
 
 /*
  * The window protocol's timing, shared by both sides: a vCPU wakes at most this long before
- * its window's start and spins to it (vmm_spin_margin); the supervisor kicks it earlier than
+ * its window's start and spins to it (VMM_SPIN_NS); the supervisor kicks it earlier than
  * that (SUP_KICK_LEAD_NS, a static assert there).
  */
 #define IPC_SPIN_MAX_NS 500000ULL
+
+/* A vCPU told to wait for the one leaving the core (ipc_vcpu_ctl.handover) waits at most this
+ * long past its window's start: a leaving VMM that never says so costs the next one this. */
+#define IPC_HANDOVER_MAX_NS 1000000ULL
 
 /* Non-fatal fault reports a vCPU sends per second at most; the rest are counted and the
  * count travels with the next report of the kind (ipc_fault.suppressed). */
@@ -166,7 +184,9 @@ struct ipc_vcpu_ctl {
 	uint64_t window_seq; /* incremented at every window start */
 	uint64_t start_ns;   /* planned start of the window, CLOCK_MONOTONIC */
 	uint64_t end_ns;     /* planned end of the window, CLOCK_MONOTONIC */
-	uint64_t reserved[5];
+	uint32_t handover;   /* 0, or 1 + the index in ipc_config.batons of the baton to wait on */
+	uint32_t reserved0;
+	uint64_t reserved[4];
 };
 
 struct ipc_ctl_page {

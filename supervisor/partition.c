@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A partition's resources on the supervisor side, and the fork + exec of its VMM. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -383,6 +384,7 @@ static int spawn(struct sup_partition *p, const struct pol_system *sys, const in
 	pthread_mutex_lock(&p->lock);
 	p->pid = pid;
 	p->pidfd = r;
+	memset(p->vcpu_tid, 0, sizeof(p->vcpu_tid)); /* known at READY */
 	if (clock_getcpuclockid(pid, &p->cpu_clock) != 0)
 		p->cpu_clock = -1;
 	p->generation++;
@@ -429,6 +431,20 @@ static int spawn(struct sup_partition *p, const struct pol_system *sys, const in
 		r = obj < 0 ? -errno : 0;
 		fds[n++] = obj;
 	}
+	/* Its batons, in the order of their from_idx/to_idx (sup_batons_plan counts so). */
+	for (size_t i = 0; i < p->n_batons; i++) {
+		const struct sup_baton *b = &p->batons[i];
+
+		if (b->from == p->index)
+			cfg.batons[cfg.n_batons++] =
+			    (struct ipc_baton){ .vcpu = b->from_vcpu, .out = 1 };
+		else if (b->to == p->index)
+			cfg.batons[cfg.n_batons++] =
+			    (struct ipc_baton){ .vcpu = b->to_vcpu, .out = 0 };
+		else
+			continue;
+		fds[n++] = b->fd;
+	}
 	if (r >= 0)
 		r = ipc_send(p->sock, IPC_CONFIG, &cfg, sizeof(cfg), fds, n);
 	close(ro);
@@ -466,12 +482,16 @@ static bool signal_locked(struct sup_partition *p, int sig)
 	return p->pidfd >= 0 && syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0) == 0;
 }
 
-bool sup_partition_stop(struct sup_partition *p, uint32_t generation)
+bool sup_partition_stop(struct sup_partition *p, uint32_t generation, uint32_t vcpu)
 {
 	bool sent = false;
 
 	pthread_mutex_lock(&p->lock);
 	if (p->generation == generation && !p->stopped_by_sup) {
+		/* The pid is not reaped (under the lock): tgkill finds the thread in that process
+		 * or nothing, never a reused id elsewhere. */
+		if (vcpu < MUMU_VCPU_MAX && p->vcpu_tid[vcpu] > 0 && p->pid > 0)
+			syscall(SYS_tgkill, p->pid, p->vcpu_tid[vcpu], SIGSTOP);
 		sent = signal_locked(p, SIGSTOP);
 		__atomic_store_n(&p->stopped_by_sup, sent, __ATOMIC_RELEASE);
 	}
@@ -508,6 +528,47 @@ bool sup_partition_cpu_ns(struct sup_partition *p, uint32_t generation, uint64_t
 	return ok;
 }
 
+int sup_partition_threads(struct sup_partition *p)
+{
+	struct sched_param prio = { .sched_priority = SUP_VCPU_PRIORITY };
+	uint32_t found = 0, all = (1U << p->pol->n_cores) - 1, rt = 0;
+	pid_t tid[MUMU_VCPU_MAX] = { 0 };
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
+	d = opendir(path);
+	if (!d)
+		return -ESRCH;
+	while ((e = readdir(d)) != NULL) {
+		char comm[32] = "";
+		unsigned v;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)p->pid, e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		if (sscanf(comm, "vcpu%u", &v) != 1 || v >= p->pol->n_cores || (found & (1U << v)))
+			continue;
+		found |= 1U << v;
+		tid[v] = atoi(e->d_name);
+		if ((p->rt_vcpus & (1U << v)) && sched_setscheduler(tid[v], SCHED_FIFO, &prio) == 0)
+			rt |= 1U << v;
+	}
+	closedir(d);
+	pthread_mutex_lock(&p->lock);
+	memcpy(p->vcpu_tid, tid, sizeof(p->vcpu_tid));
+	pthread_mutex_unlock(&p->lock);
+	return found == all && rt == p->rt_vcpus ? 0 : -ESRCH;
+}
+
 void sup_partition_ask_exit(struct sup_partition *p)
 {
 	__atomic_store_n(&p->state, SUP_PART_STOPPED, __ATOMIC_RELEASE);
@@ -532,6 +593,7 @@ int sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
 	pidfd = p->pidfd;
 	p->pid = 0;
 	p->pidfd = -1;
+	memset(p->vcpu_tid, 0, sizeof(p->vcpu_tid));
 	pthread_mutex_unlock(&p->lock);
 	if (pid > 0) {
 		if (timeout_ns > 0) {

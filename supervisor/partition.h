@@ -28,6 +28,17 @@ enum sup_partition_state {
 /* Console bytes a partition may have printed per major frame; the rest is dropped, counted. */
 #define SUP_CONSOLE_FRAME_BYTES 16384
 
+/*
+ * A hand-over baton (ipc_config.batons): vCPU from_vcpu of partition `from` leaves a core
+ * right before a window of vCPU to_vcpu of partition `to` there, in some schedule.
+ */
+struct sup_baton {
+	size_t from, to; /* partition indexes */
+	uint32_t from_vcpu, to_vcpu;
+	uint32_t from_idx, to_idx; /* its index in each VMM's ipc_config.batons */
+	int fd; /* eventfd, non-blocking, owned by the caller of sup_batons_plan */
+};
+
 struct sup_partition {
 	const struct pol_partition *pol; /* lives as long as the policy */
 	size_t index;			 /* in pol_system.partitions */
@@ -51,6 +62,10 @@ struct sup_partition {
 	pid_t pid;	     /* the VMM, 0 when none */
 	int pidfd;	     /* pidfd of the VMM, -1 when none */
 	uint32_t generation; /* incremented at every spawn: a window belongs to one VMM */
+	uint32_t rt_vcpus;   /* vCPUs that run SCHED_FIFO (sup_partition_threads), fixed */
+	pid_t vcpu_tid[MUMU_VCPU_MAX];	/* of the current VMM, 0 before READY (under lock) */
+	const struct sup_baton *batons; /* every partition's (sup_batons_plan), fixed */
+	size_t n_batons;
 	clockid_t cpu_clock; /* the VMM's process CPU-time clock (under lock, with pid) */
 	bool stopped_by_sup; /* the VMM is SIGSTOPped by window enforcement (under lock) */
 
@@ -117,10 +132,12 @@ void sup_objects_close(const struct pol_system *sys, int *fds);
 /*
  * Window enforcement, from the core threads, through the pidfd. stop: SIGSTOP the VMM of that
  * generation, never its successor (the main thread may have replaced it since the window,
- * and a successor stopped before READY would never start). resume: SIGCONT the VMM if
- * enforcement stopped it. Both return whether they sent a signal.
+ * and a successor stopped before READY would never start), sent to its vCPU thread vcpu
+ * first: a process-wide SIGSTOP wakes one thread to stop the others, and the VMM's main
+ * thread would wait behind a real-time vCPU spinning in its guest for ever. resume: SIGCONT
+ * the VMM if enforcement stopped it. Both return whether they sent a signal.
  */
-bool sup_partition_stop(struct sup_partition *p, uint32_t generation);
+bool sup_partition_stop(struct sup_partition *p, uint32_t generation, uint32_t vcpu);
 bool sup_partition_resume(struct sup_partition *p);
 
 /*
@@ -128,6 +145,18 @@ bool sup_partition_resume(struct sup_partition *p);
  * (never the VMM's word). False when it is gone or replaced.
  */
 bool sup_partition_cpu_ns(struct sup_partition *p, uint32_t generation, uint64_t *ret_ns);
+
+/*
+ * At READY, before the VMM ran any guest code (so the thread names, vcpuN, are still its own):
+ * note each vCPU thread's id (p->vcpu_tid, for sup_partition_stop), and make those in
+ * p->rt_vcpus run SCHED_FIFO at SUP_VCPU_PRIORITY, below the core threads: nothing of another
+ * VMM preempts a window, and at a boundary the kernel's FIFO order holds the vCPU entering
+ * until the one leaving has left the guest (docs/scheduling.md). The sandbox's seccomp filter
+ * forbids the VMM any change after. Returns 0, or -ESRCH when a vCPU thread was not found or
+ * could not be set.
+ */
+#define SUP_VCPU_PRIORITY 50
+int sup_partition_threads(struct sup_partition *p);
 
 /* Ask the VMM to exit (IPC_SHUTDOWN, and SIGCONT if enforcement stopped it); no more windows. */
 void sup_partition_ask_exit(struct sup_partition *p);

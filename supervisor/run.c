@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -59,9 +60,12 @@ struct run {
 	uint64_t switches_seen; /* schedule switches whose actions were applied */
 	bool stop;
 	const char *stop_reason;
-	char stop_signal[16]; /* "SIGINT" when a signal stopped the run */
-	bool forced;	      /* a second signal ended the shutdown at once */
-	bool shutdown;	      /* the health monitor stopped the module */
+	char stop_signal[16];		     /* "SIGINT" when a signal stopped the run */
+	bool forced;			     /* a second signal ended the shutdown at once */
+	bool shutdown;			     /* the health monitor stopped the module */
+	uint64_t rt_cores[POL_CPU_MAX / 64]; /* cores whose vCPUs run SCHED_FIFO (plan_realtime) */
+	struct sup_baton *batons; /* hand-over batons (sup_batons_plan), their eventfds */
+	size_t n_batons;
 };
 
 /* Console and log lines: queued, written by their own thread (output.h). Static: a writer
@@ -557,6 +561,12 @@ static void on_sock(struct run *run, struct sup_partition *p)
 			}
 			log_debug("partition '%s': VMM ready %" PRIu64 " us after spawn",
 				  p->pol->name, (mono_ns() - p->spawn_ns) / 1000);
+			/* Its vCPU threads, for enforcement, and never a vCPU of another
+			 * policy on a real-time core (partition.h). */
+			if (sup_partition_threads(p) < 0) {
+				violation(run, p, "its vCPU threads are not as they should be");
+				return;
+			}
 			__atomic_store_n(&p->state, SUP_PART_RUNNING, __ATOMIC_RELEASE);
 			break;
 		case IPC_CONSOLE:
@@ -1099,6 +1109,95 @@ static int check_sandbox_caps(const struct sup_options *opts)
 	return missing ? -EPERM : 0;
 }
 
+/* A number from a /proc/sys file, or dflt when it cannot be read. */
+static long proc_long(const char *path, long dflt)
+{
+	FILE *f = fopen(path, "re");
+	long v = dflt;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = dflt;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Which vCPUs run SCHED_FIFO (ipc_config.rt_vcpus): those on cores whose windows fit the
+ * kernel's real-time budget (sup_core_realtime), when the supervisor may give real-time
+ * priority at all (CAP_SYS_NICE, as for its core threads).
+ */
+static void plan_realtime(struct run *run)
+{
+	long runtime = proc_long("/proc/sys/kernel/sched_rt_runtime_us", 950000);
+	long period = proc_long("/proc/sys/kernel/sched_rt_period_us", 1000000);
+	cap_flag_value_t nice = CAP_CLEAR;
+	cap_t caps = cap_get_proc();
+
+	if (caps)
+		cap_get_flag(caps, CAP_SYS_NICE, CAP_EFFECTIVE, &nice);
+	cap_free(caps);
+	if (nice != CAP_SET)
+		return; /* sched.c says so for its core threads */
+	for (uint32_t core = 0; core < POL_CPU_MAX; core++) {
+		bool rt;
+
+		if (!pol_core_used(run->sys, core))
+			continue;
+		rt = sup_core_realtime(run->sys, core, runtime, period);
+		if (!rt)
+			log_warn(
+			    "core %u: its windows leave less than the kernel's real-time budget "
+			    "free (kernel.sched_rt_runtime_us %ld of %ld): its vCPUs run at the "
+			    "normal policy, hand-overs later (docs/scheduling.md)",
+			    core, runtime, period);
+		if (rt)
+			run->rt_cores[core / 64] |= 1ULL << core % 64;
+	}
+}
+
+/* The hand-over batons between the partitions, one eventfd each (sched.h). */
+static int open_batons(struct run *run)
+{
+	size_t max = 0;
+
+	for (size_t k = 0; k < run->sys->n_schedules; k++)
+		max += run->sys->schedules[k].n_windows * POL_VCPU_MAX;
+	run->batons = calloc(max + 1, sizeof(*run->batons));
+	if (!run->batons)
+		return -ENOMEM;
+	run->n_batons = sup_batons_plan(run->sys, run->batons, max);
+	for (size_t i = 0; i < run->n_batons; i++) {
+		run->batons[i].fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (run->batons[i].fd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void close_batons(struct run *run)
+{
+	for (size_t i = 0; run->batons && i < run->n_batons; i++)
+		closep(&run->batons[i].fd);
+	free(run->batons);
+	run->batons = NULL;
+}
+
+/* The real-time vCPUs of partition p: those on real-time cores (plan_realtime). */
+static uint32_t rt_vcpus(const struct run *run, const struct pol_partition *pol)
+{
+	uint32_t bits = 0;
+
+	for (size_t v = 0; v < pol->n_cores; v++) {
+		uint32_t core = pol->cores[v].physical_core_id;
+
+		if (run->rt_cores[core / 64] & 1ULL << core % 64)
+			bits |= 1U << v;
+	}
+	return bits;
+}
+
 static int setup(struct run *run)
 {
 	sigset_t set;
@@ -1107,6 +1206,7 @@ static int setup(struct run *run)
 	r = check_sandbox_caps(run->opts);
 	if (r < 0)
 		return r;
+	plan_realtime(run);
 
 	run->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (run->kvm_fd < 0) {
@@ -1157,6 +1257,11 @@ static int setup(struct run *run)
 		log_error("cannot allocate the shared memories and ports: %s", strerror(-r));
 		return r;
 	}
+	r = open_batons(run);
+	if (r < 0) {
+		log_error("cannot create the hand-over eventfds: %s", strerror(-r));
+		return r;
+	}
 	run->parts = calloc(run->sys->n_partitions, sizeof(*run->parts));
 	if (!run->parts)
 		return -ENOMEM;
@@ -1171,6 +1276,9 @@ static int setup(struct run *run)
 				  run->sys->partitions[i].name, strerror(-r));
 			return r;
 		}
+		p->rt_vcpus = rt_vcpus(run, p->pol);
+		p->batons = run->batons;
+		p->n_batons = run->n_batons;
 		spawn(run, p); /* on failure the others run without it */
 	}
 	return 0;
@@ -1219,7 +1327,8 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 			log_warn("cannot lock the supervisor's memory (%s): page faults may make "
 				 "windows late",
 				 strerror(errno));
-		r = sup_sched_start(&run.sched, sys, run.parts, epoch, opts->frames);
+		r = sup_sched_start(&run.sched, sys, run.parts, run.batons, run.n_batons, epoch,
+				    opts->frames);
 		if (r < 0) {
 			log_error("cannot start the schedule: %s", strerror(-r));
 			rc = 1;
@@ -1264,6 +1373,7 @@ out:
 	if (run.sched_started)
 		sup_sched_free(&run.sched);
 	free(run.parts);
+	close_batons(&run);
 	sup_objects_close(sys, run.objects);
 	if (run.kvm_fd >= 0)
 		close(run.kvm_fd);

@@ -49,6 +49,7 @@ struct sup_core {
 	uint64_t head, tail;
 	uint64_t dropped;
 	uint64_t frame_end; /* the boundary of the frame started last, 0 when ended */
+	bool rt_vcpus;	    /* its vCPUs run SCHED_FIFO: the kernel orders the hand-over */
 	bool switched;	    /* this core decided a switch at frame_end: it publishes it */
 };
 
@@ -90,8 +91,31 @@ static bool held(const struct sup_partition *p)
 	       __atomic_load_n(&p->switch_action, __ATOMIC_ACQUIRE) != POL_ACTION_IGNORE;
 }
 
+/*
+ * Whether w's vCPU, kicked now, must wait for baton b: the last window given on the core is
+ * b's and its vCPU has not left it yet. The baton is emptied first, so that only a leaving
+ * after this look counts; one before it shows in the status page.
+ */
+static uint32_t handover(struct sup_core *c, const struct sup_baton *b)
+{
+	const struct pending *last = c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+	const struct sup_partition *lp;
+	uint64_t junk;
+
+	if (!b || !last || last->partition != b->from || last->vcpu != b->from_vcpu)
+		return 0;
+	lp = &c->sched->parts[last->partition];
+	while (read(b->fd, &junk, sizeof(junk)) > 0)
+		;
+	if (__atomic_load_n(&lp->status->vcpu[last->vcpu].window_seq, __ATOMIC_ACQUIRE) >=
+		last->seq ||
+	    __atomic_load_n(&lp->generation, __ATOMIC_ACQUIRE) != last->generation)
+		return 0;
+	return b->to_idx + 1;
+}
+
 static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
-		 uint64_t start, uint64_t end, uint64_t check)
+		 uint64_t start, uint64_t end, uint64_t check, const struct sup_baton *b)
 {
 	struct sup_partition *p = &c->sched->parts[w->partition];
 	struct sup_part_stats *st = &c->stats[w->partition];
@@ -119,6 +143,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	sup_partition_resume(p);
 	ctl->start_ns = start;
 	ctl->end_ns = end;
+	ctl->handover = handover(c, b);
 	seq = ctl->window_seq + 1;
 	__atomic_store_n(&ctl->window_seq, seq, __ATOMIC_RELEASE);
 	if (write(p->go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
@@ -191,7 +216,7 @@ static void check(struct sup_core *c, const struct pending *pw)
 		/* Its status page may say it left in time where the kernel says not. */
 		if (done && overran_cpu(p, pw))
 			done = false;
-		sup_partition_stop(p, pw->generation);
+		sup_partition_stop(p, pw->generation, pw->vcpu);
 	}
 	if (!done) {
 		st->enforced++;
@@ -237,6 +262,30 @@ static void check(struct sup_core *c, const struct pending *pw)
 static uint64_t busy_until(const struct sup_core *c)
 {
 	return c->n_pending ? c->pending[c->n_pending - 1].end_ns : 0;
+}
+
+/* Whether the last window given on the core went to the vCPU of w (a thread has one window
+ * to start at a time: its next is kicked after its last one's end). */
+static bool same_vcpu(const struct sup_core *c, const struct pol_core_window *w)
+{
+	const struct pending *last = c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+
+	return last && last->partition == w->partition && last->vcpu == w->vcpu;
+}
+
+/* The baton from the last window given on the core to w's vCPU, if there is one. */
+static const struct sup_baton *baton_to(const struct sup_core *c, const struct pol_core_window *w)
+{
+	const struct pending *last = c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+
+	for (size_t i = 0; last && i < c->sched->n_batons; i++) {
+		const struct sup_baton *b = &c->sched->batons[i];
+
+		if (b->from == last->partition && b->from_vcpu == last->vcpu &&
+		    b->to == w->partition && b->to_vcpu == w->vcpu)
+			return b;
+	}
+	return NULL;
 }
 
 static void run_checks_until(struct sup_core *c, uint64_t t_ns)
@@ -369,12 +418,20 @@ static void *core_thread(void *arg)
 		for (size_t i = 0; i < c->n_windows[cur] && ok && !stopping(s); i++) {
 			uint64_t start = sup_sched_planned_ns(epoch, frame_ns, f, win[i].offset_ns);
 			uint64_t end = start + win[i].duration_ns;
-			uint64_t at = sup_kick_time(start, busy_until(c));
+			/* Less than a spin after the last window a VMM got on the core, it is kicked
+			 * ahead and its vCPU waits for the one leaving by itself: the kernel's FIFO
+			 * order on a real-time core, else the baton between them. After a longer
+			 * gap the core thread kicks it once that one has left, in the gap. */
+			const struct sup_baton *b = c->rt_vcpus ? NULL : baton_to(c, &win[i]);
+			bool ahead = busy_until(c) && start - busy_until(c) < IPC_SPIN_MAX_NS &&
+				     (b || (c->rt_vcpus && !same_vcpu(c, &win[i])));
+			uint64_t at = ahead ? sup_kick_ahead(start, busy_until(c))
+					    : sup_kick_time(start, busy_until(c));
 
 			if (at >= c->frame_end && c->frame_end && c->switched)
 				ok = end_frame(c); /* a switch is published before this kick */
 			run_checks_until(c, at);
-			if (at == busy_until(c)) {
+			if (!ahead && at == busy_until(c)) {
 				/* Back to back, its VMM is continued ahead, off the hand-over's path
 				 * (after a gap, that would be at the leaving vCPU's exit). */
 				if (at == start) {
@@ -385,7 +442,7 @@ static void *core_thread(void *arg)
 				hand_over(c, at);
 			}
 			sleep_until_ns(at);
-			kick(c, &win[i], frames, start, end, end + c->check_after[cur][i]);
+			kick(c, &win[i], frames, start, end, end + c->check_after[cur][i], b);
 			if (ok && c->frame_end && mono_ns() >= c->frame_end)
 				ok = end_frame(c); /* after the kick, which it must not delay */
 		}
@@ -411,6 +468,80 @@ static void *core_thread(void *arg)
 		end_frame(c);
 	run_checks_until(c, UINT64_MAX);
 	return NULL;
+}
+
+size_t sup_batons_plan(const struct pol_system *sys, struct sup_baton *out, size_t max)
+{
+	uint32_t *used = calloc(sys->n_partitions + 1, sizeof(*used));
+	size_t n = 0;
+
+	if (!used)
+		return 0;
+	for (size_t k = 0; k < sys->n_schedules; k++) {
+		for (uint32_t core = 0; core < POL_CPU_MAX; core++) {
+			size_t nw = pol_core_used(sys, core)
+					? pol_core_windows(sys, &sys->schedules[k], core, NULL, 0)
+					: 0;
+			struct pol_core_window *w = nw ? calloc(nw, sizeof(*w)) : NULL;
+
+			if (nw && !w)
+				break;
+			pol_core_windows(sys, &sys->schedules[k], core, w, nw);
+			for (size_t i = 0; i < nw; i++) {
+				const struct pol_core_window *a = &w[(i + nw - 1) % nw], *b = &w[i];
+				size_t j;
+
+				if (a->partition == b->partition)
+					continue;
+				for (j = 0; j < n; j++)
+					if (out[j].from == a->partition &&
+					    out[j].to == b->partition &&
+					    out[j].from_vcpu == a->vcpu &&
+					    out[j].to_vcpu == b->vcpu)
+						break;
+				if (j < n || n == max || used[a->partition] == IPC_BATON_MAX ||
+				    used[b->partition] == IPC_BATON_MAX)
+					continue;
+				out[n++] = (struct sup_baton){ .from = a->partition,
+							       .to = b->partition,
+							       .from_vcpu = a->vcpu,
+							       .to_vcpu = b->vcpu,
+							       .from_idx = used[a->partition]++,
+							       .to_idx = used[b->partition]++,
+							       .fd = -1 };
+			}
+			free(w);
+		}
+	}
+	free(used);
+	return n;
+}
+
+bool sup_core_realtime(const struct pol_system *sys, uint32_t core, long runtime_us, long period_us)
+{
+	if (runtime_us < 0)
+		return true;
+	if (period_us <= 0 || runtime_us <= period_us / 100)
+		return false;
+	for (size_t k = 0; k < sys->n_schedules; k++) {
+		const struct pol_schedule *sch = &sys->schedules[k];
+		size_t n = pol_core_windows(sys, sch, core, NULL, 0);
+		struct pol_core_window *w = calloc(n + 1, sizeof(*w));
+		uint64_t busy = 0;
+
+		if (!w)
+			return false;
+		pol_core_windows(sys, sch, core, w, n);
+		for (size_t i = 0; i < n; i++)
+			busy += w[i].duration_ns + IPC_SPIN_MAX_NS;
+		free(w);
+		/* busy / frame < (runtime - period / 100) / period */
+		if ((unsigned __int128)busy * (uint64_t)period_us >=
+		    (unsigned __int128)sch->major_frame_ns *
+			(uint64_t)(runtime_us - period_us / 100))
+			return false;
+	}
+	return true;
 }
 
 bool sup_plan_decide(struct sup_plan *pl, uint64_t boundary_ns)
@@ -470,7 +601,8 @@ void sup_sched_current(struct sup_sched *s, size_t *ret_current, size_t *ret_nex
 }
 
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
-		    uint64_t epoch_ns, uint64_t max_frames)
+		    const struct sup_baton *batons, size_t n_batons, uint64_t epoch_ns,
+		    uint64_t max_frames)
 {
 	struct sched_param prio = { .sched_priority = CORE_PRIORITY };
 	pthread_mutexattr_t mattr;
@@ -480,6 +612,8 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 	memset(s, 0, sizeof(*s));
 	s->sys = sys;
 	s->parts = parts;
+	s->batons = batons;
+	s->n_batons = n_batons;
 	s->epoch_ns = epoch_ns;
 	s->max_frames = max_frames;
 	s->plan = (struct sup_plan){ .initial = sys->initial_schedule, .requested = SIZE_MAX };
@@ -508,6 +642,11 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 		c = &s->cores[s->n_cores++];
 		c->sched = s;
 		c->core_id = core;
+		for (size_t i = 0; i < sys->n_partitions; i++)
+			for (size_t v = 0; v < sys->partitions[i].n_cores; v++)
+				if (sys->partitions[i].cores[v].physical_core_id == core &&
+				    (parts[i].rt_vcpus & (1U << v)))
+					c->rt_vcpus = true;
 		c->windows = calloc(sys->n_schedules, sizeof(*c->windows));
 		c->n_windows = calloc(sys->n_schedules, sizeof(*c->n_windows));
 		c->check_after = calloc(sys->n_schedules, sizeof(*c->check_after));

@@ -31,7 +31,7 @@
 
 /*
  * A window's go is sent this long before its start (sup_kick_time): the VMM wakes ahead and
- * its vCPU thread enters the guest on its own clock (it wakes VMM_SPIN_MAX_NS, 0.5 ms, or
+ * its vCPU thread enters the guest on its own clock (it wakes VMM_SPIN_NS, 0.5 ms, or
  * less ahead and spins to the start), so that no wake-up lies between the planned start and
  * the guest. The schedule of a frame is decided this long before it starts: a request in the
  * last SUP_KICK_LEAD_NS takes the next one.
@@ -44,7 +44,7 @@ _Static_assert(IPC_SPIN_MAX_NS < SUP_KICK_LEAD_NS, "a vCPU must not wake before 
  * left the guest (its status page says so), or this long after the boundary, whichever comes
  * first (see hand_over in sched.c). On real hardware an exit takes microseconds.
  */
-#define SUP_HANDOVER_NS 1000000ULL /* 1 ms */
+#define SUP_HANDOVER_NS IPC_HANDOVER_MAX_NS /* 1 ms: the same bound as a baton's */
 
 struct sup_core;
 
@@ -77,6 +77,8 @@ size_t sup_plan_at(const struct sup_plan *pl, uint64_t t_ns);
 struct sup_sched {
 	const struct pol_system *sys;
 	struct sup_partition *parts; /* sys->n_partitions */
+	const struct sup_baton *batons;
+	size_t n_batons;
 	uint64_t epoch_ns;   /* frame 0 of the initial schedule starts here (CLOCK_MONOTONIC) */
 	uint64_t max_frames; /* the core threads end after this many frames; 0: never */
 	int notify_fd;	     /* eventfd: a core finished a major frame */
@@ -133,9 +135,46 @@ static inline uint64_t sup_check_time(uint64_t end_ns, uint64_t frame_start_ns, 
 	return t;
 }
 
-/* Start a thread per used physical core; frame 0 begins at epoch_ns; 0 max_frames: no end. */
+/*
+ * Whether the vCPUs on core may run SCHED_FIFO (IPC_VCPU_PRIORITY): in every schedule the
+ * core's windows, each with the spin before it (IPC_SPIN_MAX_NS), take less than the kernel's
+ * real-time budget less 1% (runtime_us of every period_us, kernel.sched_rt_runtime_us and
+ * _period_us; runtime_us < 0: no budget). A core over it would have its real-time threads
+ * throttled, vCPUs and core thread alike, for the rest of a second: its vCPUs run at the
+ * normal policy instead. Pure.
+ */
+bool sup_core_realtime(const struct pol_system *sys, uint32_t core, long runtime_us,
+		       long period_us);
+
+/*
+ * The hand-over batons of sys: one per pair of consecutive windows of two partitions on a core,
+ * in any schedule (the last window of a frame before the first of the next), each pair once.
+ * A partition gets at most IPC_BATON_MAX; pairs beyond that go without, and their hand-over
+ * goes through the core thread (hand_over in sched.c). Writes at most max (fd -1) and returns
+ * how many. Pure.
+ */
+size_t sup_batons_plan(const struct pol_system *sys, struct sup_baton *out, size_t max);
+
+/*
+ * When a window whose vCPU may be woken before the last one on the core has left (a real-time
+ * core, or a baton between them) is kicked: SUP_KICK_LEAD_NS ahead, but never within
+ * SUP_CHECK_CLEAR_NS of busy_ns, the end of the last window a VMM got on the core (0: none):
+ * the core thread's wake-up there would delay that vCPU's exit. Before it, then.
+ */
+static inline uint64_t sup_kick_ahead(uint64_t start_ns, uint64_t busy_ns)
+{
+	uint64_t at = start_ns > SUP_KICK_LEAD_NS ? start_ns - SUP_KICK_LEAD_NS : 0;
+
+	if (busy_ns && at + SUP_CHECK_CLEAR_NS > busy_ns && at < busy_ns + SUP_CHECK_CLEAR_NS)
+		at = busy_ns > SUP_CHECK_CLEAR_NS ? busy_ns - SUP_CHECK_CLEAR_NS : 0;
+	return at;
+}
+
+/* Start a thread per used physical core; frame 0 begins at epoch_ns; 0 max_frames: no end.
+ * batons: sup_batons_plan's, their eventfds open (the supervisor empties them). */
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
-		    uint64_t epoch_ns, uint64_t max_frames);
+		    const struct sup_baton *batons, size_t n_batons, uint64_t epoch_ns,
+		    uint64_t max_frames);
 /*
  * Ask for schedule (index) from the next major frame boundary on, on every core; asking for
  * the current one cancels a pending request. Returns 0 or -EINVAL. Any thread.

@@ -34,6 +34,11 @@ int vmm_config_validate(const struct ipc_config *cfg, char *why, size_t why_size
 		err = "region count";
 	else if (cfg->flags & ~(IPC_CFG_SECCOMP_LOG | IPC_CFG_NO_SANDBOX | IPC_CFG_SET_SCHEDULE))
 		err = "flags";
+	else if (cfg->n_batons > IPC_BATON_MAX)
+		err = "baton count";
+	for (uint32_t i = 0; !err && i < cfg->n_batons; i++)
+		if (cfg->batons[i].vcpu >= cfg->n_vcpus || cfg->batons[i].out > 1)
+			err = "baton";
 	for (uint32_t i = 0; !err && i < cfg->n_vcpus; i++)
 		for (uint32_t j = 0; j < i; j++)
 			if (cfg->physical_core_id[i] == cfg->physical_core_id[j])

@@ -57,7 +57,7 @@ static int receive_config(void)
 	}
 	memcpy(&vmm.cfg, buf, sizeof(vmm.cfg));
 	r = vmm_config_validate(&vmm.cfg, why, sizeof(why));
-	want = IPC_CFG_FD_GO0 + 2 * (size_t)vmm.cfg.n_vcpus + vmm.cfg.n_regions;
+	want = IPC_CFG_FD_GO0 + 2 * (size_t)vmm.cfg.n_vcpus + vmm.cfg.n_regions + vmm.cfg.n_batons;
 	if (r < 0 || n_fds != want) {
 		log_error("bad configuration from the supervisor: %s",
 			  r < 0 ? why : "wrong number of fds");
@@ -89,6 +89,8 @@ static int receive_config(void)
 	}
 	for (uint32_t i = 0; i < vmm.cfg.n_regions; i++)
 		vmm.region_fd[i] = fds[IPC_CFG_FD_GO0 + 2 * vmm.cfg.n_vcpus + i];
+	for (uint32_t i = 0; i < vmm.cfg.n_batons; i++)
+		vmm.baton_fd[i] = fds[IPC_CFG_FD_GO0 + 2 * vmm.cfg.n_vcpus + vmm.cfg.n_regions + i];
 	return 0;
 }
 
@@ -145,7 +147,7 @@ static int serve(void)
 /* Everything but seccomp; the fds kept are exactly those the running VMM uses. */
 static int jail(void)
 {
-	int keep[4 + 1 + 3 * MUMU_VCPU_MAX];
+	int keep[4 + 1 + 3 * MUMU_VCPU_MAX + IPC_BATON_MAX];
 	const char *step = "?";
 	size_t n = 0;
 	int r;
@@ -160,6 +162,8 @@ static int jail(void)
 		keep[n++] = vmm.vcpu[i].go_fd;
 		keep[n++] = vmm.vcpu[i].done_fd;
 	}
+	for (uint32_t i = 0; i < vmm.cfg.n_batons; i++)
+		keep[n++] = vmm.baton_fd[i];
 	vmm.kvm_fd = -1; /* /dev/kvm itself is not needed once the VM exists */
 	r = vmm_jail_enter(&vmm.cfg, keep, n, &step);
 	if (r < 0)

@@ -23,6 +23,7 @@
 
 bool vmm_test_ignore_window_end;
 bool vmm_test_lie_window_end;
+bool vmm_test_hold_batons;
 
 #ifdef MUMU_TEST_HOOKS
 /*
@@ -110,6 +111,9 @@ static void attempt(struct vmm *vmm, const char *what)
 	log_info("test hook: attempting '%s'", what);
 	if (strcmp(what, "ignore_window_end") == 0) {
 		vmm_test_ignore_window_end = true;
+		return;
+	} else if (strcmp(what, "hold_batons") == 0) {
+		vmm_test_hold_batons = true;
 		return;
 	} else if (strcmp(what, "lie_window_end") == 0) {
 		vmm_test_ignore_window_end = vmm_test_lie_window_end = true;

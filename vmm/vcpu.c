@@ -2,6 +2,7 @@
 /* vCPU threads: pinned to their physical core, they run the guest inside the given windows. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,32 +67,60 @@ static enum ipc_done run_window(struct vmm_vcpu *vcpu)
 	}
 }
 
-uint64_t vmm_spin_margin(uint64_t margin_ns, uint64_t late_ns)
-{
-	uint64_t m = margin_ns - margin_ns / 16;
-
-	if (late_ns > VMM_SPIN_MAX_NS - VMM_SPIN_MIN_NS)
-		return VMM_SPIN_MAX_NS;
-	if (m < late_ns + VMM_SPIN_MIN_NS)
-		m = late_ns + VMM_SPIN_MIN_NS;
-	return m < VMM_SPIN_MAX_NS ? m : VMM_SPIN_MAX_NS;
-}
-
 /* Until the window's planned start: asleep until the margin before it, then spinning. */
-static uint64_t wait_start(struct vmm_vcpu *vcpu, uint64_t start_ns)
+static uint64_t wait_start(uint64_t start_ns)
 {
-	uint64_t wake = start_ns > vcpu->spin_ns ? start_ns - vcpu->spin_ns : 0, now = mono_ns();
+	uint64_t wake = start_ns > VMM_SPIN_NS ? start_ns - VMM_SPIN_NS : 0, now = mono_ns();
 
 	if (now < wake) {
 		sleep_until_ns(wake);
 		now = mono_ns();
-		vcpu->spin_ns = vmm_spin_margin(vcpu->spin_ns, now - wake);
 	}
 	while (now < start_ns) {
 		__builtin_ia32_pause();
 		now = mono_ns();
 	}
 	return now;
+}
+
+/*
+ * The partition before this window on the core is still leaving it (the supervisor says so,
+ * handover): wait for its baton, at most IPC_HANDOVER_MAX_NS past the start. The baton is only
+ * polled, never read: the supervisor empties it before the next such window. An index that is
+ * not one of this vCPU's "in" batons is the supervisor's to get right: ignored.
+ */
+static void wait_handover(struct vmm_vcpu *vcpu, uint32_t handover, uint64_t start_ns)
+{
+	const struct vmm *vmm = vcpu->vmm;
+	uint64_t until = start_ns + IPC_HANDOVER_MAX_NS, now;
+	uint32_t i = handover - 1;
+	struct pollfd pfd;
+
+	if (handover == 0 || i >= vmm->cfg.n_batons || vmm->cfg.batons[i].out ||
+	    vmm->cfg.batons[i].vcpu != vcpu->id)
+		return;
+	pfd = (struct pollfd){ .fd = vmm->baton_fd[i], .events = POLLIN };
+	while ((now = mono_ns()) < until) {
+		struct timespec ts = ns_timespec(until - now);
+		int r = ppoll(&pfd, 1, &ts, NULL);
+
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return;
+	}
+}
+
+/* Out of the guest: tell the vCPUs whose windows follow on this core (their batons). */
+static void pass_batons(struct vmm_vcpu *vcpu)
+{
+	const struct vmm *vmm = vcpu->vmm;
+	uint64_t one = 1;
+
+	if (vmm_test_hold_batons)
+		return;
+	for (uint32_t i = 0; i < vmm->cfg.n_batons; i++)
+		if (vmm->cfg.batons[i].out && vmm->cfg.batons[i].vcpu == vcpu->id &&
+		    write(vmm->baton_fd[i], &one, sizeof(one)) != sizeof(one))
+			continue; /* full (it never is: the supervisor empties it) */
 }
 
 static void status_write(struct vmm_vcpu *vcpu, uint64_t exit_ns, uint64_t outcome)
@@ -118,7 +147,6 @@ static void *vcpu_thread(void *arg)
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->id);
 	pthread_setname_np(pthread_self(), name); /* visible in /proc/PID/task/TID/comm */
 	tls_run = vcpu->run;
-	vcpu->spin_ns = VMM_SPIN_MAX_NS;
 	sev._sigev_un._tid = gettid();
 	if (timer_create(CLOCK_MONOTONIC, &sev, &vcpu->timer) < 0) {
 		vmm_report_fault(vcpu, IPC_FAULT_VMM_ERROR, true, (uint32_t)errno, 0,
@@ -132,6 +160,7 @@ static void *vcpu_thread(void *arg)
 
 	for (;;) {
 		uint64_t go, start_ns, end_ns, done, exit_ns = 0;
+		uint32_t handover;
 		ssize_t n = read(vcpu->go_fd, &go, sizeof(go));
 
 		if (n < 0 && errno == EINTR)
@@ -141,6 +170,7 @@ static void *vcpu_thread(void *arg)
 		vcpu->window_seq = __atomic_load_n(&ctl->window_seq, __ATOMIC_ACQUIRE);
 		start_ns = ctl->start_ns;
 		end_ns = ctl->end_ns;
+		handover = ctl->handover;
 		vcpu->entry_ns = 0;
 		if (vcpu->fatal) {
 			done = IPC_DONE_FAULT;
@@ -150,8 +180,10 @@ static void *vcpu_thread(void *arg)
 			vcpu->run->immediate_exit = 0;
 			if (!vmm_test_ignore_window_end)
 				arm(vcpu, end_ns);
-			/* The go comes early (SUP_KICK_LEAD_NS): the window starts on our clock. */
-			vcpu->entry_ns = wait_start(vcpu, start_ns);
+			/* The go comes early (SUP_KICK_LEAD_NS): the window starts on our clock,
+			 * once the partition before it on the core has left. */
+			wait_handover(vcpu, handover, start_ns);
+			vcpu->entry_ns = wait_start(start_ns);
 			if (vmm_test_lie_window_end) /* "ended on time", before it even ran */
 				status_write(vcpu, end_ns, IPC_DONE_DEADLINE);
 			/* Preempted since the check above: the window may be over already. */
@@ -166,6 +198,7 @@ static void *vcpu_thread(void *arg)
 			disarm(vcpu);
 		}
 		status_write(vcpu, exit_ns ? exit_ns : mono_ns(), done);
+		pass_batons(vcpu);
 		if (write(vcpu->done_fd, &done, sizeof(done)) != sizeof(done))
 			break;
 	}

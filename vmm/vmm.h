@@ -33,10 +33,9 @@ struct vmm_vcpu {
 	uint64_t exits;
 	uint64_t exits_by_reason[64]; /* indexed by KVM_EXIT_*; the last counts the rest */
 	uint64_t window_seq;
-	uint64_t entry_ns;	   /* first KVM_RUN of the current window */
-	uint64_t spin_ns;	   /* how long before a window's start it wakes (vmm_spin_margin) */
-	uint64_t report_period_ns; /* non-fatal reports: the current second */
-	uint32_t reports;	   /* sent in it */
+	uint64_t entry_ns;		      /* first KVM_RUN of the current window */
+	uint64_t report_period_ns;	      /* non-fatal reports: the current second */
+	uint32_t reports;		      /* sent in it */
 	uint32_t suppressed[IPC_FAULT_COUNT]; /* counted, not sent, per kind */
 	uint64_t console_window;	      /* the window_seq console_bytes counts in */
 	uint64_t console_bytes;		      /* written in it */
@@ -53,6 +52,7 @@ struct vmm {
 	const volatile struct ipc_ctl_page *ctl;
 	volatile struct ipc_status_page *status;
 	int region_fd[MUMU_REGION_MAX]; /* closed once mapped */
+	int baton_fd[IPC_BATON_MAX];	/* as cfg.batons */
 	void *region_hva[MUMU_REGION_MAX];
 	struct vmm_vcpu vcpu[MUMU_VCPU_MAX];
 	pid_t supervisor_pid;	   /* for the test hooks' attacks on it */
@@ -77,13 +77,12 @@ int vmm_vcpu_start(struct vmm_vcpu *vcpu);
 
 /*
  * A vCPU wakes this long before its window and spins to the planned start, so that a window
- * starts a clock read after its time instead of a timer wake-up after it. The margin is the
- * worst wake-up lateness seen (plus VMM_SPIN_MIN_NS), decaying by 1/16 a window, at most
- * VMM_SPIN_MAX_NS: half the supervisor's kick lead (SUP_KICK_LEAD_NS), which it must not outrun.
+ * starts a clock read after its time instead of a timer wake-up after it. Always the most
+ * the window protocol allows (half the supervisor's kick lead, which it must not outrun): an
+ * idle core here wakes 50-200 us late now and then, more than a margin fitted to the usual
+ * wake-up covered (docs/scheduling.md). The spin is in a gap, time no partition has.
  */
-#define VMM_SPIN_MIN_NS 20000ULL
-#define VMM_SPIN_MAX_NS IPC_SPIN_MAX_NS
-uint64_t vmm_spin_margin(uint64_t margin_ns, uint64_t late_ns);
+#define VMM_SPIN_NS IPC_SPIN_MAX_NS
 
 /* exit.c: one KVM exit of one vCPU, dispatched by reason. */
 enum vmm_outcome vmm_exit_handle(struct vmm_vcpu *vcpu);
@@ -111,5 +110,7 @@ void vmm_test_hook(struct vmm *vmm);
 extern bool vmm_test_ignore_window_end;
 /* Test hook "lie_window_end": the same, and every window's status says it ended on time. */
 extern bool vmm_test_lie_window_end;
+/* Test hook "hold_batons": its vCPUs never pass their hand-over batons (withheld). */
+extern bool vmm_test_hold_batons;
 
 #endif

@@ -88,6 +88,122 @@ static void test_kick_time(void **state)
 	assert_int_equal(sup_kick_time(SUP_KICK_LEAD_NS / 2, 0), 0); /* the first instant */
 }
 
+/* Kicked ahead of a hand-over: the lead, but never near the leaving window's end. */
+static void test_kick_ahead(void **state)
+{
+	const uint64_t start = 50000000;
+
+	(void)state;
+	assert_int_equal(sup_kick_ahead(start, 0), start - SUP_KICK_LEAD_NS);
+	assert_int_equal(sup_kick_ahead(start, start), start - SUP_KICK_LEAD_NS); /* in it */
+	/* The lead lands on the end (a gap of one lead) or near it: before it instead. */
+	assert_int_equal(sup_kick_ahead(start, start - SUP_KICK_LEAD_NS),
+			 start - SUP_KICK_LEAD_NS - SUP_CHECK_CLEAR_NS);
+	assert_int_equal(sup_kick_ahead(start, start - SUP_KICK_LEAD_NS - SUP_CHECK_CLEAR_NS / 2),
+			 start - SUP_KICK_LEAD_NS - 3 * SUP_CHECK_CLEAR_NS / 2);
+	/* Far from it: the lead. */
+	assert_int_equal(sup_kick_ahead(start, start - 2 * SUP_KICK_LEAD_NS),
+			 start - SUP_KICK_LEAD_NS);
+}
+
+/* Two partitions on core 0 back to back, a third on cores 0 and 1, one alone on core 1. */
+static void sched_system(struct pol_system *sys, struct pol_partition *p, struct pol_schedule *s,
+			 struct pol_window *w, uint64_t busy_ns)
+{
+	memset(sys, 0, sizeof(*sys));
+	memset(p, 0, 4 * sizeof(*p));
+	for (int i = 0; i < 4; i++) {
+		p[i].name[0] = (char)('a' + i);
+		p[i].n_cores = 1;
+	}
+	p[2].n_cores = 2;
+	p[2].cores[1] = (struct pol_core_mapping){ .logical_core_id = 1, .physical_core_id = 1 };
+	p[3].cores[0].physical_core_id = 1;
+	w[0] = (struct pol_window){ .partition = 0, .offset_ns = 0, .duration_ns = 4000000 };
+	w[1] = (struct pol_window){ .partition = 1, .offset_ns = 4000000, .duration_ns = 4000000 };
+	w[2] = (struct pol_window){ .partition = 2, .offset_ns = 8000000, .duration_ns = busy_ns };
+	w[3] = (struct pol_window){ .partition = 3, .offset_ns = 0, .duration_ns = 1000000 };
+	*s = (struct pol_schedule){
+		.id = 1, .major_frame_ns = 10000000, .n_windows = 4, .windows = w
+	};
+	sys->partitions = p;
+	sys->n_partitions = 4;
+	sys->schedules = s;
+	sys->n_schedules = 1;
+}
+
+static bool has_baton(const struct sup_baton *b, size_t n, size_t from, uint32_t from_vcpu,
+		      size_t to, uint32_t to_vcpu)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i].from == from && b[i].from_vcpu == from_vcpu && b[i].to == to &&
+		    b[i].to_vcpu == to_vcpu)
+			return true;
+	return false;
+}
+
+/* One baton per pair of consecutive windows of two partitions on a core, the frame's end
+ * wrapping to its start, each VMM's own indexes counted in table order. */
+static void test_batons_plan(void **state)
+{
+	struct pol_system sys;
+	struct pol_partition p[4];
+	struct pol_schedule s;
+	struct pol_window w[4];
+	struct sup_baton b[16];
+	uint32_t idx[4] = { 0 };
+	size_t n;
+
+	(void)state;
+	sched_system(&sys, p, &s, w, 2000000);
+	n = sup_batons_plan(&sys, b, 16);
+	/* core 0: a -> b -> c -> a; core 1: c (vCPU 1) -> d -> c (vCPU 1) */
+	assert_int_equal(n, 5);
+	assert_true(has_baton(b, n, 0, 0, 1, 0));
+	assert_true(has_baton(b, n, 1, 0, 2, 0));
+	assert_true(has_baton(b, n, 2, 0, 0, 0));
+	assert_true(has_baton(b, n, 3, 0, 2, 1));
+	assert_true(has_baton(b, n, 2, 1, 3, 0));
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(b[i].from_idx, idx[b[i].from]++);
+		assert_int_equal(b[i].to_idx, idx[b[i].to]++);
+		assert_int_equal(b[i].fd, -1);
+	}
+	/* Bounded by the room given. */
+	assert_int_equal(sup_batons_plan(&sys, b, 2), 2);
+	/* A partition alone on a core hands over to nobody. */
+	sys.n_partitions = 1;
+	s.n_windows = 1;
+	assert_int_equal(sup_batons_plan(&sys, b, 16), 0);
+}
+
+/* Real-time vCPUs only where the windows leave the kernel's budget room. */
+static void test_core_realtime(void **state)
+{
+	struct pol_system sys;
+	struct pol_partition p[4];
+	struct pol_schedule s;
+	struct pol_window w[4];
+
+	(void)state;
+	/* Core 1: two 1 ms windows of 10 ms, and a spin each: far under 95 %. */
+	sched_system(&sys, p, &s, w, 1000000);
+	assert_true(sup_core_realtime(&sys, 1, 950000, 1000000));
+	/* Core 0: 9 ms of windows and three spins of 0.5 ms: over. */
+	assert_false(sup_core_realtime(&sys, 0, 950000, 1000000));
+	assert_true(sup_core_realtime(&sys, 0, -1, 1000000)); /* no budget */
+	/* 8.5 ms and two spins: 9.5 ms of 10, over 94 % (the budget less 1 %). */
+	sched_system(&sys, p, &s, w, 0);
+	s.n_windows = 2;
+	w[1].duration_ns = 4500000;
+	assert_false(sup_core_realtime(&sys, 0, 950000, 1000000));
+	/* ... 7 ms and two spins fit. */
+	w[1].duration_ns = 3000000;
+	assert_true(sup_core_realtime(&sys, 0, 950000, 1000000));
+	assert_false(sup_core_realtime(&sys, 0, 0, 1000000)); /* no real-time at all */
+	assert_false(sup_core_realtime(&sys, 0, 950000, 0));  /* nonsense from /proc */
+}
+
 static void test_hist(void **state)
 {
 	struct sup_hist h = { 0 };
@@ -340,15 +456,15 @@ static void test_enforce_generation(void **state)
 	assert_true(p.pidfd >= 0);
 	p.generation = 2;
 
-	assert_false(sup_partition_resume(&p));	 /* not stopped by us */
-	assert_false(sup_partition_stop(&p, 1)); /* the predecessor's window */
+	assert_false(sup_partition_resume(&p));	    /* not stopped by us */
+	assert_false(sup_partition_stop(&p, 1, 0)); /* the predecessor's window */
 	memset(&si, 0, sizeof(si));
 	assert_int_equal(waitid(P_PID, (id_t)child, &si, WSTOPPED | WNOHANG), 0);
 	assert_int_equal(si.si_pid, 0);
-	assert_true(sup_partition_stop(&p, 2));
+	assert_true(sup_partition_stop(&p, 2, 0));
 	assert_int_equal(waitid(P_PID, (id_t)child, &si, WSTOPPED), 0);
 	assert_int_equal(si.si_code, CLD_STOPPED);
-	assert_false(sup_partition_stop(&p, 2)); /* once */
+	assert_false(sup_partition_stop(&p, 2, 0)); /* once */
 	assert_true(sup_partition_resume(&p));
 	assert_int_equal(waitid(P_PID, (id_t)child, &si, WCONTINUED), 0);
 	assert_int_equal(si.si_code, CLD_CONTINUED);
@@ -579,23 +695,16 @@ static void test_gantt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_drift),
-		cmocka_unit_test(test_kick_time),
-		cmocka_unit_test(test_check_time),
-		cmocka_unit_test(test_hist),
-		cmocka_unit_test(test_hist_small),
-		cmocka_unit_test(test_console_lines),
-		cmocka_unit_test(test_console_long_line),
-		cmocka_unit_test(test_image_load),
-		cmocka_unit_test(test_enforce_generation),
-		cmocka_unit_test(test_plan),
-		cmocka_unit_test(test_budget),
-		cmocka_unit_test(test_gantt),
-		cmocka_unit_test(test_hm_log),
-		cmocka_unit_test(test_hm_log_flood),
-		cmocka_unit_test(test_output_order),
-		cmocka_unit_test(test_output_stalled),
-		cmocka_unit_test(test_control_check),
+		cmocka_unit_test(test_no_drift),       cmocka_unit_test(test_kick_time),
+		cmocka_unit_test(test_kick_ahead),     cmocka_unit_test(test_batons_plan),
+		cmocka_unit_test(test_core_realtime),  cmocka_unit_test(test_check_time),
+		cmocka_unit_test(test_hist),	       cmocka_unit_test(test_hist_small),
+		cmocka_unit_test(test_console_lines),  cmocka_unit_test(test_console_long_line),
+		cmocka_unit_test(test_image_load),     cmocka_unit_test(test_enforce_generation),
+		cmocka_unit_test(test_plan),	       cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_gantt),	       cmocka_unit_test(test_hm_log),
+		cmocka_unit_test(test_hm_log_flood),   cmocka_unit_test(test_output_order),
+		cmocka_unit_test(test_output_stalled), cmocka_unit_test(test_control_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,6 +150,18 @@ static void test_config_validate(void **state)
 	c.flags = 1U << 7;
 	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
 	c = good();
+	c.n_batons = 1;
+	c.batons[0] = (struct ipc_baton){ .vcpu = 1, .out = 1 };
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), 0);
+	c.batons[0].vcpu = 2; /* a vCPU it does not have */
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "invalid baton");
+	c.batons[0] = (struct ipc_baton){ .vcpu = 0, .out = 2 };
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
+	c.n_batons = IPC_BATON_MAX + 1;
+	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
+	c = good();
 	c.n_regions = 1;
 	strcpy(c.regions[0].name, "r");
 	c.regions[0].gpa = MUMU_REGION_GPA;
@@ -161,24 +173,6 @@ static void test_config_validate(void **state)
 	c.regions[0].gpa = MUMU_REGION_GPA;
 	c.regions[0].access = 3;
 	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
-}
-
-/* The spin before a window follows the timer's worst lateness, decays, and stays bounded. */
-static void test_spin_margin(void **state)
-{
-	uint64_t m = VMM_SPIN_MAX_NS;
-
-	(void)state;
-	for (int i = 0; i < 200; i++)
-		m = vmm_spin_margin(m, 5000);
-	assert_int_equal(m, 5000 + VMM_SPIN_MIN_NS); /* settles at the lateness seen */
-	m = vmm_spin_margin(m, 100000);		     /* one late wake-up raises it at once */
-	assert_int_equal(m, 100000 + VMM_SPIN_MIN_NS);
-	m = vmm_spin_margin(m, 0); /* and it decays by 1/16 a window */
-	assert_int_equal(m, 120000 - 120000 / 16);
-	assert_int_equal(vmm_spin_margin(m, UINT64_MAX), VMM_SPIN_MAX_NS);
-	assert_int_equal(vmm_spin_margin(VMM_SPIN_MAX_NS, VMM_SPIN_MAX_NS), VMM_SPIN_MAX_NS);
-	assert_int_equal(vmm_spin_margin(0, 0), VMM_SPIN_MIN_NS);
 }
 
 static void test_abi_layout(void **state)
@@ -205,8 +199,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_tables),	cmocka_unit_test(test_stacks),
-		cmocka_unit_test(test_config_validate), cmocka_unit_test(test_spin_margin),
-		cmocka_unit_test(test_abi_layout),	cmocka_unit_test(test_entry_sregs),
+		cmocka_unit_test(test_config_validate), cmocka_unit_test(test_abi_layout),
+		cmocka_unit_test(test_entry_sregs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
