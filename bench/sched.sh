@@ -8,15 +8,18 @@
 #    floor's from the same two places.
 
 # sched_xml FILE FRAME_NS WINDOW_NS PER_CORE GUEST: PER_CORE partitions on each of cores 0
-# and 1, evenly spread over the frame, each with one window.
+# and 1, evenly spread over the frame, each with one window; c1p0 runs probe.bin (the
+# in-guest figures), the others GUEST.
 sched_xml() {
-	local c j
+	local c j g
 	{
 		echo "<Module Name=\"bench\"><Partitions>"
 		for c in 0 1; do
 			for ((j = 0; j < $4; j++)); do
 				echo "<Partition><PartitionDefinition Identifier=\"$((c * $4 + j + 1))\""
-				echo " Name=\"c${c}p$j\" BinaryPath=\"$5\"/><CoreAffinity>"
+				g=$5
+				[ "$c$j" != 10 ] || g=probe.bin
+				echo " Name=\"c${c}p$j\" BinaryPath=\"$g\"/><CoreAffinity>"
 				echo "<CoreMapping LogicalCoreId=\"0\" PhysicalCoreId=\"$c\"/>"
 				echo "</CoreAffinity></Partition>"
 			done
@@ -165,7 +168,7 @@ sched_case "2 partitions per core, 1 ms windows" "$bdir/short.xml" 500 "2 1000 2
 row "last round, windows run / missed (all partitions)" "$(awk 'NF >= 14 && $1 ~ /^c/ {
 	r += $2 + $3 + $5; m += $4 } END { print r "/" m }' "$bdir/out")" "-" "-" "-"
 
-sched_xml "$bdir/many.xml" 64000000 1800000 32 probe.bin
+sched_xml "$bdir/many.xml" 64000000 1800000 32 hello.bin
 sched_case "64 partitions on 2 cores, 1.8 ms windows" "$bdir/many.xml" 30 "32 1800 2000" c1p0
 row "last round, windows run / missed (all partitions)" "$(awk 'NF >= 14 && $1 ~ /^c/ {
 	r += $2 + $3 + $5; m += $4 } END { print r "/" m }' "$bdir/out")" "-" "-" "-"
