@@ -52,5 +52,30 @@ $1 == "K" {
 }' | spread)
 row "kill -9 of a VMM to its guest running again, p50/p99/max (us, $n_kills kills)" "$back" \
 	"frame 50000 us" "-" "-"
+# The same kills counted in the victim's windows: those it lost between the kill and the window
+# its replacement ran in, and whether a kill that landed at least a VMM start-up (5 ms) before
+# the victim's next window got that window.
+lost=$({
+	grep '"ph":"X"' "$bdir/storm.json"
+	sed 's/^/K /' "$bdir/kills"
+} | awk '
+function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
+function str(k,   i, s) { i = index($0, "\"" k "\":\""); s = substr($0, i + length(k) + 4); return substr(s, 1, index(s, "\"") - 1) }
+/"ph":"X"/ { n++; who[n] = str("name"); ps[n] = num("planned_start_ns"); at[n] = num("start_ns"); next }
+$1 == "K" {
+	nxt = 0; back = 0
+	for (k = 1; k <= n; k++) if (who[k] == $2 && ps[k] > $3) {
+		if (!nxt || ps[k] < nxt) nxt = ps[k]
+		if (at[k] > $3 && (!back || ps[k] < back)) back = ps[k]
+	}
+	if (!back) next
+	m = 0
+	for (k = 1; k <= n; k++) if (who[k] == $2 && ps[k] > $3 && ps[k] < back) m++
+	print m, (nxt - $3 >= 5000000), (m == 0)
+}')
+row "kills 5 ms or more before the victim's next window whose replacement ran in it" \
+	"$(awk '$2 { e++; ok += $3 } END { print ok + 0 " of " e + 0 }' <<<"$lost")" "-" "-" "-"
+row "victim's windows lost per kill, p50/p99/max" \
+	"$(awk '{ print $1 * 1000 }' <<<"$lost" | spread)" "-" "-" "-"
 row "other core's start lateness p99 during the storm vs quiet (us)" "$storm_late" \
 	"quiet $quiet" "$(ratio "$storm_late" "$quiet")" "-"
