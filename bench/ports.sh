@@ -64,18 +64,23 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 		ports_xml "$pdir/r.xml" "" "" "" "<SharedMemory Name=\"raw$size\" Size=\"8192\">
 			<Access PartitionNameRef=\"a\" Mode=\"WRITE\"/>
 			<Access PartitionNameRef=\"b\" Mode=\"READ\"/></SharedMemory>"
+		# The same with a timestamp in each message, as a sampling message has one.
+		sed "s/raw$size/rawt$size/" "$pdir/r.xml" >"$pdir/rt.xml"
 		# The writer alone (the reader's window after its own): what the code costs without
 		# a reader polling the same cache lines.
 		alone='s/"b" Duration="300000000" Offset="0"/"b" Duration="50000000" Offset="320000000"/'
 		sed "$alone" "$pdir/t.xml" >"$pdir/ta.xml"
 		sed "$alone" "$pdir/r.xml" >"$pdir/ra.xml"
-		tput=() rput=() gput=() lat=() rlat=() aput=() raput=()
+		sed "$alone" "$pdir/rt.xml" >"$pdir/rta.xml"
+		tput=() rput=() gput=() lat=() rlat=() aput=() raput=() tgput=() rtaput=()
 		for ((i = 0; i < pruns; i++)); do
 			if [ $kind = sampling ]; then
 				o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/ta.xml" 2>&1 || true)
 				aput+=("$(per_us "$(grep -m1 '^\[a\] sampling tx ' <<<"$o" || true)")")
 				o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/ra.xml" 2>&1 || true)
 				raput+=("$(per_us "$(grep -m1 '^\[a\] raw tx ' <<<"$o" || true)")")
+				o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/rta.xml" 2>&1 || true)
+				rtaput+=("$(per_us "$(grep -m1 '^\[a\] rawt tx ' <<<"$o" || true)")")
 			fi
 			o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/t.xml" 2>&1 || true)
 			if [ $kind = sampling ]; then
@@ -86,6 +91,10 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 			tput+=("$(per_us "$line")")
 			o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/r.xml" 2>&1 || true)
 			gput+=("$(per_us "$(grep -m1 "^\[$([ $kind = sampling ] && echo a || echo b)\] raw " <<<"$o" || true)")")
+			if [ $kind = sampling ]; then
+				o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/rt.xml" 2>&1 || true)
+				tgput+=("$(per_us "$(grep -m1 '^\[a\] rawt tx ' <<<"$o" || true)")")
+			fi
 			rput+=("$(per_us "$("$build/bench/shm_ref" throughput "$size" |
 				grep "^ref $([ $kind = sampling ] && echo tx || echo rx)")")")
 			o=$("$bin/mumu-supervisor" --control none --frames 2 "$pdir/l.xml" 2>&1 || true)
@@ -100,8 +109,13 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 		# The target's ratio pairs each port run with the reference run right after it: the
 		# machine's speed for cross-core traffic drifts between rounds, by 2x at times.
 		row "$kind port throughput, $size B (msgs/us, median of $pruns)" "$t" "guest memcpy $g" \
-			"$(median_ratio "${tput[*]}" "${gput[*]}")" \
-			"$([ $kind = sampling ] && echo '>= 0.80' || echo -)"
+			"$(median_ratio "${tput[*]}" "${gput[*]}")" "-"
+		if [ $kind = sampling ]; then
+			g=$(printf '%s\n' "${tgput[@]}" | median)
+			row "sampling port throughput, $size B, against memcpy + timestamp" "$t" \
+				"guest memcpy + mumu_now_ns $g" "$(median_ratio "${tput[*]}" "${tgput[*]}")" \
+				"$([ "$size" = 64 ] && echo '>= 0.80' || echo '>= 0.90')"
+		fi
 		row "$kind port throughput, $size B, against host threads" "$t" "host memcpy $r" \
 			"$(ratio "$t" "$r")" "-"
 		if [ $kind = sampling ]; then
@@ -109,6 +123,10 @@ for size in ${MUMU_BENCH_PORT_SIZES:-64 1024 4096}; do
 			g=$(printf '%s\n' "${raput[@]}" | median)
 			row "sampling port throughput, $size B, writer alone" "$t" "guest memcpy alone $g" \
 				"$(median_ratio "${aput[*]}" "${raput[*]}")" "-"
+			g=$(printf '%s\n' "${rtaput[@]}" | median)
+			row "sampling port throughput, $size B, writer alone, against memcpy + timestamp" \
+				"$t" "guest memcpy + mumu_now_ns alone $g" \
+				"$(median_ratio "${aput[*]}" "${rtaput[*]}")" "-"
 		fi
 		l=$(printf '%s\n' "${lat[@]}" | median)
 		r=$(printf '%s\n' "${rlat[@]}" | median)

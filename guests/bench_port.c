@@ -7,6 +7,8 @@
  *   ping (destination) + pong (source): echoes every ping back as a pong.
  *   a shared memory `rawSIZE` (the reference): the same loops as tx/rx with a plain memcpy
  *     of SIZE bytes and a sequence number, no port protocol; the writer has it writable.
+ *     `rawtSIZE`: the same with a timestamp (mumu_now_ns) written and read with each message,
+ *     as a sampling port's message carries one.
  *   no region at all: the cost of a timestamp (mumu_now_ns) and of a bare rdtsc.
  * Everything happens in the first window; afterwards it yields.
  */
@@ -111,8 +113,9 @@ static void echoer(struct mumu_port *ping, struct mumu_port *pong)
 		}
 }
 
-/* The reference: memcpy in and out of shared memory, a sequence number after the data. */
-static void raw(volatile uint64_t *region, bool writer, uint32_t size)
+/* The reference: memcpy in and out of shared memory, a sequence number after the data, and
+ * with stamp a timestamp beside it. */
+static void raw(volatile uint64_t *region, bool writer, uint32_t size, bool stamp)
 {
 	uint64_t t0 = mumu_now_ns(), t = t0, n = 0;
 
@@ -120,15 +123,20 @@ static void raw(volatile uint64_t *region, bool writer, uint32_t size)
 		for (int i = 0; i < 16; i++) {
 			if (writer) {
 				__builtin_memcpy((void *)(region + 8), buf, size);
+				if (stamp)
+					region[1] = mumu_now_ns();
 				__atomic_store_n(region, ++n, __ATOMIC_RELEASE);
 			} else {
 				__builtin_memcpy(buf, (const void *)(region + 8), size);
 				n += __atomic_load_n(region, __ATOMIC_ACQUIRE) != 0;
+				if (stamp)
+					n += region[1] == 1; /* read, as a reader checks its age */
 			}
 		}
 		t = mumu_now_ns();
 	}
-	mumu_printf("raw %s size=%u msgs=%lu ns=%lu\n", writer ? "tx" : "rx", size, n, t - t0);
+	mumu_printf("raw%s %s size=%u msgs=%lu ns=%lu\n", stamp ? "t" : "", writer ? "tx" : "rx",
+		    size, n, t - t0);
 }
 
 static void clock_cost(void)
@@ -150,13 +158,14 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	struct mumu_port a, b;
 
 	if (info->n_regions > 0 && r->kind == MUMU_REGION_SHARED_MEMORY && r->name[0] == 'r') {
+		bool stamp = r->name[3] == 't';
 		uint32_t size = 0;
 
-		for (const char *c = r->name + 3; *c >= '0' && *c <= '9'; c++)
+		for (const char *c = r->name + 3 + stamp; *c >= '0' && *c <= '9'; c++)
 			size = size * 10 + (uint32_t)(*c - '0');
 		if (size + 64 <= r->size_bytes && size <= sizeof(buf))
 			raw((volatile uint64_t *)(uintptr_t)r->gpa, r->access == MUMU_ACCESS_WRITE,
-			    size);
+			    size, stamp);
 	} else if (has(info, "tx", &a) || has(info, "rx", &a))
 		throughput(&a, sampling(&a) ? "sampling" : "queuing");
 	else if (has(info, "ping", &a) && has(info, "pong", &b))
