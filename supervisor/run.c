@@ -34,8 +34,8 @@
 #include "vmm/seccomp.h"
 
 #define READY_TIMEOUT_NS 20000000000ULL /* VMM start-up, generous for nested KVM */
-/* Frame 0 starts this long after every VMM is ready: its first kick (SUP_KICK_LEAD_NS ahead)
- * must come after the core threads are up, which takes some 100 us. */
+/* Frame 0 starts this long after every VMM is ready and every core thread exists: its first
+ * kick (SUP_KICK_LEAD_NS ahead) comes once they have woken. */
 #define EPOCH_DELAY_NS	 (SUP_KICK_LEAD_NS + 250000ULL)
 #define MSGS_PER_WAKEUP	 64 /* fairness: one chatty VMM cannot hog the loop */
 #define SHUTDOWN_WAIT_NS 500000000ULL
@@ -1309,17 +1309,6 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 		loop_once(&run, 100);
 	on_slow_starts(&run);
 	if (!run.stop) {
-		uint64_t epoch = mono_ns() + EPOCH_DELAY_NS;
-
-		if (opts->trace_path) {
-			r = sup_trace_open(&run.trace, opts->trace_path, sys, epoch);
-			if (r < 0) {
-				log_error("cannot write the trace '%s': %s", opts->trace_path,
-					  strerror(-r));
-				rc = 1;
-				goto out;
-			}
-		}
 		/* A major fault in a core thread at a boundary would be a late window: what the
 		 * supervisor touches stays in memory (locked as it is touched, no up-front cost;
 		 * VMMs do not inherit it). */
@@ -1327,14 +1316,24 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 			log_warn("cannot lock the supervisor's memory (%s): page faults may make "
 				 "windows late",
 				 strerror(errno));
-		r = sup_sched_start(&run.sched, sys, run.parts, run.batons, run.n_batons, epoch,
-				    opts->frames);
+		r = sup_sched_start(&run.sched, sys, run.parts, run.batons, run.n_batons,
+				    EPOCH_DELAY_NS, opts->frames);
 		if (r < 0) {
 			log_error("cannot start the schedule: %s", strerror(-r));
 			rc = 1;
 			goto out;
 		}
 		run.sched_started = true;
+		/* Before any window ends: the main thread drains them into it from now on. */
+		if (opts->trace_path) {
+			r = sup_trace_open(&run.trace, opts->trace_path, sys, run.sched.epoch_ns);
+			if (r < 0) {
+				log_error("cannot write the trace '%s': %s", opts->trace_path,
+					  strerror(-r));
+				rc = 1;
+				goto out;
+			}
+		}
 		watch(&run, run.sched.notify_fd, TAG(TAG_FRAME, 0));
 		main_thread_idle();
 	}

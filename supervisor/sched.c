@@ -301,23 +301,23 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
 }
 
 /*
- * The window that ends at t_ns was given to a VMM whose vCPU leaves the guest then. Wait
- * until it says so (its status page), at most SUP_HANDOVER_NS after t_ns: a VMM woken for
- * the next window at once would take the core from it in the middle of its exit, and its
- * late exit would count as an overrun its guest did not cause. The wait is on its done
- * eventfd from now on, not a timer at t_ns: waking at the very instant its vCPU's own timer
- * fires would take the core from that exit just as well.
+ * The last window given on the core (busy_until) was given to a VMM whose vCPU leaves the
+ * guest at its end. Wait until it says so (its status page), at most until until_ns: a VMM
+ * woken for the next window at once, or the core thread's own work, would take the core from
+ * it in the middle of its exit, and its late exit would count as an overrun its guest did not
+ * cause. The wait is on its done eventfd from now on, not a timer at its end: waking at the
+ * very instant its vCPU's own timer fires would take the core from that exit just as well.
  */
-static void hand_over(struct sup_core *c, uint64_t t_ns)
+static void hand_over(struct sup_core *c, uint64_t until_ns)
 {
-	const struct pending *pw = &c->pending[c->n_pending - 1]; /* busy_until(c) == t_ns */
+	const struct pending *pw = &c->pending[c->n_pending - 1];
 	const struct sup_partition *p = &c->sched->parts[pw->partition];
 	uint64_t v, now;
 
 	while (__atomic_load_n(&p->status->vcpu[pw->vcpu].window_seq, __ATOMIC_ACQUIRE) < pw->seq &&
 	       __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == pw->generation &&
-	       (now = mono_ns()) < t_ns + SUP_HANDOVER_NS) {
-		uint64_t left = t_ns + SUP_HANDOVER_NS - now;
+	       (now = mono_ns()) < until_ns) {
+		uint64_t left = until_ns - now;
 		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
 				       .tv_nsec = (long)(left % 1000000000ULL) };
 		struct pollfd pfd = { .fd = p->done_fd[pw->vcpu], .events = POLLIN };
@@ -406,8 +406,15 @@ static void *core_thread(void *arg)
 	struct sup_core *c = arg;
 	struct sup_sched *s = c->sched;
 	size_t cur = s->sys->initial_schedule;
-	uint64_t epoch = s->epoch_ns, frames = 0;
+	uint64_t epoch, frames = 0;
 	bool ok = true;
+
+	/* The epoch is fixed once every core thread exists (sup_sched_start). */
+	pthread_mutex_lock(&s->lock);
+	while (!s->epoch_ns && !stopping(s))
+		pthread_cond_wait(&s->started, &s->lock);
+	epoch = s->epoch_ns;
+	pthread_mutex_unlock(&s->lock);
 
 	for (uint64_t f = 0; ok && !stopping(s) && (!s->max_frames || frames < s->max_frames);) {
 		const struct pol_core_window *win = c->windows[cur];
@@ -439,7 +446,7 @@ static void *core_thread(void *arg)
 					if (!held(&s->parts[win[i].partition]))
 						sup_partition_resume(&s->parts[win[i].partition]);
 				}
-				hand_over(c, at);
+				hand_over(c, at + SUP_HANDOVER_NS);
 			}
 			sleep_until_ns(at);
 			kick(c, &win[i], frames, start, end, end + c->check_after[cur][i], b);
@@ -450,6 +457,12 @@ static void *core_thread(void *arg)
 		if (c->frame_end && c->switched)
 			ok = ok && end_frame(c); /* a switch, and no window after its lead */
 		run_checks_until(c, boundary - SUP_KICK_LEAD_NS);
+		/* A window that ends at the decision, or just before it, is left first: the
+		 * decision's work (the plan's lock, the frame's end) would take the core from
+		 * that vCPU's exit (1 ms windows ending there left 12 us later at the median). */
+		if (busy_until(c) && busy_until(c) <= boundary - SUP_KICK_LEAD_NS &&
+		    boundary - SUP_KICK_LEAD_NS < busy_until(c) + SUP_CHECK_CLEAR_NS)
+			hand_over(c, boundary - SUP_KICK_LEAD_NS + SUP_CHECK_CLEAR_NS);
 		sleep_until_ns(boundary - SUP_KICK_LEAD_NS);
 		if (c->frame_end)
 			ok = ok && end_frame(c); /* long over: the frame is longer than the lead */
@@ -601,7 +614,7 @@ void sup_sched_current(struct sup_sched *s, size_t *ret_current, size_t *ret_nex
 }
 
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
-		    const struct sup_baton *batons, size_t n_batons, uint64_t epoch_ns,
+		    const struct sup_baton *batons, size_t n_batons, uint64_t lead_ns,
 		    uint64_t max_frames)
 {
 	struct sched_param prio = { .sched_priority = CORE_PRIORITY };
@@ -614,7 +627,7 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 	s->parts = parts;
 	s->batons = batons;
 	s->n_batons = n_batons;
-	s->epoch_ns = epoch_ns;
+	s->epoch_ns = 0; /* fixed below, once the core threads exist */
 	s->max_frames = max_frames;
 	s->plan = (struct sup_plan){ .initial = sys->initial_schedule, .requested = SIZE_MAX };
 	pthread_mutexattr_init(&mattr);
@@ -622,7 +635,7 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 	pthread_mutex_init(&s->lock, &mattr);
 	pthread_mutexattr_destroy(&mattr);
 	s->lock_ready = true;
-	publish(s, sys->initial_schedule, sys->initial_schedule, epoch_ns);
+	pthread_cond_init(&s->started, NULL);
 	s->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->notify_fd < 0)
 		return -errno;
@@ -698,11 +711,23 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 			return -r;
 		c->started = true;
 	}
+	/* Every core thread exists: frame 0 starts lead_ns from now, whatever creating them took
+	 * (0.5-2.5 ms here: a fixed epoch before them missed the first window now and then). */
+	pthread_mutex_lock(&s->lock);
+	s->epoch_ns = mono_ns() + lead_ns;
+	publish(s, sys->initial_schedule, sys->initial_schedule, s->epoch_ns);
+	pthread_cond_broadcast(&s->started);
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 void sup_sched_stop(struct sup_sched *s)
 {
 	__atomic_store_n(&s->stop, true, __ATOMIC_RELEASE);
+	if (s->lock_ready) { /* threads still waiting for the epoch */
+		pthread_mutex_lock(&s->lock);
+		pthread_cond_broadcast(&s->started);
+		pthread_mutex_unlock(&s->lock);
+	}
 	for (size_t i = 0; i < s->n_cores; i++)
 		if (s->cores[i].started) {
 			pthread_join(s->cores[i].thread, NULL);
@@ -775,7 +800,9 @@ void sup_sched_free(struct sup_sched *s)
 	if (s->notify_fd >= 0)
 		close(s->notify_fd);
 	s->notify_fd = -1;
-	if (s->lock_ready)
+	if (s->lock_ready) {
 		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->started);
+	}
 	s->lock_ready = false;
 }

@@ -86,7 +86,9 @@ struct sup_sched {
 	bool realtime;	     /* core threads run SCHED_FIFO */
 	size_t n_cores;
 	struct sup_core *cores;
-	pthread_mutex_t lock; /* guards plan and the schedule fields of the control pages */
+	pthread_mutex_t
+	    lock; /* guards plan, epoch_ns and the schedule fields of the control pages */
+	pthread_cond_t started; /* epoch_ns is set: the core threads begin */
 	bool lock_ready;
 	struct sup_plan plan;
 	uint64_t switches; /* schedule switches so far (atomic): the main thread applies actions */
@@ -170,10 +172,11 @@ static inline uint64_t sup_kick_ahead(uint64_t start_ns, uint64_t busy_ns)
 	return at;
 }
 
-/* Start a thread per used physical core; frame 0 begins at epoch_ns; 0 max_frames: no end.
- * batons: sup_batons_plan's, their eventfds open (the supervisor empties them). */
+/* Start a thread per used physical core; frame 0 begins lead_ns after they all exist (then
+ * s->epoch_ns); 0 max_frames: no end. batons: sup_batons_plan's, their eventfds open (the
+ * supervisor empties them). */
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
-		    const struct sup_baton *batons, size_t n_batons, uint64_t epoch_ns,
+		    const struct sup_baton *batons, size_t n_batons, uint64_t lead_ns,
 		    uint64_t max_frames);
 /*
  * Ask for schedule (index) from the next major frame boundary on, on every core; asking for
