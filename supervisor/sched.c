@@ -614,8 +614,7 @@ void sup_sched_current(struct sup_sched *s, size_t *ret_current, size_t *ret_nex
 }
 
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
-		    const struct sup_baton *batons, size_t n_batons, uint64_t lead_ns,
-		    uint64_t max_frames)
+		    const struct sup_baton *batons, size_t n_batons, uint64_t max_frames)
 {
 	struct sched_param prio = { .sched_priority = CORE_PRIORITY };
 	pthread_mutexattr_t mattr;
@@ -711,14 +710,16 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 			return -r;
 		c->started = true;
 	}
-	/* Every core thread exists: frame 0 starts lead_ns from now, whatever creating them took
-	 * (0.5-2.5 ms here: a fixed epoch before them missed the first window now and then). */
+	return 0;
+}
+
+void sup_sched_go(struct sup_sched *s, uint64_t lead_ns)
+{
 	pthread_mutex_lock(&s->lock);
 	s->epoch_ns = mono_ns() + lead_ns;
-	publish(s, sys->initial_schedule, sys->initial_schedule, s->epoch_ns);
+	publish(s, s->sys->initial_schedule, s->sys->initial_schedule, s->epoch_ns);
 	pthread_cond_broadcast(&s->started);
 	pthread_mutex_unlock(&s->lock);
-	return 0;
 }
 void sup_sched_stop(struct sup_sched *s)
 {

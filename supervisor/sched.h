@@ -172,12 +172,15 @@ static inline uint64_t sup_kick_ahead(uint64_t start_ns, uint64_t busy_ns)
 	return at;
 }
 
-/* Start a thread per used physical core; frame 0 begins lead_ns after they all exist (then
- * s->epoch_ns); 0 max_frames: no end. batons: sup_batons_plan's, their eventfds open (the
- * supervisor empties them). */
+/*
+ * Make a thread per used physical core; they wait for sup_sched_go. 0 max_frames: no end.
+ * batons: sup_batons_plan's, their eventfds open (the supervisor empties them). On failure
+ * the threads made so far wait: sup_sched_stop ends them.
+ */
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
-		    const struct sup_baton *batons, size_t n_batons, uint64_t lead_ns,
-		    uint64_t max_frames);
+		    const struct sup_baton *batons, size_t n_batons, uint64_t max_frames);
+/* Frame 0 of the initial schedule starts lead_ns from now (then s->epoch_ns). Once. */
+void sup_sched_go(struct sup_sched *s, uint64_t lead_ns);
 /*
  * Ask for schedule (index) from the next major frame boundary on, on every core; asking for
  * the current one cancels a pending request. Returns 0 or -EINVAL. Any thread.
