@@ -10,8 +10,9 @@ fi
 WORK=$(mktemp -d)
 # A failed test must not leave its background supervisor (and its control socket) behind
 # for the next one: on a host with /dev/kvm the tests run one after another on this host.
+# Its VMMs first (its children, never another run's), then it.
 sup=
-trap '[ -z "$sup" ] || kill -KILL "$sup" 2>/dev/null || true; pkill -KILL -f "mumu-vmm " 2>/dev/null || true
+trap '[ -z "$sup" ] || { pkill -KILL -P "$sup" 2>/dev/null; kill -KILL "$sup" 2>/dev/null; } || true
 rm -rf "$WORK"' EXIT
 
 fail() {

@@ -80,10 +80,9 @@ echo "ok: spin trace"
 sup=$!
 wait_for "$WORK/out" '^\[gamma\] window 4: '
 sleep 0.5
-kill -KILL $sup
+kill -KILL $sup # its VMMs follow it (PR_SET_PDEATHSIG)
 wait $sup 2>/dev/null || true
 sup=
-pkill -KILL -f 'mumu-vmm ' || true # their parent died: PR_SET_PDEATHSIG ends them too
 [ "$(tail -c 2 "$WORK/crash.json")" = '}}' ] || # every record ends so; ",\n" starts the next
 	fail "the trace of a killed supervisor ends mid-line"
 "$TRACE" "$WORK/crash.json" >"$WORK/crash.svg" || fail "mumu-trace refused a killed run's trace"
