@@ -18,6 +18,19 @@ bool sup_budget_take(struct sup_budget *b, uint32_t limit, uint64_t period_ns, u
 	return true;
 }
 
+struct sup_hm_decision sup_hm_decide(const struct pol_partition *pol, struct sup_budget *b,
+				     enum pol_hm_error ev, bool dead, uint64_t now_ns)
+{
+	enum pol_action a = ev < POL_HM_ERROR_COUNT ? pol->hm_actions[ev] : POL_ACTION_IDLE;
+
+	if ((a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
+	    !sup_budget_take(b, pol->restart_limit, pol->restart_period_ns, now_ns))
+		return (struct sup_hm_decision){ .action = POL_ACTION_IDLE, .budget_spent = true };
+	if (a == POL_ACTION_IGNORE && dead)
+		a = POL_ACTION_IDLE;
+	return (struct sup_hm_decision){ .action = a };
+}
+
 static bool same_kind(const struct sup_hm_entry *a, const struct sup_hm_entry *b)
 {
 	return a->partition == b->partition && a->error == b->error && a->action == b->action &&

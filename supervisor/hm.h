@@ -24,6 +24,22 @@ struct sup_budget {
 /* Take one restart at now_ns within limit per period_ns; false (nothing taken) when spent. */
 bool sup_budget_take(struct sup_budget *b, uint32_t limit, uint64_t period_ns, uint64_t now_ns);
 
+/* What the health monitor does with one event of a partition. */
+struct sup_hm_decision {
+	enum pol_action action; /* to take: the table's, IDLE when the budget is spent */
+	bool budget_spent;	/* a restart was due and the budget had none left */
+};
+
+/*
+ * The health monitor's rule, one place: event ev of partition pol (its HealthMonitor table,
+ * its RestartLimit in RestartPeriod, budget b) at now_ns; dead: its VMM is gone or its guest
+ * stopped for good. The table's action; a restart (COLD_START, WARM_START) takes one from the
+ * budget, and past it the partition goes IDLE; IGNORE of a dead partition is IDLE (nothing is
+ * left to go on). Pure: the caller carries the action out.
+ */
+struct sup_hm_decision sup_hm_decide(const struct pol_partition *pol, struct sup_budget *b,
+				     enum pol_hm_error ev, bool dead, uint64_t now_ns);
+
 /*
  * The HM log, for mumu-ctl hm-log: the last SUP_HM_LOG_SIZE distinct events of the module. An
  * event like one the log still keeps (same partition, error, action) is counted in that entry

@@ -234,19 +234,11 @@ static void hm_record(struct run *run, struct sup_partition *p, enum pol_hm_erro
 static void hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error ev,
 		     const char *what, uint64_t before)
 {
-	enum pol_action a = p->pol->hm_actions[ev];
 	bool dead = p->pid <= 0 || __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SUP_PART_FAULTED;
-	bool spent = (a == POL_ACTION_COLD_START || a == POL_ACTION_WARM_START) &&
-		     !sup_budget_take(&p->budget, p->pol->restart_limit, p->pol->restart_period_ns,
-				      mono_ns());
+	struct sup_hm_decision d = sup_hm_decide(p->pol, &p->budget, ev, dead, mono_ns());
 
-	if (a == POL_ACTION_IGNORE && dead)
-		a = POL_ACTION_IDLE;
-	hm_record(run, p, ev, spent ? POL_ACTION_IDLE : a, spent, what, before);
-	if (spent)
-		go_idle(run, p);
-	else
-		apply(run, p, a, MUMU_START_HM_PARTITION_RESTART);
+	hm_record(run, p, ev, d.action, d.budget_spent, what, before);
+	apply(run, p, d.action, MUMU_START_HM_PARTITION_RESTART);
 }
 
 static void on_exit_of(struct run *run, struct sup_partition *p)

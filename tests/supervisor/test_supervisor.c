@@ -510,6 +510,78 @@ static void test_plan(void **state)
 	assert_int_equal(pl.n, 2 + SUP_PLAN_HISTORY + 5);
 }
 
+/* The health monitor's rule, every row of the default table, alive and dead. */
+static void test_hm_decide_defaults(void **state)
+{
+	static const struct {
+		enum pol_hm_error ev;
+		enum pol_action alive, dead;
+	} rows[] = {
+		{ POL_HM_VMM_DIED, POL_ACTION_COLD_START, POL_ACTION_COLD_START },
+		{ POL_HM_GUEST_CRASH, POL_ACTION_COLD_START, POL_ACTION_COLD_START },
+		{ POL_HM_MEMORY_VIOLATION, POL_ACTION_COLD_START, POL_ACTION_COLD_START },
+		{ POL_HM_ILLEGAL_REQUEST, POL_ACTION_IGNORE, POL_ACTION_IDLE },
+		{ POL_HM_DEADLINE_MISSED, POL_ACTION_IGNORE, POL_ACTION_IDLE },
+		{ POL_HM_APPLICATION_ERROR, POL_ACTION_IGNORE, POL_ACTION_IDLE },
+	};
+	struct pol_partition part = { .restart_limit = 1000,
+				      .restart_period_ns = POL_HM_RESTART_PERIOD_DEFAULT_NS };
+
+	(void)state;
+	assert_int_equal(sizeof(rows) / sizeof(rows[0]), POL_HM_ERROR_COUNT);
+	for (int k = 0; k < POL_HM_ERROR_COUNT; k++)
+		part.hm_actions[k] = pol_hm_default_action(k);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct sup_budget b = { 0 };
+		struct sup_hm_decision d;
+
+		d = sup_hm_decide(&part, &b, rows[i].ev, false, 1);
+		assert_int_equal(d.action, rows[i].alive);
+		assert_false(d.budget_spent);
+		d = sup_hm_decide(&part, &b, rows[i].ev, true, 2);
+		assert_int_equal(d.action, rows[i].dead);
+		/* a restart, and only a restart, takes from the budget */
+		assert_int_equal(b.n, rows[i].alive == POL_ACTION_COLD_START ? 2 : 0);
+	}
+}
+
+/* A table's own actions, and a restart past the budget: IDLE, said so. */
+static void test_hm_decide_table_and_budget(void **state)
+{
+	struct pol_partition part = { .restart_limit = 2, .restart_period_ns = 1000 };
+	struct sup_budget b = { 0 };
+	struct sup_hm_decision d;
+
+	(void)state;
+	part.hm_actions[POL_HM_APPLICATION_ERROR] = POL_ACTION_WARM_START;
+	part.hm_actions[POL_HM_DEADLINE_MISSED] = POL_ACTION_SHUTDOWN;
+	part.hm_actions[POL_HM_ILLEGAL_REQUEST] = POL_ACTION_IDLE;
+	assert_int_equal(sup_hm_decide(&part, &b, POL_HM_DEADLINE_MISSED, false, 0).action,
+			 POL_ACTION_SHUTDOWN);
+	assert_int_equal(sup_hm_decide(&part, &b, POL_HM_DEADLINE_MISSED, true, 0).action,
+			 POL_ACTION_SHUTDOWN);
+	assert_int_equal(sup_hm_decide(&part, &b, POL_HM_ILLEGAL_REQUEST, false, 0).action,
+			 POL_ACTION_IDLE);
+	assert_int_equal(b.n, 0);
+	/* two warm starts within the period, then the budget is spent until it passes */
+	for (int i = 0; i < 2; i++) {
+		d = sup_hm_decide(&part, &b, POL_HM_APPLICATION_ERROR, false, 10);
+		assert_int_equal(d.action, POL_ACTION_WARM_START);
+		assert_false(d.budget_spent);
+	}
+	d = sup_hm_decide(&part, &b, POL_HM_APPLICATION_ERROR, false, 500);
+	assert_int_equal(d.action, POL_ACTION_IDLE);
+	assert_true(d.budget_spent);
+	d = sup_hm_decide(&part, &b, POL_HM_APPLICATION_ERROR, true, 1010);
+	assert_int_equal(d.action, POL_ACTION_WARM_START);
+	/* RestartLimit 0: never a restart */
+	part.restart_limit = 0;
+	assert_true(sup_hm_decide(&part, &b, POL_HM_APPLICATION_ERROR, false, 99999).budget_spent);
+	/* an event out of range is IDLE, never an index past the table */
+	assert_int_equal(sup_hm_decide(&part, &b, POL_HM_ERROR_COUNT, false, 0).action,
+			 POL_ACTION_IDLE);
+}
+
 /* At most limit restarts in any period; 0 allows none. */
 static void test_budget(void **state)
 {
@@ -695,16 +767,28 @@ static void test_gantt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_drift),       cmocka_unit_test(test_kick_time),
-		cmocka_unit_test(test_kick_ahead),     cmocka_unit_test(test_batons_plan),
-		cmocka_unit_test(test_core_realtime),  cmocka_unit_test(test_check_time),
-		cmocka_unit_test(test_hist),	       cmocka_unit_test(test_hist_small),
-		cmocka_unit_test(test_console_lines),  cmocka_unit_test(test_console_long_line),
-		cmocka_unit_test(test_image_load),     cmocka_unit_test(test_enforce_generation),
-		cmocka_unit_test(test_plan),	       cmocka_unit_test(test_budget),
-		cmocka_unit_test(test_gantt),	       cmocka_unit_test(test_hm_log),
-		cmocka_unit_test(test_hm_log_flood),   cmocka_unit_test(test_output_order),
-		cmocka_unit_test(test_output_stalled), cmocka_unit_test(test_control_check),
+		cmocka_unit_test(test_no_drift),
+		cmocka_unit_test(test_kick_time),
+		cmocka_unit_test(test_kick_ahead),
+		cmocka_unit_test(test_batons_plan),
+		cmocka_unit_test(test_core_realtime),
+		cmocka_unit_test(test_check_time),
+		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_hist_small),
+		cmocka_unit_test(test_console_lines),
+		cmocka_unit_test(test_console_long_line),
+		cmocka_unit_test(test_image_load),
+		cmocka_unit_test(test_enforce_generation),
+		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_hm_decide_defaults),
+		cmocka_unit_test(test_hm_decide_table_and_budget),
+		cmocka_unit_test(test_gantt),
+		cmocka_unit_test(test_hm_log),
+		cmocka_unit_test(test_hm_log_flood),
+		cmocka_unit_test(test_output_order),
+		cmocka_unit_test(test_output_stalled),
+		cmocka_unit_test(test_control_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
