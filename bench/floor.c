@@ -168,8 +168,7 @@ static void vm_create(struct vm *v, struct kvm_cpuid2 *cpuid)
 
 static void arm(struct vm *v, uint64_t at_ns)
 {
-	struct itimerspec its = { .it_value = { .tv_sec = (time_t)(at_ns / 1000000000ULL),
-						.tv_nsec = (long)(at_ns % 1000000000ULL) } };
+	struct itimerspec its = { .it_value = ns_timespec(at_ns) };
 
 	timer_settime(v->timer, TIMER_ABSTIME, &its, NULL);
 }

@@ -154,15 +154,28 @@ struct ipc_fault {
 };
 
 /*
- * The window protocol's timing, shared by both sides: a vCPU wakes at most this long before
- * its window's start and spins to it (VMM_SPIN_NS); the supervisor kicks it earlier than
- * that (SUP_KICK_LEAD_NS, a static assert there).
+ * The window protocol's timing: one home for both sides (docs/scheduling.md).
+ *
+ * IPC_KICK_LEAD_NS: the supervisor sends a window's go this long before its start
+ * (sup_kick_time, sup_kick_ahead), so that no wake-up of the VMM lies between the planned
+ * start and the guest; and it decides each frame's schedule this long before the frame (a
+ * request in the last IPC_KICK_LEAD_NS takes the next one).
+ *
+ * IPC_SPIN_NS: a vCPU sleeps until this long before its start and spins on the clock to it,
+ * so that a window starts a clock read after its time, not a timer wake-up after it. Always
+ * the whole of it: an idle core here wakes 50-200 us late now and then, more than a margin
+ * fitted to the usual wake-up covered. The spin is in a gap, time no partition has; it must
+ * not outrun the kick.
+ *
+ * IPC_HANDOVER_MAX_NS: a vCPU told to wait for the one leaving the core (ipc_vcpu_ctl
+ * .handover) waits at most this long past its start, and the supervisor as long for a
+ * leaving vCPU it hands over itself: a leaving VMM that never says so costs the next one
+ * this, never more.
  */
-#define IPC_SPIN_MAX_NS 500000ULL
-
-/* A vCPU told to wait for the one leaving the core (ipc_vcpu_ctl.handover) waits at most this
- * long past its window's start: a leaving VMM that never says so costs the next one this. */
+#define IPC_KICK_LEAD_NS    1000000ULL
+#define IPC_SPIN_NS	    500000ULL
 #define IPC_HANDOVER_MAX_NS 1000000ULL
+_Static_assert(IPC_SPIN_NS < IPC_KICK_LEAD_NS, "a vCPU must not wake before its kick");
 
 /* Non-fatal fault reports a vCPU sends per second at most; the rest are counted and the
  * count travels with the next report of the kind (ipc_fault.suppressed). */

@@ -625,6 +625,8 @@ int sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
 
 void sup_partition_fini(struct sup_partition *p)
 {
+	if (!p->pol)
+		return; /* released already (a failed sup_partition_init does it) */
 	sup_partition_kill(p, 0);
 	pthread_mutex_destroy(&p->lock);
 	if (p->ctl)
@@ -643,4 +645,5 @@ void sup_partition_fini(struct sup_partition *p)
 		closep(&p->done_fd[i]);
 		p->go_fd[i] = p->done_fd[i] = -1;
 	}
+	p->pol = NULL;
 }

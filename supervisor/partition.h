@@ -170,7 +170,8 @@ int sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns);
 /* Zero the RAM and copy the pristine image to MUMU_USER_GPA again (a cold start). */
 int sup_partition_load_ram(struct sup_partition *p);
 
-/* Release everything sup_partition_init allocated (kills the VMM first when there is one). */
+/* Release everything sup_partition_init allocated (kills the VMM first when there is one);
+ * p->pol is NULL after, and a second call does nothing. */
 void sup_partition_fini(struct sup_partition *p);
 
 #endif

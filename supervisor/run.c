@@ -23,8 +23,8 @@
 #include "vmm/seccomp.h"
 
 /* Frame 0 starts this long after every VMM is ready and every core thread exists: its first
- * kick (SUP_KICK_LEAD_NS ahead) comes once they have woken. */
-#define EPOCH_DELAY_NS (SUP_KICK_LEAD_NS + 250000ULL)
+ * kick (IPC_KICK_LEAD_NS ahead) comes once they have woken. */
+#define EPOCH_DELAY_NS (IPC_KICK_LEAD_NS + 250000ULL)
 
 struct sup_output run_output;
 
@@ -362,10 +362,7 @@ static int setup(struct run *run)
 	    (r = run_watch(run, run->timerfd, TAG(TAG_TIMER, 0))) < 0)
 		return r;
 	if (run->opts->duration_ns) {
-		struct itimerspec its = {
-			.it_value = { .tv_sec = (time_t)(run->opts->duration_ns / 1000000000ULL),
-				      .tv_nsec = (long)(run->opts->duration_ns % 1000000000ULL) },
-		};
+		struct itimerspec its = { .it_value = ns_timespec(run->opts->duration_ns) };
 
 		timerfd_settime(run->timerfd, 0, &its, NULL);
 	}

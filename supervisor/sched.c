@@ -317,9 +317,7 @@ static void hand_over(struct sup_core *c, uint64_t until_ns)
 	while (__atomic_load_n(&p->status->vcpu[pw->vcpu].window_seq, __ATOMIC_ACQUIRE) < pw->seq &&
 	       __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == pw->generation &&
 	       (now = mono_ns()) < until_ns) {
-		uint64_t left = until_ns - now;
-		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ULL),
-				       .tv_nsec = (long)(left % 1000000000ULL) };
+		struct timespec ts = ns_timespec(until_ns - now);
 		struct pollfd pfd = { .fd = p->done_fd[pw->vcpu], .events = POLLIN };
 
 		if (ppoll(&pfd, 1, &ts, NULL) > 0)
@@ -345,7 +343,7 @@ static void publish(struct sup_sched *s, size_t current, size_t next, uint64_t l
 }
 
 /*
- * Decide the schedule of the frame starting at boundary_ns, SUP_KICK_LEAD_NS before it (its
+ * Decide the schedule of the frame starting at boundary_ns, IPC_KICK_LEAD_NS before it (its
  * first windows are kicked from then on). The first core to get there decides for every core
  * (under the plan lock), so all cores switch at the same boundary. Partitions with a
  * ScheduleChangeAction are held from the decision on; the main thread applies the action when
@@ -430,7 +428,7 @@ static void *core_thread(void *arg)
 			 * order on a real-time core, else the baton between them. After a longer
 			 * gap the core thread kicks it once that one has left, in the gap. */
 			const struct sup_baton *b = c->rt_vcpus ? NULL : baton_to(c, &win[i]);
-			bool ahead = busy_until(c) && start - busy_until(c) < IPC_SPIN_MAX_NS &&
+			bool ahead = busy_until(c) && start - busy_until(c) < IPC_SPIN_NS &&
 				     (b || (c->rt_vcpus && !same_vcpu(c, &win[i])));
 			uint64_t at = ahead ? sup_kick_ahead(start, busy_until(c))
 					    : sup_kick_time(start, busy_until(c));
@@ -446,7 +444,7 @@ static void *core_thread(void *arg)
 					if (!held(&s->parts[win[i].partition]))
 						sup_partition_resume(&s->parts[win[i].partition]);
 				}
-				hand_over(c, at + SUP_HANDOVER_NS);
+				hand_over(c, at + IPC_HANDOVER_MAX_NS);
 			}
 			sleep_until_ns(at);
 			kick(c, &win[i], frames, start, end, end + c->check_after[cur][i], b);
@@ -456,14 +454,14 @@ static void *core_thread(void *arg)
 		boundary = sup_sched_planned_ns(epoch, frame_ns, f + 1, 0);
 		if (c->frame_end && c->switched)
 			ok = ok && end_frame(c); /* a switch, and no window after its lead */
-		run_checks_until(c, boundary - SUP_KICK_LEAD_NS);
+		run_checks_until(c, boundary - IPC_KICK_LEAD_NS);
 		/* A window that ends at the decision, or just before it, is left first: the
 		 * decision's work (the plan's lock, the frame's end) would take the core from
 		 * that vCPU's exit (1 ms windows ending there left 12 us later at the median). */
-		if (busy_until(c) && busy_until(c) <= boundary - SUP_KICK_LEAD_NS &&
-		    boundary - SUP_KICK_LEAD_NS < busy_until(c) + SUP_CHECK_CLEAR_NS)
-			hand_over(c, boundary - SUP_KICK_LEAD_NS + SUP_CHECK_CLEAR_NS);
-		sleep_until_ns(boundary - SUP_KICK_LEAD_NS);
+		if (busy_until(c) && busy_until(c) <= boundary - IPC_KICK_LEAD_NS &&
+		    boundary - IPC_KICK_LEAD_NS < busy_until(c) + SUP_CHECK_CLEAR_NS)
+			hand_over(c, boundary - IPC_KICK_LEAD_NS + SUP_CHECK_CLEAR_NS);
+		sleep_until_ns(boundary - IPC_KICK_LEAD_NS);
 		if (c->frame_end)
 			ok = ok && end_frame(c); /* long over: the frame is longer than the lead */
 		c->frame_end = boundary;
@@ -546,7 +544,7 @@ bool sup_core_realtime(const struct pol_system *sys, uint32_t core, long runtime
 			return false;
 		pol_core_windows(sys, sch, core, w, n);
 		for (size_t i = 0; i < n; i++)
-			busy += w[i].duration_ns + IPC_SPIN_MAX_NS;
+			busy += w[i].duration_ns + IPC_SPIN_NS;
 		free(w);
 		/* busy / frame < (runtime - period / 100) / period */
 		if ((unsigned __int128)busy * (uint64_t)period_us >=

@@ -29,23 +29,6 @@
  */
 #define SUP_CHECK_CLEAR_NS 250000ULL /* 0.25 ms */
 
-/*
- * A window's go is sent this long before its start (sup_kick_time): the VMM wakes ahead and
- * its vCPU thread enters the guest on its own clock (it wakes VMM_SPIN_NS, 0.5 ms, or
- * less ahead and spins to the start), so that no wake-up lies between the planned start and
- * the guest. The schedule of a frame is decided this long before it starts: a request in the
- * last SUP_KICK_LEAD_NS takes the next one.
- */
-#define SUP_KICK_LEAD_NS 1000000ULL /* 1 ms */
-_Static_assert(IPC_SPIN_MAX_NS < SUP_KICK_LEAD_NS, "a vCPU must not wake before its kick");
-
-/*
- * A window that starts where the last one on its core ends is kicked once that one's vCPU has
- * left the guest (its status page says so), or this long after the boundary, whichever comes
- * first (see hand_over in sched.c). On real hardware an exit takes microseconds.
- */
-#define SUP_HANDOVER_NS IPC_HANDOVER_MAX_NS /* 1 ms: the same bound as a baton's */
-
 struct sup_core;
 
 /*
@@ -102,14 +85,14 @@ static inline uint64_t sup_sched_planned_ns(uint64_t epoch_ns, uint64_t frame_ns
 }
 
 /*
- * When the window starting at start_ns is kicked: SUP_KICK_LEAD_NS ahead, but never before
+ * When the window starting at start_ns is kicked: IPC_KICK_LEAD_NS ahead, but never before
  * busy_ns, the end of the last window a VMM got on the core (0: none). A VMM woken earlier
  * would compete for the core with the one whose window ends and delay its exit (an overrun
  * that is not its guest's); and a vCPU has one window to start at a time.
  */
 static inline uint64_t sup_kick_time(uint64_t start_ns, uint64_t busy_ns)
 {
-	uint64_t at = start_ns > SUP_KICK_LEAD_NS ? start_ns - SUP_KICK_LEAD_NS : 0;
+	uint64_t at = start_ns > IPC_KICK_LEAD_NS ? start_ns - IPC_KICK_LEAD_NS : 0;
 
 	return at > busy_ns ? at : busy_ns;
 }
@@ -139,7 +122,7 @@ static inline uint64_t sup_check_time(uint64_t end_ns, uint64_t frame_start_ns, 
 
 /*
  * Whether the vCPUs on core may run SCHED_FIFO (IPC_VCPU_PRIORITY): in every schedule the
- * core's windows, each with the spin before it (IPC_SPIN_MAX_NS), take less than the kernel's
+ * core's windows, each with the spin before it (IPC_SPIN_NS), take less than the kernel's
  * real-time budget less 1% (runtime_us of every period_us, kernel.sched_rt_runtime_us and
  * _period_us; runtime_us < 0: no budget). A core over it would have its real-time threads
  * throttled, vCPUs and core thread alike, for the rest of a second: its vCPUs run at the
@@ -159,13 +142,13 @@ size_t sup_batons_plan(const struct pol_system *sys, struct sup_baton *out, size
 
 /*
  * When a window whose vCPU may be woken before the last one on the core has left (a real-time
- * core, or a baton between them) is kicked: SUP_KICK_LEAD_NS ahead, but never within
+ * core, or a baton between them) is kicked: IPC_KICK_LEAD_NS ahead, but never within
  * SUP_CHECK_CLEAR_NS of busy_ns, the end of the last window a VMM got on the core (0: none):
  * the core thread's wake-up there would delay that vCPU's exit. Before it, then.
  */
 static inline uint64_t sup_kick_ahead(uint64_t start_ns, uint64_t busy_ns)
 {
-	uint64_t at = start_ns > SUP_KICK_LEAD_NS ? start_ns - SUP_KICK_LEAD_NS : 0;
+	uint64_t at = start_ns > IPC_KICK_LEAD_NS ? start_ns - IPC_KICK_LEAD_NS : 0;
 
 	if (busy_ns && at + SUP_CHECK_CLEAR_NS > busy_ns && at < busy_ns + SUP_CHECK_CLEAR_NS)
 		at = busy_ns > SUP_CHECK_CLEAR_NS ? busy_ns - SUP_CHECK_CLEAR_NS : 0;

@@ -27,10 +27,7 @@ static void window_end_handler(int sig)
 
 static void arm(struct vmm_vcpu *vcpu, uint64_t at_ns)
 {
-	struct itimerspec its = {
-		.it_value = { .tv_sec = (time_t)(at_ns / 1000000000ULL),
-			      .tv_nsec = (long)(at_ns % 1000000000ULL) },
-	};
+	struct itimerspec its = { .it_value = ns_timespec(at_ns) };
 
 	timer_settime(vcpu->timer, TIMER_ABSTIME, &its, NULL);
 }
@@ -70,7 +67,7 @@ static enum ipc_done run_window(struct vmm_vcpu *vcpu)
 /* Until the window's planned start: asleep until the margin before it, then spinning. */
 static uint64_t wait_start(uint64_t start_ns)
 {
-	uint64_t wake = start_ns > VMM_SPIN_NS ? start_ns - VMM_SPIN_NS : 0, now = mono_ns();
+	uint64_t wake = start_ns > IPC_SPIN_NS ? start_ns - IPC_SPIN_NS : 0, now = mono_ns();
 
 	if (now < wake) {
 		sleep_until_ns(wake);
@@ -180,7 +177,7 @@ static void *vcpu_thread(void *arg)
 			vcpu->run->immediate_exit = 0;
 			if (!vmm_test_ignore_window_end)
 				arm(vcpu, end_ns);
-			/* The go comes early (SUP_KICK_LEAD_NS): the window starts on our clock,
+			/* The go comes early (IPC_KICK_LEAD_NS): the window starts on our clock,
 			 * once the partition before it on the core has left. */
 			wait_handover(vcpu, handover, start_ns);
 			vcpu->entry_ns = wait_start(start_ns);

@@ -75,15 +75,6 @@ int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu);
 /* vcpu.c */
 int vmm_vcpu_start(struct vmm_vcpu *vcpu);
 
-/*
- * A vCPU wakes this long before its window and spins to the planned start, so that a window
- * starts a clock read after its time instead of a timer wake-up after it. Always the most
- * the window protocol allows (half the supervisor's kick lead, which it must not outrun): an
- * idle core here wakes 50-200 us late now and then, more than a margin fitted to the usual
- * wake-up covered (docs/scheduling.md). The spin is in a gap, time no partition has.
- */
-#define VMM_SPIN_NS IPC_SPIN_MAX_NS
-
 /* exit.c: one KVM exit of one vCPU, dispatched by reason. */
 enum vmm_outcome vmm_exit_handle(struct vmm_vcpu *vcpu);
 

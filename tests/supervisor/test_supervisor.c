@@ -43,7 +43,7 @@ static void test_no_drift(void **state)
 	assert_true(sup_sched_planned_ns(epoch, frame, 999, offset) - epoch == 99950000000ULL);
 }
 
-/* A window is kicked SUP_KICK_LEAD_NS ahead, never before the core's last window ends. */
+/* A window is kicked IPC_KICK_LEAD_NS ahead, never before the core's last window ends. */
 /* A check and its CPU probe keep SUP_CHECK_CLEAR_NS from every window boundary on its core. */
 static void test_check_time(void **state)
 {
@@ -79,13 +79,13 @@ static void test_kick_time(void **state)
 	const uint64_t start = 50000000;
 
 	(void)state;
-	assert_int_equal(sup_kick_time(start, 0), start - SUP_KICK_LEAD_NS);
-	assert_int_equal(sup_kick_time(start, start - 2 * SUP_KICK_LEAD_NS),
-			 start - SUP_KICK_LEAD_NS);
-	assert_int_equal(sup_kick_time(start, start - SUP_KICK_LEAD_NS / 2),
-			 start - SUP_KICK_LEAD_NS / 2);
+	assert_int_equal(sup_kick_time(start, 0), start - IPC_KICK_LEAD_NS);
+	assert_int_equal(sup_kick_time(start, start - 2 * IPC_KICK_LEAD_NS),
+			 start - IPC_KICK_LEAD_NS);
+	assert_int_equal(sup_kick_time(start, start - IPC_KICK_LEAD_NS / 2),
+			 start - IPC_KICK_LEAD_NS / 2);
 	assert_int_equal(sup_kick_time(start, start), start); /* back to back: at the boundary */
-	assert_int_equal(sup_kick_time(SUP_KICK_LEAD_NS / 2, 0), 0); /* the first instant */
+	assert_int_equal(sup_kick_time(IPC_KICK_LEAD_NS / 2, 0), 0); /* the first instant */
 }
 
 /* Kicked ahead of a hand-over: the lead, but never near the leaving window's end. */
@@ -94,16 +94,16 @@ static void test_kick_ahead(void **state)
 	const uint64_t start = 50000000;
 
 	(void)state;
-	assert_int_equal(sup_kick_ahead(start, 0), start - SUP_KICK_LEAD_NS);
-	assert_int_equal(sup_kick_ahead(start, start), start - SUP_KICK_LEAD_NS); /* in it */
+	assert_int_equal(sup_kick_ahead(start, 0), start - IPC_KICK_LEAD_NS);
+	assert_int_equal(sup_kick_ahead(start, start), start - IPC_KICK_LEAD_NS); /* in it */
 	/* The lead lands on the end (a gap of one lead) or near it: before it instead. */
-	assert_int_equal(sup_kick_ahead(start, start - SUP_KICK_LEAD_NS),
-			 start - SUP_KICK_LEAD_NS - SUP_CHECK_CLEAR_NS);
-	assert_int_equal(sup_kick_ahead(start, start - SUP_KICK_LEAD_NS - SUP_CHECK_CLEAR_NS / 2),
-			 start - SUP_KICK_LEAD_NS - 3 * SUP_CHECK_CLEAR_NS / 2);
+	assert_int_equal(sup_kick_ahead(start, start - IPC_KICK_LEAD_NS),
+			 start - IPC_KICK_LEAD_NS - SUP_CHECK_CLEAR_NS);
+	assert_int_equal(sup_kick_ahead(start, start - IPC_KICK_LEAD_NS - SUP_CHECK_CLEAR_NS / 2),
+			 start - IPC_KICK_LEAD_NS - 3 * SUP_CHECK_CLEAR_NS / 2);
 	/* Far from it: the lead. */
-	assert_int_equal(sup_kick_ahead(start, start - 2 * SUP_KICK_LEAD_NS),
-			 start - SUP_KICK_LEAD_NS);
+	assert_int_equal(sup_kick_ahead(start, start - 2 * IPC_KICK_LEAD_NS),
+			 start - IPC_KICK_LEAD_NS);
 }
 
 /* Two partitions on core 0 back to back, a third on cores 0 and 1, one alone on core 1. */
