@@ -8,9 +8,9 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "seccomp/seccomp.h"
 #include "supervisor/console.h"
 #include "supervisor/run.h"
-#include "vmm/seccomp.h"
 
 #define MSGS_PER_WAKEUP 64 /* fairness: one chatty VMM cannot hog the loop */
 

@@ -11,8 +11,8 @@
 
 #include "common/log.h"
 #include "ipc/ipc.h"
+#include "seccomp/seccomp.h"
 #include "supervisor/supervisor.h"
-#include "vmm/seccomp.h"
 
 enum { EXIT_VALID = 0, EXIT_OTHER = 1, EXIT_INVALID_CONFIG = 2 };
 

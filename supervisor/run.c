@@ -20,7 +20,6 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "supervisor/run.h"
-#include "vmm/seccomp.h"
 
 /* Frame 0 starts this long after every VMM is ready and every core thread exists: its first
  * kick (IPC_KICK_LEAD_NS ahead) comes once they have woken. */

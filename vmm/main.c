@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "vmm/seccomp.h"
+#include "seccomp/seccomp.h"
 #include "vmm/vmm.h"
 
 static struct vmm vmm;

@@ -28,7 +28,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/seccomp.h"
+#include "seccomp/seccomp.h"
 #include "vmm/vmm.h"
 
 enum { SURVIVED = 42 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The VMM's seccomp filter: build, load, audit. */
-#ifndef MUMU_VMM_SECCOMP_H
-#define MUMU_VMM_SECCOMP_H
+#ifndef MUMU_SECCOMP_SECCOMP_H
+#define MUMU_SECCOMP_SECCOMP_H
 
 #include <stdbool.h>
 #include <stdio.h>

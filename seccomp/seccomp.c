@@ -17,7 +17,7 @@
 
 #include "common/util.h"
 #include "ipc/ipc.h"
-#include "vmm/seccomp.h"
+#include "seccomp/seccomp.h"
 
 /*
  * What a VMM may do once its VM is built and its vCPU threads wait for windows. Every entry
