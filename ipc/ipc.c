@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The wire format between the supervisor and a VMM: framing, validation and fd passing. */
-#include "ipc/ipc.h"
+/* The framing both channels share: validation of each message, fd passing. */
+#include "ipc/ctl.h"
+#include "ipc/vmm.h"
 
 #include <errno.h>
 #include <string.h>

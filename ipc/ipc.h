@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The wire format between the supervisor and a VMM: messages, shared pages, fd passing. */
+/*
+ * The framing every channel shares: one datagram of an AF_UNIX SOCK_SEQPACKET socket is one
+ * message, struct ipc_hdr then the payload, fds beside it (SCM_RIGHTS). The channels and
+ * what they carry: ipc/vmm.h (supervisor and a VMM), ipc/ctl.h (supervisor and mumu-ctl).
+ */
 #ifndef MUMU_IPC_IPC_H
 #define MUMU_IPC_IPC_H
 
@@ -7,28 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mumu/abi.h"
+#define IPC_MSG_MAX 8192 /* bytes of header + payload */
 
-/*
- * Channels of one VMM, all created by the supervisor:
- *  - the control socket, an AF_UNIX SOCK_SEQPACKET pair; the VMM's end is its fd
- *    IPC_CTL_FD. One datagram is one message: struct ipc_hdr then the payload.
- *  - the control page (struct ipc_ctl_page): a sealed memfd the supervisor writes and the
- *    VMM maps read-only (its fd is re-opened O_RDONLY).
- *  - the status page (struct ipc_status_page): a sealed memfd the VMM writes and the
- *    supervisor reads as untrusted data.
- *  - per vCPU a `go` eventfd (supervisor -> vCPU thread: a window started) and a `done`
- *    eventfd (vCPU thread -> supervisor: the vCPU left the guest; value IPC_DONE_*).
- * The supervisor sends IPC_CONFIG first, with the fds in the order of enum ipc_config_fd.
- */
-#define IPC_CTL_FD	 3
-#define IPC_MSG_MAX	 8192 /* bytes of header + payload */
-#define IPC_BATON_MAX	 16   /* hand-over eventfds of one VMM (ipc_config.batons) */
-#define IPC_FDS_MAX	 (IPC_CFG_FD_GO0 + 2 * MUMU_VCPU_MAX + MUMU_REGION_MAX + IPC_BATON_MAX)
-#define IPC_CTL_MAGIC	 0x4c54434dU /* "MCTL" */
-#define IPC_STATUS_MAGIC 0x5453534dU /* "MSST" */
-
+/* Every message type, numbered apart per channel: one sent on the wrong channel is refused. */
 enum ipc_type {
+	/* the VMM channel (ipc/vmm.h) */
 	IPC_CONFIG = 1,	      /* sup -> vmm: struct ipc_config + fds */
 	IPC_SHUTDOWN = 2,     /* sup -> vmm: no payload; exit 0 */
 	IPC_READY = 3,	      /* vmm -> sup: no payload; VM built, image loaded, sandbox on */
@@ -36,206 +23,16 @@ enum ipc_type {
 	IPC_FAULT = 5,	      /* vmm -> sup: struct ipc_fault */
 	IPC_SCHEDULE_REQ = 6, /* vmm -> sup: struct ipc_u32 (schedule id) */
 	IPC_MODE_REQ = 7,     /* vmm -> sup: struct ipc_u32 (enum mumu_mode) */
-	IPC_CTL_REQUEST = 8,  /* mumu-ctl -> sup: struct ipc_ctl_request */
-	IPC_CTL_REPLY = 9,    /* sup -> mumu-ctl: struct ipc_ctl_reply + text */
+	/* the operator's channel (ipc/ctl.h) */
+	IPC_CTL_REQUEST = 8, /* mumu-ctl -> sup: struct ipc_ctl_request */
+	IPC_CTL_REPLY = 9,   /* sup -> mumu-ctl: struct ipc_ctl_reply + text */
 	IPC_TYPE_COUNT
 };
-
-#define IPC_CONSOLE_MAX 4096
 
 struct ipc_hdr {
 	uint32_t type;	     /* enum ipc_type */
 	uint32_t size_bytes; /* of the payload that follows */
 };
-
-enum ipc_config_fd {
-	IPC_CFG_FD_KVM = 0,    /* /dev/kvm */
-	IPC_CFG_FD_RAM = 1,    /* guest RAM, sealed memfd of ram_bytes, image already loaded */
-	IPC_CFG_FD_CTL = 2,    /* control page, read-only */
-	IPC_CFG_FD_STATUS = 3, /* status page, read-write */
-	IPC_CFG_FD_GO0 = 4,    /* then n_vcpus go eventfds, n_vcpus done eventfds, n_regions,
-				* n_batons */
-};
-
-#define IPC_CFG_SECCOMP_LOG  (1U << 0) /* seccomp filter logs instead of killing */
-#define IPC_CFG_NO_SANDBOX   (1U << 1) /* development only: skip the sandbox */
-#define IPC_CFG_SET_SCHEDULE (1U << 2) /* the partition may request schedules (SetModuleSchedule) */
-
-/*
- * The operator's control socket (mumu-ctl): an AF_UNIX SOCK_SEQPACKET socket the supervisor
- * listens on (mode 0600, its own uid only). One connection carries one IPC_CTL_REQUEST and
- * its answer: IPC_CTL_REPLY messages, each with up to IPC_CTL_TEXT_MAX bytes of text, all but
- * the last with more = 1. A VMM never sends these: on its channel they are a violation.
- */
-#define IPC_CTL_SOCKET_DEFAULT "/run/mumu/control.sock"
-
-enum ipc_ctl_op {
-	IPC_CTL_STATUS = 1,   /* partitions, modes, pids, cores, restarts, last error, windows */
-	IPC_CTL_HM_LOG = 2,   /* the health-monitor log */
-	IPC_CTL_RESTART = 3,  /* restart partition (cold, or warm with IPC_CTL_WARM) */
-	IPC_CTL_STOP = 4,     /* set partition IDLE */
-	IPC_CTL_SCHEDULE = 5, /* request schedule_id from the next major frame */
-	IPC_CTL_OP_COUNT
-};
-
-#define IPC_CTL_JSON  (1U << 0) /* answer in JSON */
-#define IPC_CTL_WARM  (1U << 1) /* IPC_CTL_RESTART: warm start (RAM kept) */
-#define IPC_CTL_FLAGS (IPC_CTL_JSON | IPC_CTL_WARM)
-
-struct ipc_ctl_request {
-	uint32_t op; /* enum ipc_ctl_op */
-	uint32_t flags;
-	uint32_t schedule_id;
-	uint32_t reserved;		   /* 0 */
-	char partition[MUMU_NAME_MAX + 8]; /* NUL-terminated; RESTART and STOP */
-};
-_Static_assert(sizeof(struct ipc_ctl_request) == 56, "wire format");
-
-struct ipc_ctl_reply {
-	int32_t status; /* 0, or a negative errno: the text says why */
-	uint32_t more;	/* 1: another IPC_CTL_REPLY follows */
-};
-#define IPC_CTL_TEXT_MAX (IPC_MSG_MAX - sizeof(struct ipc_hdr) - sizeof(struct ipc_ctl_reply))
-
-/* The unprivileged ids a VMM runs as when the supervisor does not say otherwise. */
-#define IPC_DEFAULT_VMM_UID 65534 /* nobody */
-#define IPC_DEFAULT_VMM_GID 65534 /* nogroup */
-
-struct ipc_config {
-	char partition_name[MUMU_NAME_MAX + 8];
-	char module_name[MUMU_NAME_MAX + 8];
-	uint32_t partition_id;
-	uint32_t n_vcpus;
-	uint32_t physical_core_id[MUMU_VCPU_MAX];
-	uint64_t ram_bytes;
-	uint64_t image_bytes;
-	uint32_t flags; /* IPC_CFG_* */
-	uint32_t n_regions;
-	struct mumu_region regions[MUMU_REGION_MAX];
-	uint32_t uid; /* the sandbox drops to these ids */
-	uint32_t gid;
-	/*
-	 * Hand-over batons: one eventfd per pair of vCPUs of two partitions whose windows follow
-	 * each other on a core. The leaving vCPU writes its "out" batons once it has left the
-	 * guest; the entering one, told so by its control page (ipc_vcpu_ctl.handover), waits
-	 * for its "in" baton before it enters, at most IPC_HANDOVER_MAX_NS past its start. Only
-	 * the two VMMs and the supervisor (which empties it) hold a baton.
-	 */
-	uint32_t n_batons;
-	struct ipc_baton {
-		uint32_t vcpu; /* logical core id of this VMM's vCPU on the core */
-		uint32_t out;  /* 1: written after every window; 0: waited on when told */
-	} batons[IPC_BATON_MAX];
-};
-
-/* Guest faults and errors a VMM classifies and reports; the supervisor's HM maps them. */
-enum ipc_fault_kind {
-	IPC_FAULT_TRIPLE_FAULT = 0,    /* KVM_EXIT_SHUTDOWN */
-	IPC_FAULT_INTERNAL_ERROR = 1,  /* KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_FAIL_ENTRY, ... */
-	IPC_FAULT_UNMAPPED_ACCESS = 2, /* MMIO exit at a gpa without memory */
-	IPC_FAULT_READONLY_WRITE = 3,  /* write to a read-only region */
-	IPC_FAULT_BAD_HYPERCALL = 4,   /* unknown number or bad arguments */
-	IPC_FAULT_APPLICATION = 5,     /* MUMU_HC_RAISE_ERROR */
-	IPC_FAULT_VMM_ERROR = 6,       /* the VMM itself failed (a KVM ioctl, ...) */
-	IPC_FAULT_SECCOMP = 7,	       /* the VMM made a forbidden system call: code = its number */
-	IPC_FAULT_COUNT
-};
-
-struct ipc_fault {
-	uint32_t kind;	/* enum ipc_fault_kind */
-	uint32_t vcpu;	/* logical core id */
-	uint32_t fatal; /* 1: the partition stopped running guest code */
-	uint32_t code;	/* APPLICATION: the guest's code; BAD_HYPERCALL: the number; ... */
-	uint64_t rip;
-	uint64_t addr; /* gpa or port */
-	char msg[MUMU_ERROR_MSG_MAX + 8];
-	uint32_t suppressed; /* reports of this kind the VMM counted but did not send since */
-	uint32_t reserved;
-};
-
-/*
- * The window protocol's timing: one home for both sides (docs/scheduling.md).
- *
- * IPC_KICK_LEAD_NS: the supervisor sends a window's go this long before its start
- * (sup_kick_time, sup_kick_ahead), so that no wake-up of the VMM lies between the planned
- * start and the guest; and it decides each frame's schedule this long before the frame (a
- * request in the last IPC_KICK_LEAD_NS takes the next one).
- *
- * IPC_SPIN_NS: a vCPU sleeps until this long before its start and spins on the clock to it,
- * so that a window starts a clock read after its time, not a timer wake-up after it. Always
- * the whole of it: an idle core here wakes 50-200 us late now and then, more than a margin
- * fitted to the usual wake-up covered. The spin is in a gap, time no partition has; it must
- * not outrun the kick.
- *
- * IPC_HANDOVER_MAX_NS: a vCPU told to wait for the one leaving the core (ipc_vcpu_ctl
- * .handover) waits at most this long past its start, and the supervisor as long for a
- * leaving vCPU it hands over itself: a leaving VMM that never says so costs the next one
- * this, never more.
- */
-#define IPC_KICK_LEAD_NS    1000000ULL
-#define IPC_SPIN_NS	    500000ULL
-#define IPC_HANDOVER_MAX_NS 1000000ULL
-_Static_assert(IPC_SPIN_NS < IPC_KICK_LEAD_NS, "a vCPU must not wake before its kick");
-
-/* Non-fatal fault reports a vCPU sends per second at most; the rest are counted and the
- * count travels with the next report of the kind (ipc_fault.suppressed). */
-#define IPC_FAULT_REPORTS_PER_S 16
-
-struct ipc_u32 {
-	uint32_t value;
-	uint32_t reserved;
-};
-
-enum ipc_done {
-	IPC_DONE_DEADLINE = 1, /* the window's end timer fired */
-	IPC_DONE_YIELD = 2,    /* the guest yielded or halted */
-	IPC_DONE_FAULT = 3,    /* the vCPU stopped on a fatal fault */
-};
-
-/* Supervisor -> VMM, read-only to the VMM. Fields are written before the go eventfd. */
-struct ipc_vcpu_ctl {
-	uint64_t window_seq; /* incremented at every window start */
-	uint64_t start_ns;   /* planned start of the window, CLOCK_MONOTONIC */
-	uint64_t end_ns;     /* planned end of the window, CLOCK_MONOTONIC */
-	uint32_t handover;   /* 0, or 1 + the index in ipc_config.batons of the baton to wait on */
-	uint32_t reserved0;
-	uint64_t reserved[4];
-};
-
-struct ipc_ctl_page {
-	uint32_t magic;
-	uint32_t n_vcpus;
-	uint32_t mode;		  /* enum mumu_mode */
-	uint32_t start_condition; /* enum mumu_start_condition */
-	uint32_t current_schedule_id;
-	uint32_t next_schedule_id;
-	uint64_t time_of_last_switch_ns;
-	uint32_t n_restarts;
-	uint32_t reserved0;
-	uint64_t reserved[3];
-	struct ipc_vcpu_ctl vcpu[MUMU_VCPU_MAX];
-};
-_Static_assert(sizeof(struct ipc_ctl_page) <= 4096, "one page");
-
-/* VMM -> supervisor, untrusted: the supervisor only reads and range-checks it. */
-struct ipc_vcpu_status {
-	uint64_t window_seq; /* the window these times belong to */
-	uint64_t entry_ns;   /* first KVM_RUN entry of the window */
-	uint64_t exit_ns;    /* last KVM_RUN return of the window */
-	uint64_t exits;	     /* all exits since start */
-	uint64_t cpu;	     /* the physical core the vCPU thread ran on (sched_getcpu) */
-	uint64_t outcome;    /* enum ipc_done of the window */
-	uint64_t reserved[2];
-};
-
-struct ipc_status_page {
-	uint32_t magic;
-	uint32_t n_vcpus;
-	uint64_t console_dropped_bytes; /* the VMM's own count (its word: shown, never trusted) */
-	uint64_t reserved[2];
-	struct ipc_vcpu_status vcpu[MUMU_VCPU_MAX];
-};
-_Static_assert(sizeof(struct ipc_status_page) <= 4096, "one page");
 
 /*
  * Send one message with optional fds. Returns 0 or a negative errno (-EAGAIN when a
@@ -258,6 +55,5 @@ int ipc_recv(int sock, void *buf, uint32_t *ret_type, size_t *ret_size, int *ret
 bool ipc_payload_size_ok(uint32_t type, size_t size_bytes);
 
 const char *ipc_type_name(uint32_t type);
-const char *ipc_fault_name(uint32_t kind);
 
 #endif

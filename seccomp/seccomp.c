@@ -16,7 +16,7 @@
 #include <seccomp.h>
 
 #include "common/util.h"
-#include "ipc/ipc.h"
+#include "ipc/vmm.h"
 #include "seccomp/seccomp.h"
 
 /*

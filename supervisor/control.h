@@ -7,7 +7,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
-#include "ipc/ipc.h"
+#include "ipc/ctl.h"
 
 #define SUP_CONTROL_CLIENTS 16		  /* connections waiting for their request, at most */
 #define SUP_CONTROL_IDLE_NS 2000000000ULL /* a connection without a request is closed then */

@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "ipc/ipc.h"
+#include "ipc/ctl.h"
+#include "ipc/vmm.h"
 #include "seccomp/seccomp.h"
 #include "supervisor/supervisor.h"
 

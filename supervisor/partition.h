@@ -9,7 +9,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "ipc/ipc.h"
+#include "ipc/vmm.h"
 #include "policy/policy.h"
 #include "supervisor/hm.h"
 

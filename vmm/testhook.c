@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "ipc/ipc.h"
+#include "ipc/ctl.h"
+#include "ipc/vmm.h"
 #include "vmm/vmm.h"
 
 bool vmm_test_ignore_window_end;

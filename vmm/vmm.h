@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "ipc/ipc.h"
+#include "ipc/vmm.h"
 
 enum vmm_outcome {
 	VMM_CONTINUE, /* back into the guest */

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "ipc/ipc.h"
+#include "ipc/vmm.h"
 
 struct pair {
 	int a, b;
