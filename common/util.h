@@ -58,6 +58,12 @@ static inline struct timespec ns_timespec(uint64_t t_ns)
 				  .tv_nsec = (long)(t_ns % 1000000000ULL) };
 }
 
+/* Printable ASCII: what text from a guest, a VMM or a client may show as it is. */
+static inline bool is_printable(int c)
+{
+	return (unsigned char)c >= 0x20 && (unsigned char)c < 0x7f;
+}
+
 /* Sleep until mono_ns() reaches t_ns: an absolute deadline, so no drift; signals resume it. */
 static inline void sleep_until_ns(uint64_t t_ns)
 {

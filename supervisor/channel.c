@@ -21,7 +21,7 @@ static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_
 	memcpy(msg, f->msg, sizeof(msg));
 	msg[sizeof(msg) - 1] = '\0';
 	for (char *c = msg; *c; c++)
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+		if (!is_printable(*c))
 			*c = '?';
 	if (f->kind == IPC_FAULT_APPLICATION) {
 		snprintf(what, sizeof(what), "application error %" PRIu32 ": %s", f->code, msg);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "supervisor/console.h"
 
 static void emit(struct sup_partition *p, struct sup_output *out, int out_fd)
@@ -42,7 +43,7 @@ void sup_console_feed(struct sup_partition *p, const uint8_t *buf, size_t len,
 			p->console_continued = false;
 		} else if (c == '\r') {
 			continue;
-		} else if (c >= 0x20 && c < 0x7f) {
+		} else if (is_printable(c)) {
 			put(p, (const char *)&c, 1, out, out_fd);
 		} else {
 			snprintf(esc, sizeof(esc), "\\x%02x", c);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "supervisor/gantt.h"
 
 #define CORES_MAX    1024
@@ -188,7 +189,7 @@ static void put_xml(FILE *out, const char *s)
 			fputs("&quot;", out);
 			break;
 		default:
-			if ((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f)
+			if (is_printable(*s))
 				fputc(*s, out);
 			else
 				fputc('?', out);

@@ -302,7 +302,7 @@ int main(int argc, char **argv)
 	}
 
 	if (check) {
-		sup_check_report(sys, stdout);
+		sup_describe(sys, stdout);
 		r = EXIT_VALID;
 	} else {
 		r = sup_run(sys, &opts);

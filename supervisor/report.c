@@ -157,9 +157,7 @@ int run_control_request(void *ctx, const struct ipc_ctl_request *req, FILE *out)
 		if (!pol) {
 			fprintf(out, "no partition '");
 			for (const char *c = req->partition; *c; c++)
-				fputc((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f ? *c
-											    : '?',
-				      out);
+				fputc(is_printable(*c) ? *c : '?', out);
 			fprintf(out, "' in module %s\n", run->sys->name);
 			return -ENOENT;
 		}

@@ -190,7 +190,7 @@ static bool overran_cpu(struct sup_partition *p, const struct pending *pw)
  * CPU accounting where it can tell (overran_cpu; the check itself may come later,
  * sup_check_time). Stop the VMM either way (see sched.h).
  */
-static void check(struct sup_core *c, const struct pending *pw)
+static void enforce(struct sup_core *c, const struct pending *pw)
 {
 	struct sup_partition *p = &c->sched->parts[pw->partition];
 	struct sup_part_stats *st = &c->stats[pw->partition];
@@ -296,7 +296,7 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
 		memmove(&c->pending[0], &c->pending[1], (c->n_pending - 1) * sizeof(pw));
 		c->n_pending--;
 		sleep_until_ns(pw.check_ns);
-		check(c, &pw);
+		enforce(c, &pw);
 	}
 }
 

@@ -23,7 +23,7 @@ struct sup_options {
 };
 
 /* --check: print a short summary of a valid system (partitions, cores, per-core timelines). */
-void sup_check_report(const struct pol_system *sys, FILE *out);
+void sup_describe(const struct pol_system *sys, FILE *out);
 
 /* The exit status of a run the health monitor ended with SHUTDOWN. */
 #define SUP_EXIT_SHUTDOWN 3

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "supervisor/trace.h"
 
 static const char *outcome_name(enum sup_window_outcome o)
@@ -91,7 +92,7 @@ void sup_json_string(FILE *f, const char *s)
 
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		else if (!is_printable(c))
 			fprintf(f, "\\u%04x", c);
 		else
 			fputc(c, f);

@@ -66,7 +66,7 @@ static void report_regions(const struct pol_system *sys, FILE *out)
 	}
 }
 
-void sup_check_report(const struct pol_system *sys, FILE *out)
+void sup_describe(const struct pol_system *sys, FILE *out)
 {
 	fprintf(out, "%s: module '%s' is valid: %zu partitions, %zu schedules\n", sys->path,
 		sys->name, sys->n_partitions, sys->n_schedules);
