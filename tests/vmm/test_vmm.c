@@ -7,9 +7,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "ipc/ipc.h"
 #include "vmm/vmm.h"
 
 static uint64_t get64(const uint8_t *ram, uint64_t gpa)
@@ -175,6 +178,158 @@ static void test_config_validate(void **state)
 	assert_int_equal(vmm_config_validate(&c, why, sizeof(why)), -EINVAL);
 }
 
+/*
+ * A VMM without KVM: made-up exits and hypercalls go through vmm_exit_handle and
+ * vmm_hypercall, and what they send the supervisor is read back from the other end of the
+ * control socket.
+ */
+struct fake {
+	struct vmm vmm;
+	struct kvm_run run;
+	struct ipc_ctl_page ctl;
+	struct ipc_status_page status;
+	int peer; /* the supervisor's end */
+};
+
+static void fake_init(struct fake *f)
+{
+	int sv[2];
+
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+	f->vmm.sock = sv[0];
+	f->peer = sv[1];
+	f->vmm.cfg = good();
+	f->vmm.cfg.ram_bytes = MUMU_RAM_MIN_BYTES;
+	f->vmm.ram = calloc(1, MUMU_RAM_MIN_BYTES);
+	assert_non_null(f->vmm.ram);
+	f->vmm.ctl = &f->ctl;
+	f->vmm.status = &f->status;
+	f->vmm.vcpu[0].vmm = &f->vmm;
+	f->vmm.vcpu[0].run = &f->run;
+}
+
+static void fake_fini(struct fake *f)
+{
+	close(f->vmm.sock);
+	close(f->peer);
+	free(f->vmm.ram);
+}
+
+/* The next message the supervisor got: its type, and its payload in buf. -EAGAIN: none. */
+static int sent(struct fake *f, void *buf)
+{
+	uint32_t type;
+	size_t size, n_fds;
+	int r = ipc_recv(f->peer, buf, &type, &size, NULL, 0, &n_fds);
+
+	return r < 0 ? r : (int)type;
+}
+
+static enum vmm_outcome mmio(struct fake *f, uint64_t gpa, uint32_t len, bool write)
+{
+	f->run.exit_reason = KVM_EXIT_MMIO;
+	f->run.mmio.phys_addr = gpa;
+	f->run.mmio.len = len;
+	f->run.mmio.is_write = write;
+	return vmm_exit_handle(&f->vmm.vcpu[0]);
+}
+
+static enum vmm_outcome hypercall(struct fake *f, uint64_t nr, uint64_t a0, uint64_t a1)
+{
+	f->run.s.regs.regs.rax = nr;
+	f->run.s.regs.regs.rdi = a0;
+	f->run.s.regs.regs.rsi = a1;
+	return mmio(f, MUMU_HC_GPA, 4, true);
+}
+
+/* Every exit the guest can cause is classified: a fatal fault of the right kind, or handled. */
+static void test_exits(void **state)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	const struct ipc_fault *fault = (const void *)buf;
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	f.vmm.cfg.n_regions = 1;
+	f.vmm.cfg.regions[0] = (struct mumu_region){ .gpa = MUMU_REGION_GPA,
+						     .size_bytes = 4096,
+						     .access = MUMU_ACCESS_READ };
+	f.run.exit_reason = KVM_EXIT_SHUTDOWN;
+	assert_int_equal(vmm_exit_handle(&f.vmm.vcpu[0]), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_TRIPLE_FAULT);
+	assert_int_equal(fault->fatal, 1);
+	/* a write to a read-only region, a read of no memory, a wrong-sized hypercall store */
+	assert_int_equal(mmio(&f, MUMU_REGION_GPA + 8, 8, true), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_READONLY_WRITE);
+	assert_int_equal(fault->addr, MUMU_REGION_GPA + 8);
+	assert_int_equal(mmio(&f, 0x3ff00000, 4, false), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_UNMAPPED_ACCESS);
+	assert_int_equal(mmio(&f, MUMU_HC_GPA, 8, true), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_UNMAPPED_ACCESS);
+	/* an exit reason nobody handles */
+	f.run.exit_reason = KVM_EXIT_HYPERCALL;
+	assert_int_equal(vmm_exit_handle(&f.vmm.vcpu[0]), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_INTERNAL_ERROR);
+	assert_int_equal(fault->code, KVM_EXIT_HYPERCALL);
+	assert_int_equal(f.vmm.vcpu[0].exits_by_reason[KVM_EXIT_MMIO], 3);
+	assert_int_equal(sent(&f, buf), -EAGAIN); /* nothing else was sent */
+	fake_fini(&f);
+}
+
+/* Hypercalls: what each returns in rax, what reaches the supervisor, bad arguments refused. */
+static void test_hypercalls(void **state)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	const struct ipc_fault *fault = (const void *)buf;
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	memcpy(f.vmm.ram + 0x10000, "hello\n", 6);
+	assert_int_equal(hypercall(&f, MUMU_HC_CONSOLE_WRITE, 0x10000, 6), VMM_CONTINUE);
+	assert_int_equal(f.run.s.regs.regs.rax, 6);
+	assert_int_equal(sent(&f, buf), IPC_CONSOLE);
+	assert_memory_equal(buf, "hello\n", 6);
+	/* a buffer over the page tables, past the RAM, too long: refused, reported, non-fatal */
+	assert_int_equal(hypercall(&f, MUMU_HC_CONSOLE_WRITE, MUMU_PML4_GPA, 6), VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EFAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_BAD_HYPERCALL);
+	assert_int_equal(fault->fatal, 0);
+	assert_int_equal(hypercall(&f, MUMU_HC_CONSOLE_WRITE, MUMU_RAM_MIN_BYTES - 2, 6),
+			 VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EFAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(hypercall(&f, MUMU_HC_CONSOLE_WRITE, 0x10000, MUMU_CONSOLE_MAX + 1),
+			 VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EINVAL);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	/* an unknown number */
+	assert_int_equal(hypercall(&f, 999, 0, 0), VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_ENOSYS);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->code, 999);
+	/* yield ends the window; a schedule request without the right is passed on, -EPERM */
+	assert_int_equal(hypercall(&f, MUMU_HC_YIELD, 0, 0), VMM_YIELD);
+	assert_int_equal(hypercall(&f, MUMU_HC_SET_SCHEDULE, 2, 0), VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EPERM);
+	assert_int_equal(sent(&f, buf), IPC_SCHEDULE_REQ);
+	/* its status, from the control page */
+	f.ctl.n_restarts = 3;
+	assert_int_equal(hypercall(&f, MUMU_HC_GET_STATUS, 0x20000, 0), VMM_CONTINUE);
+	assert_int_equal(f.run.s.regs.regs.rax, 0);
+	assert_int_equal(((struct mumu_partition_status *)(f.vmm.ram + 0x20000))->n_restarts, 3);
+	assert_int_equal(sent(&f, buf), -EAGAIN);
+	fake_fini(&f);
+}
+
 static void test_abi_layout(void **state)
 {
 	assert_int_equal(sizeof(struct mumu_info), 1504);
@@ -199,7 +354,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_page_tables),	cmocka_unit_test(test_stacks),
-		cmocka_unit_test(test_config_validate), cmocka_unit_test(test_abi_layout),
+		cmocka_unit_test(test_config_validate), cmocka_unit_test(test_exits),
+		cmocka_unit_test(test_hypercalls),	cmocka_unit_test(test_abi_layout),
 		cmocka_unit_test(test_entry_sregs),
 	};
 
