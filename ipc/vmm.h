@@ -60,6 +60,8 @@ struct ipc_config {
 	struct mumu_region regions[MUMU_REGION_MAX];
 	uint32_t uid; /* the sandbox drops to these ids */
 	uint32_t gid;
+	uint64_t period_ns; /* PartitionPeriodicity (GET_STATUS), 0 when none */
+	uint64_t duration_ns;
 	/*
 	 * Hand-over batons: one eventfd per pair of vCPUs of two partitions whose windows follow
 	 * each other on a core. The leaving vCPU writes its "out" batons once it has left the

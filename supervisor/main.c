@@ -139,87 +139,91 @@ static const char *default_vmm_path(void)
 	return path;
 }
 
-int main(int argc, char **argv)
-{
-	enum {
-		OPT_CHECK = 256,
-		OPT_FRAMES,
-		OPT_DURATION,
-		OPT_SCHEMA,
-		OPT_TRACE,
-		OPT_VMM,
-		OPT_VMM_USER,
-		OPT_SECCOMP,
-		OPT_AUDIT,
-		OPT_NO_SANDBOX,
-		OPT_CONTROL,
-		OPT_VERSION,
-	};
-	static const struct option longopts[] = {
-		{ "check", no_argument, NULL, OPT_CHECK },
-		{ "frames", required_argument, NULL, OPT_FRAMES },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "schema", required_argument, NULL, OPT_SCHEMA },
-		{ "trace", required_argument, NULL, OPT_TRACE },
-		{ "vmm", required_argument, NULL, OPT_VMM },
-		{ "vmm-user", required_argument, NULL, OPT_VMM_USER },
-		{ "seccomp", required_argument, NULL, OPT_SECCOMP },
-		{ "seccomp-audit", optional_argument, NULL, OPT_AUDIT },
-		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
-		{ "control", required_argument, NULL, OPT_CONTROL },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ 0 },
-	};
-	static const char *const schemas[] = {
-		MUMU_SOURCE_DIR "/etc/mumu.xsd",
-		"/usr/local/share/mumu/mumu.xsd",
-		"/usr/share/mumu/mumu.xsd",
-	};
-	struct sup_options opts = { .vmm_uid = IPC_DEFAULT_VMM_UID,
-				    .vmm_gid = IPC_DEFAULT_VMM_GID,
-				    .control_path = IPC_CTL_SOCKET_DEFAULT };
-	const char *audit = NULL;
-	struct pol_diags diags = { 0 };
-	struct pol_system *sys = NULL;
-	struct pol_host host;
-	enum log_level level = LOG_INFO;
-	bool check = false;
-	int c, r;
+/* The long options; their values past any character. */
+enum {
+	OPT_CHECK = 256,
+	OPT_FRAMES,
+	OPT_DURATION,
+	OPT_SCHEMA,
+	OPT_TRACE,
+	OPT_VMM,
+	OPT_VMM_USER,
+	OPT_SECCOMP,
+	OPT_AUDIT,
+	OPT_NO_SANDBOX,
+	OPT_CONTROL,
+	OPT_VERSION,
+};
 
-	log_set_tag("mumu-supervisor");
+static const struct option longopts[] = {
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "frames", required_argument, NULL, OPT_FRAMES },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "trace", required_argument, NULL, OPT_TRACE },
+	{ "vmm", required_argument, NULL, OPT_VMM },
+	{ "vmm-user", required_argument, NULL, OPT_VMM_USER },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "seccomp-audit", optional_argument, NULL, OPT_AUDIT },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+/* Where the schema is looked for when --schema does not say: the build's, then installed. */
+static const char *const schemas[] = {
+	MUMU_SOURCE_DIR "/etc/mumu.xsd",
+	"/usr/local/share/mumu/mumu.xsd",
+	"/usr/share/mumu/mumu.xsd",
+};
+
+/* What the command line asks for. */
+struct args {
+	struct sup_options opts;
+	const char *audit; /* --seccomp-audit's format, NULL when not asked */
+	bool check;
+	enum log_level level;
+};
+
+/* Parse the command line into a: -1 to go on, else the exit status (help, version, errors). */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	int c;
+
 	while ((c = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CHECK:
-			check = true;
+			a->check = true;
 			break;
 		case OPT_FRAMES:
-			if (parse_u64(optarg, &opts.frames) < 0 || opts.frames == 0) {
+			if (parse_u64(optarg, &a->opts.frames) < 0 || a->opts.frames == 0) {
 				log_error("--frames '%s': expected a positive whole number",
 					  optarg);
 				return EXIT_OTHER;
 			}
 			break;
 		case OPT_DURATION:
-			if (parse_seconds(optarg, &opts.duration_ns) < 0) {
+			if (parse_seconds(optarg, &a->opts.duration_ns) < 0) {
 				log_error("--duration '%s': expected a positive number of seconds",
 					  optarg);
 				return EXIT_OTHER;
 			}
 			break;
 		case OPT_SCHEMA:
-			opts.schema_path = optarg;
+			a->opts.schema_path = optarg;
 			break;
 		case OPT_VMM:
-			opts.vmm_path = optarg;
+			a->opts.vmm_path = optarg;
 			break;
 		case OPT_TRACE:
-			opts.trace_path = optarg;
+			a->opts.trace_path = optarg;
 			break;
 		case OPT_VMM_USER:
-			if (parse_ids(optarg, &opts.vmm_uid, &opts.vmm_gid) < 0) {
+			if (parse_ids(optarg, &a->opts.vmm_uid, &a->opts.vmm_gid) < 0) {
 				log_error("--vmm-user '%s': expected UID or UID:GID, not 0",
 					  optarg);
 				return EXIT_OTHER;
@@ -227,29 +231,29 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SECCOMP:
 			if (strcmp(optarg, "log") == 0) {
-				opts.vmm_flags |= IPC_CFG_SECCOMP_LOG;
+				a->opts.vmm_flags |= IPC_CFG_SECCOMP_LOG;
 			} else if (strcmp(optarg, "kill") == 0) {
-				opts.vmm_flags &= ~IPC_CFG_SECCOMP_LOG;
+				a->opts.vmm_flags &= ~IPC_CFG_SECCOMP_LOG;
 			} else {
 				log_error("--seccomp=%s: expected kill or log", optarg);
 				return EXIT_OTHER;
 			}
 			break;
 		case OPT_AUDIT:
-			audit = optarg ? optarg : "text";
+			a->audit = optarg ? optarg : "text";
 			break;
 		case OPT_NO_SANDBOX:
-			opts.vmm_flags |= IPC_CFG_NO_SANDBOX;
+			a->opts.vmm_flags |= IPC_CFG_NO_SANDBOX;
 			break;
 		case OPT_CONTROL:
-			opts.control_path = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			a->opts.control_path = strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
 		case 'v':
-			if (level < LOG_DEBUG)
-				level++;
+			if (a->level < LOG_DEBUG)
+				a->level++;
 			break;
 		case 'q':
-			level = LOG_ERROR;
+			a->level = LOG_ERROR;
 			break;
 		case 'h':
 			usage(stdout);
@@ -262,50 +266,83 @@ int main(int argc, char **argv)
 			return EXIT_OTHER;
 		}
 	}
-	log_set_level(level);
-	if (audit) {
-		r = vmm_seccomp_audit(stdout, audit);
-		if (r < 0)
-			log_error("--seccomp-audit=%s: %s (formats: text, pfc, bpf)", audit,
-				  strerror(-r));
-		return r < 0 ? EXIT_OTHER : EXIT_VALID;
-	}
+	if (a->audit)
+		return -1; /* needs no CONFIG */
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EXIT_OTHER;
 	}
-	opts.config_path = argv[optind];
-	if (!opts.schema_path)
-		opts.schema_path = first_existing(schemas, sizeof(schemas) / sizeof(schemas[0]));
-	if (!opts.vmm_path)
-		opts.vmm_path = default_vmm_path();
+	a->opts.config_path = argv[optind];
+	if (!a->opts.schema_path)
+		a->opts.schema_path = first_existing(schemas, sizeof(schemas) / sizeof(schemas[0]));
+	if (!a->opts.vmm_path)
+		a->opts.vmm_path = default_vmm_path();
+	return -1;
+}
+
+/* CONFIG as a validated system, or NULL and *ret_exit (every problem printed as FILE:LINE). */
+static struct pol_system *load(const struct sup_options *opts, int *ret_exit)
+{
+	struct pol_diags diags = { 0 };
+	struct pol_system *sys = NULL;
+	struct pol_host host;
+	int r;
 
 	r = pol_host_probe(&host);
 	if (r < 0) {
 		log_error("cannot read the host's CPUs: %s", strerror(-r));
-		return EXIT_OTHER;
+		*ret_exit = EXIT_OTHER;
+		return NULL;
 	}
-	r = pol_load(opts.config_path, opts.schema_path, &host, &sys, &diags);
+	r = pol_load(opts->config_path, opts->schema_path, &host, &sys, &diags);
 	if (r == -EINVAL) {
 		for (size_t i = 0; i < diags.n; i++)
 			fprintf(stderr, "%s:%d: %s\n", diags.items[i].file, diags.items[i].line,
 				diags.items[i].msg);
-		fprintf(stderr, "%s: invalid configuration (%zu problem%s)\n", opts.config_path,
+		fprintf(stderr, "%s: invalid configuration (%zu problem%s)\n", opts->config_path,
 			diags.n, diags.n == 1 ? "" : "s");
 		pol_diags_free(&diags);
-		return EXIT_INVALID_CONFIG;
+		*ret_exit = EXIT_INVALID_CONFIG;
+		return NULL;
 	}
 	pol_diags_free(&diags);
 	if (r < 0) {
-		log_error("cannot load '%s': %s", opts.config_path, strerror(-r));
-		return EXIT_OTHER;
+		log_error("cannot load '%s': %s", opts->config_path, strerror(-r));
+		*ret_exit = EXIT_OTHER;
+		return NULL;
 	}
+	return sys;
+}
 
-	if (check) {
+int main(int argc, char **argv)
+{
+	struct args a = { .opts = { .vmm_uid = IPC_DEFAULT_VMM_UID,
+				    .vmm_gid = IPC_DEFAULT_VMM_GID,
+				    .control_path = IPC_CTL_SOCKET_DEFAULT },
+			  .level = LOG_INFO };
+	struct pol_system *sys;
+	int r;
+
+	log_set_tag("mumu-supervisor");
+	r = parse_args(argc, argv, &a);
+	if (r >= 0)
+		return r;
+	log_set_level(a.level);
+	if (a.audit) {
+		r = vmm_seccomp_audit(stdout, a.audit);
+		if (r < 0)
+			log_error("--seccomp-audit=%s: %s (formats: text, pfc, bpf)", a.audit,
+				  strerror(-r));
+		return r < 0 ? EXIT_OTHER : EXIT_VALID;
+	}
+	sys = load(&a.opts, &r);
+	if (!sys)
+		return r;
+	if (a.check) {
 		sup_describe(sys, stdout);
 		r = EXIT_VALID;
 	} else {
-		r = sup_run(sys, &opts);
+		r = sup_run(sys, &a.opts);
 	}
 	pol_free(sys);
 	return r;

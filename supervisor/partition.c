@@ -406,6 +406,8 @@ static int spawn(struct sup_partition *p, const struct pol_system *sys, const in
 	cfg.flags = flags | (pol->set_module_schedule ? IPC_CFG_SET_SCHEDULE : 0);
 	cfg.uid = uid;
 	cfg.gid = gid;
+	cfg.period_ns = pol->period_ns;
+	cfg.duration_ns = pol->duration_ns;
 	ro = reopen_ro(p->ctl_fd);
 	if (ro < 0) {
 		r = -errno;

@@ -170,6 +170,8 @@ static int64_t hc_get_status(struct vmm_vcpu *vcpu, uint64_t gpa)
 		.mode = ctl->mode,
 		.start_condition = ctl->start_condition,
 		.n_restarts = ctl->n_restarts,
+		.period_ns = vcpu->vmm->cfg.period_ns,
+		.duration_ns = vcpu->vmm->cfg.duration_ns,
 	};
 	return 0;
 }

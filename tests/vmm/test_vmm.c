@@ -323,9 +323,15 @@ static void test_hypercalls(void **state)
 	assert_int_equal(sent(&f, buf), IPC_SCHEDULE_REQ);
 	/* its status, from the control page */
 	f.ctl.n_restarts = 3;
+	f.vmm.cfg.period_ns = 50000000;
+	f.vmm.cfg.duration_ns = 10000000;
 	assert_int_equal(hypercall(&f, MUMU_HC_GET_STATUS, 0x20000, 0), VMM_CONTINUE);
 	assert_int_equal(f.run.s.regs.regs.rax, 0);
 	assert_int_equal(((struct mumu_partition_status *)(f.vmm.ram + 0x20000))->n_restarts, 3);
+	assert_int_equal(((struct mumu_partition_status *)(f.vmm.ram + 0x20000))->period_ns,
+			 50000000);
+	assert_int_equal(((struct mumu_partition_status *)(f.vmm.ram + 0x20000))->duration_ns,
+			 10000000);
 	assert_int_equal(sent(&f, buf), -EAGAIN);
 	fake_fini(&f);
 }
