@@ -58,6 +58,30 @@ static inline struct timespec ns_timespec(uint64_t t_ns)
 				  .tv_nsec = (long)(t_ns % 1000000000ULL) };
 }
 
+/*
+ * A whole decimal number, digits only (no sign, space or base prefix): 0, -EINVAL when s is
+ * not one, -ERANGE when it does not fit. The one number parser of configs, options and
+ * requests.
+ */
+static inline int parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (d > 9)
+			return -EINVAL;
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return 0;
+}
+
 /* Printable ASCII: what text from a guest, a VMM or a client may show as it is. */
 static inline bool is_printable(int c)
 {

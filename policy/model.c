@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "policy/internal.h"
 
 void pol_free(struct pol_system *sys)
@@ -59,21 +60,7 @@ void pol_diags_free(struct pol_diags *diags)
 
 int pol_parse_u64(const char *s, uint64_t *ret)
 {
-	uint64_t v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (d > 9)
-			return -EINVAL;
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
+	return parse_u64(s, ret);
 }
 
 const char *pol_action_name(enum pol_action action)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "ipc/ctl.h"
 #include "ipc/vmm.h"
 #include "seccomp/seccomp.h"
@@ -80,34 +81,23 @@ static int parse_seconds(const char *s, uint64_t *ret_ns)
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s == '-' || *s == '\0')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 /* "UID" or "UID:GID" (GID defaults to UID); root is refused: the point is to drop it. */
 static int parse_ids(const char *s, uint32_t *ret_uid, uint32_t *ret_gid)
 {
-	char *end;
-	unsigned long uid, gid;
+	char uid_text[32];
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	uint64_t uid, gid;
 
-	errno = 0;
-	uid = strtoul(s, &end, 10);
-	gid = uid;
-	if (*end == ':')
-		gid = strtoul(end + 1, &end, 10);
-	if (errno || *end || end == s || uid == 0 || gid == 0 || uid > UINT32_MAX - 1 ||
-	    gid > UINT32_MAX - 1)
+	if (n >= sizeof(uid_text))
+		return -EINVAL;
+	memcpy(uid_text, s, n);
+	uid_text[n] = '\0';
+	if (parse_u64(uid_text, &uid) < 0 || (colon && parse_u64(colon + 1, &gid) < 0))
+		return -EINVAL;
+	if (!colon)
+		gid = uid;
+	if (uid == 0 || gid == 0 || uid > UINT32_MAX - 1 || gid > UINT32_MAX - 1)
 		return -EINVAL;
 	*ret_uid = (uint32_t)uid;
 	*ret_gid = (uint32_t)gid;

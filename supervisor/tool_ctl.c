@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "ipc/ctl.h"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NO_SUPERVISOR = 3 };
@@ -44,8 +45,7 @@ static void usage(FILE *out)
 static int parse_request(int argc, char **argv, struct ipc_ctl_request *req)
 {
 	const char *cmd = argv[0];
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
 	if (strcmp(cmd, "status") == 0 && argc == 1) {
 		req->op = IPC_CTL_STATUS;
@@ -61,9 +61,7 @@ static int parse_request(int argc, char **argv, struct ipc_ctl_request *req)
 		req->op = IPC_CTL_STOP;
 	} else if (strcmp(cmd, "schedule") == 0 && argc == 2) {
 		req->op = IPC_CTL_SCHEDULE;
-		errno = 0;
-		v = strtoul(argv[1], &end, 10);
-		if (errno || end == argv[1] || *end || v > UINT32_MAX || argv[1][0] == '-')
+		if (parse_u64(argv[1], &v) < 0 || v > UINT32_MAX)
 			return -EINVAL;
 		req->schedule_id = (uint32_t)v;
 	} else {
