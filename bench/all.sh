@@ -52,9 +52,7 @@ os.execv(sys.argv[2], sys.argv[2:])' "$build/bench/t0" "$bin/mumu-supervisor" -q
 			--trace "$build/bench/boot.json" "$@" >/dev/null 2>&1 || true
 		t0=$(cat "$build/bench/t0")
 		# The latest of the partitions' first entries.
-		first=$(grep '"ph":"X"' "$build/bench/boot.json" | awk '
-		function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
-		function str(k,   i, r) { i = index($0, "\"" k "\":\""); r = substr($0, i + length(k) + 4); return substr(r, 1, index(r, "\"") - 1) }
+		first=$(grep '"ph":"X"' "$build/bench/boot.json" | awk "$trace_awk"'
 		num("start_ns") > 0 && !(str("name") in f) { f[str("name")] = num("start_ns") }
 		END { for (p in f) if (f[p] > m) m = f[p]; printf "%.0f\n", m }')
 		echo $(((first - t0) / 1000))

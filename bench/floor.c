@@ -40,7 +40,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <x86intrin.h>
 
 #include "common/util.h"
 #include "mumu/abi.h"
@@ -105,20 +104,6 @@ static void on_end(int sig)
 }
 
 /* A TSC read halfway between two clock reads: the tighter of a few tries. */
-static void anchor(int i)
-{
-	uint64_t best = UINT64_MAX;
-
-	for (int k = 0; k < 16; k++) {
-		uint64_t t0 = mono_ns(), tsc = __rdtsc(), t1 = mono_ns();
-
-		if (t1 - t0 < best) {
-			best = t1 - t0;
-			a_tsc[i] = tsc;
-			a_ns[i] = t0 + (t1 - t0) / 2;
-		}
-	}
-}
 
 static uint64_t tsc_ns(uint64_t tsc)
 {
@@ -257,7 +242,7 @@ int main(int argc, char **argv)
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		die("mlockall"); /* as the supervisor and a sandboxed VMM's pages stay */
 
-	anchor(0);
+	tsc_anchor(&a_tsc[0], &a_ns[0]);
 	epoch_ns = mono_ns() + 20000000ULL;
 	pthread_attr_init(&attr);
 	CPU_ZERO(&cpus);
@@ -274,7 +259,7 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	for (unsigned i = 0; i < n_vms; i++)
 		pthread_join(vms[i].thread, NULL);
-	anchor(1);
+	tsc_anchor(&a_tsc[1], &a_ns[1]);
 
 	for (uint64_t k = WARMUP * n_vms; k < rounds; k++) {
 		struct sample *s = &samples[k];

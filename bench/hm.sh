@@ -36,46 +36,30 @@ PY
 wait "$hm_sup" || true
 storm_late=$(witness_p99)
 n_kills=$(wc -l <"$bdir/kills")
-# kill -> the victim's first window (after the kill) whose guest entry is later than the kill
-back=$({
+# Each kill against the victim's windows in the trace: from the kill to its replacement's
+# first guest entry (us), the windows the victim lost meanwhile, and whether the kill landed a
+# VMM start-up (5 ms) or more before the victim's next window (then it should get that one).
+kills=$({
 	grep '"ph":"X"' "$bdir/storm.json"
 	sed 's/^/K /' "$bdir/kills"
-} | awk '
-function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
-function str(k,   i, s) { i = index($0, "\"" k "\":\""); s = substr($0, i + length(k) + 4); return substr(s, 1, index(s, "\"") - 1) }
-/"ph":"X"/ { if (num("start_ns")) { n++; who[n] = str("name"); at[n] = num("start_ns") } next }
-$1 == "K" {
-	best = 0
-	for (k = 1; k <= n; k++)
-		if (who[k] == $2 && at[k] > $3 && (!best || at[k] < best)) best = at[k]
-	if (best) print best - $3
-}' | spread)
-row "kill -9 of a VMM to its guest running again, p50/p99/max (us, $n_kills kills)" "$back" \
-	"frame 50000 us" "-" "-"
-# The same kills counted in the victim's windows: those it lost between the kill and the window
-# its replacement ran in, and whether a kill that landed at least a VMM start-up (5 ms) before
-# the victim's next window got that window.
-lost=$({
-	grep '"ph":"X"' "$bdir/storm.json"
-	sed 's/^/K /' "$bdir/kills"
-} | awk '
-function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
-function str(k,   i, s) { i = index($0, "\"" k "\":\""); s = substr($0, i + length(k) + 4); return substr(s, 1, index(s, "\"") - 1) }
+} | awk "$trace_awk"'
 /"ph":"X"/ { n++; who[n] = str("name"); ps[n] = num("planned_start_ns"); at[n] = num("start_ns"); next }
 $1 == "K" {
 	nxt = 0; back = 0
 	for (k = 1; k <= n; k++) if (who[k] == $2 && ps[k] > $3) {
 		if (!nxt || ps[k] < nxt) nxt = ps[k]
-		if (at[k] > $3 && (!back || ps[k] < back)) back = ps[k]
+		if (at[k] > $3 && (!back || ps[k] < back)) { back = ps[k]; entry = at[k] }
 	}
 	if (!back) next
 	m = 0
 	for (k = 1; k <= n; k++) if (who[k] == $2 && ps[k] > $3 && ps[k] < back) m++
-	print m, (nxt - $3 >= 5000000), (m == 0)
+	print entry - $3, m, (nxt - $3 >= 5000000)
 }')
+row "kill -9 of a VMM to its guest running again, p50/p99/max (us, $n_kills kills)" \
+	"$(awk '{ print $1 }' <<<"$kills" | spread)" "frame 50000 us" "-" "-"
 row "kills 5 ms or more before the victim's next window whose replacement ran in it" \
-	"$(awk '$2 { e++; ok += $3 } END { print ok + 0 " of " e + 0 }' <<<"$lost")" "-" "-" "-"
+	"$(awk '$3 { e++; ok += $2 == 0 } END { print ok + 0 " of " e + 0 }' <<<"$kills")" "-" "-" "-"
 row "victim's windows lost per kill, p50/p99/max" \
-	"$(awk '{ print $1 * 1000 }' <<<"$lost" | spread)" "-" "-" "-"
+	"$(awk '{ print $2 * 1000 }' <<<"$kills" | spread)" "-" "-" "-"
 row "other core's start lateness p99 during the storm vs quiet (us)" "$storm_late" \
 	"quiet $quiet" "$(ratio "$storm_late" "$quiet")" "-"

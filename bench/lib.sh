@@ -11,3 +11,9 @@ median_ratio() {
 	done
 	printf '%s (per round: %s)' "$(printf '%s\n' "${r[@]}" | median)" "${r[*]}"
 }
+# Awk functions for the trace, one record a line: num(KEY) is a number field, str(KEY) a string.
+# shellcheck disable=SC2034 # used by the scripts that source this
+trace_awk='
+function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
+function str(k,   i, s) { i = index($0, "\"" k "\":\""); s = substr($0, i + length(k) + 4); return substr(s, 1, index(s, "\"") - 1) }
+'

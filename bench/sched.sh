@@ -66,8 +66,7 @@ mumu_run() {
 # Pooled, not the worst of the partitions' own p99s: with 32 partitions of 30 windows each,
 # a partition's p99 is its maximum.
 sup_spread() { # LATE
-	grep '"ph":"X"' "$bdir/t.json" | grep '"core":1,' | awk -v late="$1" '
-	function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
+	grep '"ph":"X"' "$bdir/t.json" | grep '"core":1,' | awk -v late="$1" "$trace_awk"'
 	num("start_ns") > 0 {
 		d = late ? num("start_ns") - num("planned_start_ns") : num("end_ns") - num("planned_end_ns")
 		print (d > 0 ? d : 0)
@@ -78,8 +77,7 @@ guest_spread() {
 	{
 		grep "\"name\":\"$1\"" "$bdir/t.json" | grep '"ph":"X"'
 		sed -n "s/^\[$1\] probe \([0-9].*\)/P \1/p" "$bdir/out"
-	} | awk -v late="$2" '
-	function num(k,   i) { i = index($0, "\"" k "\":"); return substr($0, i + length(k) + 3) + 0 }
+	} | awk -v late="$2" "$trace_awk"'
 	/"ph":"X"/ { n++; ps[n] = num("planned_start_ns"); pe[n] = num("planned_end_ns"); next }
 	$1 == "P" {
 		for (k = n; k > 0 && ps[k] > $3 + 1000000; k--)
@@ -159,6 +157,17 @@ sched_case "1 partition per core, 5 ms windows" "$bdir/one.xml" 200 "1 5000 1000
 
 sched_xml "$bdir/two.xml" 10000000 5000000 2 probe.bin
 sched_case "2 partitions per core, 5 ms windows back to back" "$bdir/two.xml" 200 "2 5000 5000" c1p0
+# The hand-over itself, last round: the leaving vCPU's exit from KVM_RUN to the entering one's
+# entry, back to back on core 1 (mumu: the trace; the floor: its next window's entry less this
+# one's exit, both after the same planned instant).
+mumu_gap=$(grep '"ph":"X"' "$bdir/t.json" | grep '"core":1,' | awk "$trace_awk"'
+	{ ps[NR] = num("planned_start_ns"); pe[NR] = num("planned_end_ns")
+	  s[NR] = num("start_ns"); e[NR] = num("end_ns") }
+	END { for (i = 1; i <= NR; i++) for (j = 1; j <= NR; j++)
+		if (ps[j] == pe[i] && e[i] && s[j]) print s[j] - e[i] }' | spread)
+floor_gap=$(awk 'NR > 1 { print $3 - end } { end = $5 }' "$bdir/floor" | spread)
+row "same case, last round: hand-over gap p50/p99/max (us)" "$mumu_gap" \
+	"bare $floor_gap" "$(ratio "$(p99_of "$mumu_gap")" "$(p99_of "$floor_gap")") (p99)" "-"
 cpu_ms=$(sed -n 's/^mumu: supervisor CPU \([0-9.]*\) ms .* for \([0-9]*\) windows$/\1 \2/p' "$bdir/out")
 row "supervisor CPU per 1000 windows (ms), last round" \
 	"$(echo "$cpu_ms" | awk '{ printf "%.1f", $2 ? $1 * 1000 / $2 : 0 }')" "-" "-" "-"

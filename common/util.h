@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -80,6 +81,25 @@ static inline int parse_u64(const char *s, uint64_t *ret)
 	}
 	*ret = v;
 	return 0;
+}
+
+/*
+ * The host TSC at a CLOCK_MONOTONIC instant: a TSC read between two clock reads, the
+ * tightest of a few, stands for the instant halfway between them (to some 20 ns here).
+ */
+static inline void tsc_anchor(uint64_t *ret_tsc, uint64_t *ret_ns)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int k = 0; k < 8; k++) {
+		uint64_t t0 = mono_ns(), tsc = __rdtsc(), t1 = mono_ns();
+
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			*ret_tsc = tsc;
+			*ret_ns = t0 + (t1 - t0) / 2;
+		}
+	}
 }
 
 /* Printable ASCII: what text from a guest, a VMM or a client may show as it is. */

@@ -283,7 +283,7 @@ static int open_batons(struct run *run)
 	run->batons = calloc(max + 1, sizeof(*run->batons));
 	if (!run->batons)
 		return -ENOMEM;
-	run->n_batons = sup_batons_plan(run->sys, run->batons, max);
+	run->n_batons = sup_batons_plan(run->sys, run->rt_cores, run->batons, max);
 	for (size_t i = 0; i < run->n_batons; i++) {
 		run->batons[i].fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (run->batons[i].fd < 0)

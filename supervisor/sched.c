@@ -91,6 +91,12 @@ static bool held(const struct sup_partition *p)
 	       __atomic_load_n(&p->switch_action, __ATOMIC_ACQUIRE) != POL_ACTION_IGNORE;
 }
 
+/* The last window given to a VMM on the core, until it is checked; NULL when none. */
+static const struct pending *last_given(const struct sup_core *c)
+{
+	return c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+}
+
 /*
  * Whether w's vCPU, kicked now, must wait for baton b: the last window given on the core is
  * b's and its vCPU has not left it yet. The baton is emptied first, so that only a leaving
@@ -98,7 +104,7 @@ static bool held(const struct sup_partition *p)
  */
 static uint32_t handover(struct sup_core *c, const struct sup_baton *b)
 {
-	const struct pending *last = c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+	const struct pending *last = last_given(c);
 	const struct sup_partition *lp;
 	uint64_t junk;
 
@@ -261,14 +267,14 @@ static void enforce(struct sup_core *c, const struct pending *pw)
 /* The end of the last window this core gave a VMM, until it is checked; 0 when none. */
 static uint64_t busy_until(const struct sup_core *c)
 {
-	return c->n_pending ? c->pending[c->n_pending - 1].end_ns : 0;
+	return last_given(c) ? last_given(c)->end_ns : 0;
 }
 
 /* Whether the last window given on the core went to the vCPU of w (a thread has one window
  * to start at a time: its next is kicked after its last one's end). */
 static bool same_vcpu(const struct sup_core *c, const struct pol_core_window *w)
 {
-	const struct pending *last = c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+	const struct pending *last = last_given(c);
 
 	return last && last->partition == w->partition && last->vcpu == w->vcpu;
 }
@@ -276,7 +282,7 @@ static bool same_vcpu(const struct sup_core *c, const struct pol_core_window *w)
 /* The baton from the last window given on the core to w's vCPU, if there is one. */
 static const struct sup_baton *baton_to(const struct sup_core *c, const struct pol_core_window *w)
 {
-	const struct pending *last = c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+	const struct pending *last = last_given(c);
 
 	for (size_t i = 0; last && i < c->sched->n_batons; i++) {
 		const struct sup_baton *b = &c->sched->batons[i];
@@ -310,7 +316,7 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
  */
 static void hand_over(struct sup_core *c, uint64_t until_ns)
 {
-	const struct pending *pw = &c->pending[c->n_pending - 1];
+	const struct pending *pw = last_given(c); /* the callers know there is one */
 	const struct sup_partition *p = &c->sched->parts[pw->partition];
 	uint64_t v, now;
 
@@ -481,7 +487,8 @@ static void *core_thread(void *arg)
 	return NULL;
 }
 
-size_t sup_batons_plan(const struct pol_system *sys, struct sup_baton *out, size_t max)
+size_t sup_batons_plan(const struct pol_system *sys, const uint64_t *rt_cores,
+		       struct sup_baton *out, size_t max)
 {
 	uint32_t *used = calloc(sys->n_partitions + 1, sizeof(*used));
 	size_t n = 0;
@@ -490,7 +497,8 @@ size_t sup_batons_plan(const struct pol_system *sys, struct sup_baton *out, size
 		return 0;
 	for (size_t k = 0; k < sys->n_schedules; k++) {
 		for (uint32_t core = 0; core < POL_CPU_MAX; core++) {
-			size_t nw = pol_core_used(sys, core)
+			bool rt = rt_cores && (rt_cores[core / 64] & 1ULL << core % 64);
+			size_t nw = pol_core_used(sys, core) && !rt
 					? pol_core_windows(sys, &sys->schedules[k], core, NULL, 0)
 					: 0;
 			struct pol_core_window *w = nw ? calloc(nw, sizeof(*w)) : NULL;

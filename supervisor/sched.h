@@ -133,12 +133,14 @@ bool sup_core_realtime(const struct pol_system *sys, uint32_t core, long runtime
 
 /*
  * The hand-over batons of sys: one per pair of consecutive windows of two partitions on a core,
- * in any schedule (the last window of a frame before the first of the next), each pair once.
- * A partition gets at most IPC_BATON_MAX; pairs beyond that go without, and their hand-over
- * goes through the core thread (hand_over in sched.c). Writes at most max (fd -1) and returns
- * how many. Pure.
+ * in any schedule (the last window of a frame before the first of the next), each pair once;
+ * none on the cores in rt_cores (a bitmap, NULL: none), whose real-time vCPUs hand over by the
+ * kernel's FIFO order. A partition gets at most IPC_BATON_MAX; pairs beyond that go without,
+ * and their hand-over goes through the core thread (hand_over in sched.c). Writes at most max
+ * (fd -1) and returns how many. Pure.
  */
-size_t sup_batons_plan(const struct pol_system *sys, struct sup_baton *out, size_t max);
+size_t sup_batons_plan(const struct pol_system *sys, const uint64_t *rt_cores,
+		       struct sup_baton *out, size_t max);
 
 /*
  * When a window whose vCPU may be woken before the last one on the core has left (a real-time

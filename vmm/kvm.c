@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <x86intrin.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -27,28 +26,18 @@ static int set_slot(struct vmm *vmm, uint32_t slot, uint64_t gpa, uint64_t size,
 	return ioctl(vmm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
 }
 
-/*
- * The guest TSC at a CLOCK_MONOTONIC instant: the guest's TSC is the host's plus the vCPU's
- * offset, and a host TSC read between two clock reads is that instant (the tightest of a few).
- */
+/* The guest TSC at a CLOCK_MONOTONIC instant: the host's (tsc_anchor) plus the vCPU's offset. */
 static void clock_anchor(struct vmm *vmm, struct mumu_info *info)
 {
-	uint64_t offset = 0, best = UINT64_MAX;
+	uint64_t offset = 0, tsc = 0;
 	struct kvm_device_attr attr = { .group = KVM_VCPU_TSC_CTRL,
 					.attr = KVM_VCPU_TSC_OFFSET,
 					.addr = (uintptr_t)&offset };
 
 	if (ioctl(vmm->vcpu[0].fd, KVM_GET_DEVICE_ATTR, &attr) < 0)
 		return;
-	for (int k = 0; k < 8; k++) {
-		uint64_t t0 = mono_ns(), tsc = __rdtsc(), t1 = mono_ns();
-
-		if (t1 - t0 < best) {
-			best = t1 - t0;
-			info->clock_tsc = tsc + offset;
-			info->clock_ns = t0 + (t1 - t0) / 2;
-		}
-	}
+	tsc_anchor(&tsc, &info->clock_ns);
+	info->clock_tsc = tsc + offset;
 }
 
 static void info_fill(struct vmm *vmm)

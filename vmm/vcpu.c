@@ -114,10 +114,12 @@ static void pass_batons(struct vmm_vcpu *vcpu)
 
 	if (vmm_test_hold_batons)
 		return;
-	for (uint32_t i = 0; i < vmm->cfg.n_batons; i++)
-		if (vmm->cfg.batons[i].out && vmm->cfg.batons[i].vcpu == vcpu->id &&
-		    write(vmm->baton_fd[i], &one, sizeof(one)) != sizeof(one))
-			continue; /* full (it never is: the supervisor empties it) */
+	for (uint32_t i = 0; i < vmm->cfg.n_batons; i++) {
+		if (!vmm->cfg.batons[i].out || vmm->cfg.batons[i].vcpu != vcpu->id)
+			continue;
+		if (write(vmm->baton_fd[i], &one, sizeof(one)) != sizeof(one))
+			return; /* never full: the supervisor empties it before each wait */
+	}
 }
 
 static void status_write(struct vmm_vcpu *vcpu, uint64_t exit_ns, uint64_t outcome)

@@ -60,6 +60,13 @@ sup=$!
 wait_for "$WORK/out" '^\[a\] tick 3$'
 [ "$(policy "$(pgrep -f 'mumu-vmm a$')" vcpu0)" = "0 0" ] || fail "a: a real-time vCPU on a full core"
 [ "$(policy "$(pgrep -f 'mumu-vmm c$')" vcpu0)" = "1 50" ] || fail "c: not real-time"
+# Batons where they are needed only: a and b hold a->b and b->a beside their go and done
+# eventfds; c, alone on a real-time core, none.
+for v in a:4 b:4 c:2; do
+	n=$(for f in /proc/"$(pgrep -f "mumu-vmm ${v%:*}\$")"/fd/*; do readlink "$f"; done |
+		grep -c '^anon_inode:\[eventfd\]$' || true)
+	[ "$n" -eq "${v#*:}" ] || fail "${v%:*}: $n eventfds, not ${v#*:}"
+done
 kill -TERM "$sup"
 wait "$sup" || fail "full: exit status $?"
 sup=

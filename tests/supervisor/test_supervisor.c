@@ -156,7 +156,7 @@ static void test_batons_plan(void **state)
 
 	(void)state;
 	sched_system(&sys, p, &s, w, 2000000);
-	n = sup_batons_plan(&sys, b, 16);
+	n = sup_batons_plan(&sys, NULL, b, 16);
 	/* core 0: a -> b -> c -> a; core 1: c (vCPU 1) -> d -> c (vCPU 1) */
 	assert_int_equal(n, 5);
 	assert_true(has_baton(b, n, 0, 0, 1, 0));
@@ -170,11 +170,15 @@ static void test_batons_plan(void **state)
 		assert_int_equal(b[i].fd, -1);
 	}
 	/* Bounded by the room given. */
-	assert_int_equal(sup_batons_plan(&sys, b, 2), 2);
+	assert_int_equal(sup_batons_plan(&sys, NULL, b, 2), 2);
+	/* none on a real-time core: core 1's two go, core 0's three stay */
+	assert_int_equal(sup_batons_plan(&sys, (const uint64_t[POL_CPU_MAX / 64]){ 2 }, b, 16), 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_true(b[i].from != 3 && b[i].to != 3);
 	/* A partition alone on a core hands over to nobody. */
 	sys.n_partitions = 1;
 	s.n_windows = 1;
-	assert_int_equal(sup_batons_plan(&sys, b, 16), 0);
+	assert_int_equal(sup_batons_plan(&sys, NULL, b, 16), 0);
 }
 
 /* Real-time vCPUs only where the windows leave the kernel's budget room. */
