@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		return fail("KVM_SET_CPUID2");
 	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
 		return fail("KVM_GET_SREGS");
-	vmm_layout_sregs(&sregs);
+	vmm_layout_sregs(&sregs, 0);
 	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
 		return fail("KVM_SET_*REGS");
 

@@ -140,7 +140,7 @@ static void vm_create(struct vm *v, struct kvm_cpuid2 *cpuid)
 		die("mmap vcpu");
 	if (ioctl(v->vcpu, KVM_SET_CPUID2, cpuid) < 0 || ioctl(v->vcpu, KVM_GET_SREGS, &sregs) < 0)
 		die("KVM_SET_CPUID2");
-	vmm_layout_sregs(&sregs);
+	vmm_layout_sregs(&sregs, 0);
 	if (ioctl(v->vcpu, KVM_SET_SREGS, &sregs) < 0)
 		die("KVM_SET_SREGS");
 	attr.addr = (uintptr_t)&v->tsc_offset;

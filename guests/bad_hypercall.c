@@ -15,7 +15,7 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	/* RAM the guest's own stores cannot reach: the page tables, the GDT. Had the VMM
 	 * written them, the guest would not survive to print the results. */
 	e = mumu_get_status((struct mumu_partition_status *)MUMU_PML4_GPA);
-	f = mumu_get_schedule((struct mumu_schedule_status *)MUMU_GDT_GPA);
+	f = mumu_get_schedule((struct mumu_schedule_status *)MUMU_SYSTEM_GPA);
 	g = mumu_console_write((const char *)MUMU_PT0_GPA, 64);
 	mumu_printf("bad_hypercall: results %ld %ld %ld %ld %ld %ld %ld\n", a, b, c, d, e, f, g);
 	mumu_printf("bad_hypercall: raised %ld\n", mumu_raise_error(42, "sensor stuck", 12));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * privileged.bin: a guest runs in user mode. Port I/O (or HLT, CLI, a control register) and a
- * write to its own page tables (pt_write.bin) fault, and without an IDT that is a triple fault.
+ * write to its own page tables (pt_write.bin) are exceptions (#GP, #PF) that end the partition.
  */
 #include "lib/mumu.h"
 

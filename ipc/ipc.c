@@ -165,6 +165,7 @@ const char *ipc_fault_name(uint32_t kind)
 {
 	static const char *const names[IPC_FAULT_COUNT] = {
 		[IPC_FAULT_TRIPLE_FAULT] = "triple fault",
+		[IPC_FAULT_EXCEPTION] = "exception",
 		[IPC_FAULT_INTERNAL_ERROR] = "KVM internal error",
 		[IPC_FAULT_UNMAPPED_ACCESS] = "access to unmapped memory",
 		[IPC_FAULT_READONLY_WRITE] = "write to read-only memory",

@@ -86,6 +86,7 @@ enum ipc_fault_kind {
 	IPC_FAULT_APPLICATION = 5,     /* MUMU_HC_RAISE_ERROR */
 	IPC_FAULT_VMM_ERROR = 6,       /* the VMM itself failed (a KVM ioctl, ...) */
 	IPC_FAULT_SECCOMP = 7,	       /* the VMM made a forbidden system call: code = its number */
+	IPC_FAULT_EXCEPTION = 8,       /* an exception in user code, not taken: code = vector */
 	IPC_FAULT_COUNT
 };
 

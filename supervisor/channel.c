@@ -43,7 +43,8 @@ static void on_fault(struct run *run, struct sup_partition *p, const struct ipc_
 	}
 	__atomic_store_n(&p->state, SUP_PART_FAULTED, __ATOMIC_RELEASE);
 	run_hm_event(run, p,
-		     f->kind == IPC_FAULT_UNMAPPED_ACCESS || f->kind == IPC_FAULT_READONLY_WRITE
+		     f->kind == IPC_FAULT_UNMAPPED_ACCESS || f->kind == IPC_FAULT_READONLY_WRITE ||
+			     (f->kind == IPC_FAULT_EXCEPTION && f->code == 14 /* #PF */)
 			 ? POL_HM_MEMORY_VIOLATION
 			 : POL_HM_GUEST_CRASH,
 		     what, 0);

@@ -80,6 +80,7 @@ static enum vmm_outcome on_fail_entry(struct vmm_vcpu *vcpu)
 }
 
 static const exit_handler handlers[] = {
+	[KVM_EXIT_IO] = vmm_exception, /* only the system page's exception stubs do port I/O */
 	[KVM_EXIT_MMIO] = on_mmio,
 	[KVM_EXIT_SHUTDOWN] = on_shutdown,
 	[KVM_EXIT_INTERNAL_ERROR] = on_internal_error,

@@ -69,7 +69,7 @@ void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fata
  * it (from MUMU_PAGING_END_GPA to the end of RAM), else NULL. Never the null page, the GDT
  * or the page tables: a hypercall must not do what the guest's own stores cannot.
  */
-static void *guest_ptr(struct vmm *vmm, uint64_t gpa, uint64_t len)
+void *vmm_guest_ptr(const struct vmm *vmm, uint64_t gpa, uint64_t len)
 {
 	if (gpa < MUMU_PAGING_END_GPA || !range_ok(gpa, len, vmm->cfg.ram_bytes))
 		return NULL;
@@ -93,7 +93,7 @@ static int64_t hc_console_write(struct vmm_vcpu *vcpu, uint64_t gpa, uint64_t le
 		return 0;
 	if (len > MUMU_CONSOLE_MAX)
 		return bad_args(vcpu, MUMU_HC_CONSOLE_WRITE, -MUMU_EINVAL, "length above 4096");
-	buf = guest_ptr(vmm, gpa, len);
+	buf = vmm_guest_ptr(vmm, gpa, len);
 	if (!buf)
 		return bad_args(vcpu, MUMU_HC_CONSOLE_WRITE, -MUMU_EFAULT,
 				"buffer outside the guest's RAM");
@@ -121,7 +121,7 @@ static int64_t hc_raise_error(struct vmm_vcpu *vcpu, uint64_t code, uint64_t gpa
 
 	if (len > MUMU_ERROR_MSG_MAX)
 		return bad_args(vcpu, MUMU_HC_RAISE_ERROR, -MUMU_EINVAL, "message above 128 bytes");
-	msg = len ? guest_ptr(vcpu->vmm, gpa, len) : "";
+	msg = len ? vmm_guest_ptr(vcpu->vmm, gpa, len) : "";
 	if (!msg)
 		return bad_args(vcpu, MUMU_HC_RAISE_ERROR, -MUMU_EFAULT,
 				"message outside the guest's RAM");
@@ -145,7 +145,7 @@ static int64_t hc_request(struct vmm_vcpu *vcpu, uint32_t type, uint64_t value)
 
 static int64_t hc_get_schedule(struct vmm_vcpu *vcpu, uint64_t gpa)
 {
-	struct mumu_schedule_status *s = guest_ptr(vcpu->vmm, gpa, sizeof(*s));
+	struct mumu_schedule_status *s = vmm_guest_ptr(vcpu->vmm, gpa, sizeof(*s));
 	const volatile struct ipc_ctl_page *ctl = vcpu->vmm->ctl;
 
 	if (!s)
@@ -159,7 +159,7 @@ static int64_t hc_get_schedule(struct vmm_vcpu *vcpu, uint64_t gpa)
 
 static int64_t hc_get_status(struct vmm_vcpu *vcpu, uint64_t gpa)
 {
-	struct mumu_partition_status *s = guest_ptr(vcpu->vmm, gpa, sizeof(*s));
+	struct mumu_partition_status *s = vmm_guest_ptr(vcpu->vmm, gpa, sizeof(*s));
 	const volatile struct ipc_ctl_page *ctl = vcpu->vmm->ctl;
 
 	if (!s)
@@ -181,6 +181,7 @@ enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu)
 	struct kvm_regs *regs = &vcpu->run->s.regs.regs;
 	uint64_t nr = regs->rax, a0 = regs->rdi, a1 = regs->rsi, a2 = regs->rdx;
 	enum vmm_outcome o = VMM_CONTINUE;
+	const char *why = NULL;
 	int64_t ret;
 
 	switch (nr) {
@@ -212,9 +213,20 @@ enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu)
 	case MUMU_HC_GET_STATUS:
 		ret = hc_get_status(vcpu, a0);
 		break;
+	case MUMU_HC_UPCALL_REGISTER:
+		ret = vmm_upcall_register(vcpu, a0, &why);
+		break;
+	case MUMU_HC_TIMER_SET:
+		ret = vmm_timer_set(vcpu, a0, a1, &why);
+		break;
+	case MUMU_HC_KICK:
+		ret = vmm_kick(vcpu, a0, &why);
+		break;
 	default:
 		ret = bad_args(vcpu, nr, -MUMU_ENOSYS, "unknown hypercall number");
 	}
+	if (why)
+		ret = bad_args(vcpu, nr, ret, why);
 	regs->rax = (uint64_t)ret;
 	vcpu->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
 	return o;

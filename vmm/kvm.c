@@ -166,7 +166,7 @@ int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu)
 		return r;
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	vmm_layout_sregs(&sregs);
+	vmm_layout_sregs(&sregs, vcpu->id);
 	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
 		return -errno;
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The fixed guest layout (docs/abi.md): GDT, 1:1 page tables over 4 GiB, the entry state. */
+/*
+ * The fixed guest layout (docs/abi.md): the system page (GDT, IDT, a TSS per vCPU, exception
+ * stubs and their stacks), 1:1 page tables over 4 GiB, the entry state.
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -23,10 +26,44 @@ int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes)
 	memset(ram, 0, MUMU_PAGING_END_GPA);
 
 	/* Null, flat 64-bit code, flat data, both DPL 3: loaded into the segment registers
-	 * directly (vmm_layout_sregs); the guest runs in user mode and never reloads them. */
-	put64(ram, MUMU_GDT_GPA + 0x00, 0);
-	put64(ram, MUMU_GDT_GPA + (MUMU_SEL_CODE & ~3), 0x00affa000000ffffULL);
-	put64(ram, MUMU_GDT_GPA + (MUMU_SEL_DATA & ~3), 0x00cff2000000ffffULL);
+	 * directly (vmm_layout_sregs); the guest runs in user mode and never reloads them. The
+	 * supervisor code segment is the exception stubs'. */
+	put64(ram, MUMU_SYSTEM_GPA + 0x00, 0);
+	put64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_CODE & ~3), 0x00affa000000ffffULL);
+	put64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_DATA & ~3), 0x00cff2000000ffffULL);
+	put64(ram, MUMU_SYSTEM_GPA + VMM_SEL_KCODE, 0x00af9a000000ffffULL);
+	for (uint32_t v = 0; v < MUMU_VCPU_MAX; v++) {
+		uint64_t tss = VMM_TSS_GPA + v * VMM_TSS_STRIDE;
+
+		/* A 64-bit TSS (busy) whose only use is RSP0: the stack an exception from user
+		 * mode switches to. No I/O bitmap: port I/O from user mode is a #GP. */
+		put64(ram, MUMU_SYSTEM_GPA + vmm_sel_tss(v),
+		      0x67 | (tss & 0xffffff) << 16 | 0x8bULL << 40 | (tss >> 24 & 0xff) << 56);
+		put64(ram, MUMU_SYSTEM_GPA + vmm_sel_tss(v) + 8, tss >> 32);
+		put64(ram, tss + 4, vmm_exception_stack_top(v));
+		put64(ram, tss + 0x60, 0x68ULL << 48); /* I/O map base past the limit: none */
+	}
+	for (uint64_t vec = 0; vec < VMM_IDT_VECTORS; vec++) {
+		uint64_t stub = VMM_STUB_GPA + vec * VMM_STUB_BYTES;
+		uint8_t *c = ram + stub;
+		/* #BP and #OF are raised by instructions user code may execute (INT3, INTO): their
+		 * gates are DPL 3. Any other INT n from user mode is a #GP. */
+		uint64_t dpl = vec == 3 || vec == 4 ? 3 : 0;
+
+		put64(ram, VMM_IDT_GPA + vec * 16,
+		      (stub & 0xffff) | (uint64_t)VMM_SEL_KCODE << 16 | (0x8eULL | dpl << 5) << 40 |
+			  (stub >> 16 & 0xffff) << 48);
+		put64(ram, VMM_IDT_GPA + vec * 16 + 8, stub >> 32);
+		/* out %al, $vec: the VMM reads the CPU's frame on this vCPU's stack and rewrites
+		 * it; add $8, %rsp drops an error code; iretq returns to user mode. */
+		c[0] = 0xe6;
+		c[1] = (uint8_t)vec;
+		if (vmm_vector_has_error_code((uint32_t)vec))
+			memcpy(c + 2, "\x48\x83\xc4\x08", 4);
+		else
+			memcpy(c + 2, "\x0f\x1f\x40\x00", 4); /* nopl 0(%rax) */
+		memcpy(c + 6, "\x48\xcf", 2);
+	}
 
 	put64(ram, MUMU_PML4_GPA, MUMU_PDPT_GPA | PTE);
 	for (uint64_t i = 0; i < 4; i++) {
@@ -61,7 +98,7 @@ static void seg64(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
 	};
 }
 
-void vmm_layout_sregs(struct kvm_sregs *sregs)
+void vmm_layout_sregs(struct kvm_sregs *sregs, uint32_t vcpu)
 {
 	/* Long mode from the first instruction: paging on, PAE, EFER.LME|LMA, 64-bit CS. */
 	sregs->cr0 = 0x80050033; /* PG | AM | WP | NE | ET | MP | PE */
@@ -73,12 +110,21 @@ void vmm_layout_sregs(struct kvm_sregs *sregs)
 	seg64(&sregs->cs, MUMU_SEL_CODE, 11, true);
 	seg64(&sregs->ds, MUMU_SEL_DATA, 3, false);
 	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
-	sregs->tr =
-	    (struct kvm_segment){ .selector = 0x18, .limit = 0x67, .type = 11, .present = 1 };
-	sregs->gdt.base = MUMU_GDT_GPA;
-	sregs->gdt.limit = 3 * 8 - 1;
-	sregs->idt.base = 0;
-	sregs->idt.limit = 0; /* no IDT: any exception escalates to a triple fault */
+	sregs->tr = (struct kvm_segment){ .base = VMM_TSS_GPA + vcpu * VMM_TSS_STRIDE,
+					  .selector = (uint16_t)vmm_sel_tss(vcpu),
+					  .limit = 0x67,
+					  .type = 11,
+					  .present = 1 };
+	sregs->gdt.base = MUMU_SYSTEM_GPA;
+	sregs->gdt.limit = (uint16_t)(vmm_sel_tss(MUMU_VCPU_MAX) - 1);
+	sregs->idt.base = VMM_IDT_GPA;
+	sregs->idt.limit = VMM_IDT_VECTORS * 16 - 1; /* INT n above: a #GP */
+}
+
+bool vmm_vector_has_error_code(uint32_t vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 ||
+	       vector == 29 || vector == 30;
 }
 
 uint64_t vmm_stack_top(uint64_t ram_bytes, uint32_t vcpu)

@@ -14,7 +14,8 @@
 #include "common/util.h"
 #include "vmm/vmm.h"
 
-/* The vCPU's own timer ends a window: its handler only asks KVM_RUN to return. */
+/* The vCPU's own timer ends a window or raises its guest's timer event, and a sibling's kick
+ * comes the same way: the handler only asks KVM_RUN to return. */
 #define WINDOW_END_SIGNAL (SIGRTMIN + 1)
 
 static __thread struct kvm_run *tls_run;
@@ -25,29 +26,43 @@ static void window_end_handler(int sig)
 		__atomic_store_n(&tls_run->immediate_exit, 1, __ATOMIC_RELAXED);
 }
 
-static void arm(struct vmm_vcpu *vcpu, uint64_t at_ns)
+void vmm_vcpu_arm(struct vmm_vcpu *vcpu, uint64_t at_ns)
 {
 	struct itimerspec its = { .it_value = ns_timespec(at_ns) };
 
-	timer_settime(vcpu->timer, TIMER_ABSTIME, &its, NULL);
+	vcpu->armed_ns = at_ns;
+	if (at_ns && vmm_test_ignore_window_end)
+		return;
+	timer_settime(vcpu->timer, at_ns ? TIMER_ABSTIME : 0, &its, NULL);
 }
 
-static void disarm(struct vmm_vcpu *vcpu)
+void vmm_vcpu_interrupt(struct vmm_vcpu *vcpu)
 {
-	struct itimerspec its = { 0 };
-
-	timer_settime(vcpu->timer, 0, &its, NULL);
+	pthread_kill(vcpu->thread, WINDOW_END_SIGNAL);
 }
 
-/* Run the guest until the window ends, it yields, or it faults. */
+/*
+ * Run the guest until the window ends, it yields, or it faults. The timer takes the vCPU out
+ * at the window's end, or earlier for its guest's deadline; a kick interrupts it too: only
+ * the clock says which.
+ */
 static enum ipc_done run_window(struct vmm_vcpu *vcpu)
 {
 	for (;;) {
 		enum vmm_outcome o;
 
+		if (vcpu->upcall.events)
+			vmm_upcall_before_entry(vcpu);
+		else if (vcpu->armed_ns != vcpu->end_ns)
+			vmm_vcpu_arm(vcpu, vcpu->end_ns);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if ((errno == EINTR || errno == EAGAIN) && mono_ns() >= vcpu->end_ns)
 				return IPC_DONE_DEADLINE;
+			if (errno == EINTR || errno == EAGAIN) {
+				/* Before the events are looked at: a kick after this is seen. */
+				__atomic_store_n(&vcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+				continue;
+			}
 			vmm_report_fault(vcpu, IPC_FAULT_VMM_ERROR, true, (uint32_t)errno, 0,
 					 "KVM_RUN failed: %s", strerror(errno));
 			vcpu->fatal = true;
@@ -177,8 +192,8 @@ static void *vcpu_thread(void *arg)
 			done = IPC_DONE_DEADLINE;
 		} else {
 			vcpu->run->immediate_exit = 0;
-			if (!vmm_test_ignore_window_end)
-				arm(vcpu, end_ns);
+			vcpu->end_ns = end_ns;
+			vmm_vcpu_arm(vcpu, end_ns);
 			/* The go comes early (IPC_KICK_LEAD_NS): the window starts on our clock,
 			 * once the partition before it on the core has left. */
 			wait_handover(vcpu, handover, start_ns);
@@ -187,14 +202,18 @@ static void *vcpu_thread(void *arg)
 				status_write(vcpu, end_ns, IPC_DONE_DEADLINE);
 			/* Preempted since the check above: the window may be over already. */
 			if (vcpu->entry_ns < end_ns) {
+				if (vcpu->upcall.events & MUMU_EV_WINDOW)
+					vmm_upcall_raise(vcpu, MUMU_EV_WINDOW);
+				__atomic_store_n(&vcpu->in_window, true, __ATOMIC_SEQ_CST);
 				done = run_window(vcpu);
+				__atomic_store_n(&vcpu->in_window, false, __ATOMIC_SEQ_CST);
 			} else {
 				vcpu->entry_ns = 0;
 				done = IPC_DONE_DEADLINE;
 			}
 			exit_ns =
 			    mono_ns(); /* out of the guest: the timer's disarming comes after */
-			disarm(vcpu);
+			vmm_vcpu_arm(vcpu, 0);
 		}
 		status_write(vcpu, exit_ns ? exit_ns : mono_ns(), done);
 		pass_batons(vcpu);

@@ -20,6 +20,14 @@ enum vmm_outcome {
 
 struct vmm;
 
+/* A vCPU's upcall registration (MUMU_HC_UPCALL_REGISTER), checked when it was made. */
+struct vmm_upcall {
+	uint32_t events; /* MUMU_EV_* wanted; 0: not registered (ABI 2 behaviour) */
+	uint64_t entry;
+	uint64_t stack_top;
+	uint64_t area; /* gpa of its struct mumu_vcpu_area; read by kicking siblings */
+};
+
 struct vmm_vcpu {
 	struct vmm *vmm;
 	uint32_t id;
@@ -29,6 +37,10 @@ struct vmm_vcpu {
 	int done_fd;
 	pthread_t thread;
 	timer_t timer;
+	uint64_t armed_ns; /* the timer's expiry, 0: disarmed */
+	uint64_t end_ns;   /* planned end of the current window */
+	bool in_window;	   /* in run_window: a kick signals the thread */
+	struct vmm_upcall upcall;
 	bool fatal;
 	uint64_t exits;
 	uint64_t exits_by_reason[64]; /* indexed by KVM_EXIT_*; the last counts the rest */
@@ -62,10 +74,40 @@ struct vmm {
 /* config.c: every field of a received IPC_CONFIG checked. Returns 0 or -EINVAL. */
 int vmm_config_validate(const struct ipc_config *cfg, char *why, size_t why_size);
 
-/* layout.c: the GDT and identity page tables written into guest RAM, and the segment and
- * control registers every vCPU enters with (pure). */
+/*
+ * layout.c: the system page and identity page tables written into guest RAM, and the segment
+ * and control registers every vCPU enters with (pure). The system page, supervisor-only:
+ *   +0x000 GDT: null, user code 0x0B, user data 0x13, supervisor code 0x18, TSS of vCPU n at
+ *          0x20 + 16 n
+ *   +0x100 IDT: the 32 exception vectors, each to its stub
+ *   +0x300 a TSS per vCPU (RSP0 = its exception stack)
+ *   +0x700 stubs, 8 bytes a vector: out %al, $vector; [add $8, %rsp]; iretq
+ *   +0x800 an exception stack per vCPU, 256 bytes (the CPU's frame is 48)
+ */
+#define VMM_SEL_KCODE	   0x18u
+#define VMM_IDT_GPA	   (MUMU_SYSTEM_GPA + 0x100)
+#define VMM_IDT_VECTORS	   32u
+#define VMM_TSS_GPA	   (MUMU_SYSTEM_GPA + 0x300)
+#define VMM_TSS_STRIDE	   0x70u
+#define VMM_STUB_GPA	   (MUMU_SYSTEM_GPA + 0x700)
+#define VMM_STUB_BYTES	   8u
+#define VMM_EXC_STACK_GPA  (MUMU_SYSTEM_GPA + 0x800)
+#define VMM_EXC_STACK_SIZE 0x100u
+static inline uint32_t vmm_sel_tss(uint32_t vcpu)
+{
+	return 0x20 + 16 * vcpu;
+}
+static inline uint64_t vmm_exception_stack_top(uint32_t vcpu)
+{
+	return VMM_EXC_STACK_GPA + (uint64_t)(vcpu + 1) * VMM_EXC_STACK_SIZE;
+}
+_Static_assert(VMM_EXC_STACK_GPA + MUMU_VCPU_MAX * VMM_EXC_STACK_SIZE <=
+		   MUMU_SYSTEM_GPA + MUMU_PAGE_BYTES,
+	       "the system page holds every vCPU's exception stack");
 int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes);
-void vmm_layout_sregs(struct kvm_sregs *sregs);
+void vmm_layout_sregs(struct kvm_sregs *sregs, uint32_t vcpu);
+/* Whether the CPU pushes an error code for an exception vector. */
+bool vmm_vector_has_error_code(uint32_t vector);
 uint64_t vmm_stack_top(uint64_t ram_bytes, uint32_t vcpu);
 
 /* kvm.c */
@@ -80,6 +122,28 @@ enum vmm_outcome vmm_exit_handle(struct vmm_vcpu *vcpu);
 
 /* hypercall.c */
 enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu);
+/* The host address of [gpa, gpa + len) if the guest's own stores may reach all of it, else
+ * NULL (RAM from MUMU_PAGING_END_GPA on). */
+void *vmm_guest_ptr(const struct vmm *vmm, uint64_t gpa, uint64_t len);
+
+/*
+ * upcall.c: the ABI 3 events (docs/abi.md "Upcalls"). Before every entry into the guest of a
+ * registered vCPU: the timer's deadline checked, pending events delivered, the vCPU's timer
+ * armed for the earlier of its deadline and the window's end. Exceptions reach
+ * vmm_exception from the system page's stubs.
+ */
+void vmm_upcall_before_entry(struct vmm_vcpu *vcpu);
+/* Raise events on the vCPU's own area (it is registered). */
+void vmm_upcall_raise(struct vmm_vcpu *vcpu, uint32_t events);
+enum vmm_outcome vmm_exception(struct vmm_vcpu *vcpu);
+int64_t vmm_upcall_register(struct vmm_vcpu *vcpu, uint64_t setup_gpa, const char **why);
+int64_t vmm_timer_set(struct vmm_vcpu *vcpu, uint64_t deadline_ns, uint64_t period_ns,
+		      const char **why);
+int64_t vmm_kick(struct vmm_vcpu *vcpu, uint64_t target, const char **why);
+/* vcpu.c: the vCPU's one timer, at an absolute CLOCK_MONOTONIC time (0: disarmed). */
+void vmm_vcpu_arm(struct vmm_vcpu *vcpu, uint64_t at_ns);
+/* Interrupt another vCPU's KVM_RUN (the window-end signal: it checks its events). */
+void vmm_vcpu_interrupt(struct vmm_vcpu *vcpu);
 
 /* Send a fault report to the supervisor (never dropped; waits briefly when the socket is full). */
 void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fatal, uint32_t code,

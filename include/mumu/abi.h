@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define MUMU_ABI_VERSION 2
+#define MUMU_ABI_VERSION 3
 #define MUMU_INFO_MAGIC	 0x554d554dU /* "MUMU" little-endian */
 
 #define MUMU_NAME_MAX	32 /* characters of a partition, module, port or region name */
@@ -18,7 +18,7 @@
  * page tables are mapped for the CPU only (supervisor pages): the guest runs in user mode.
  *
  *   0x0000_0000  not mapped (null guard)
- *   0x0000_1000  GDT
+ *   0x0000_1000  system page: GDT, IDT, TSSs, exception stubs and their stacks
  *   0x0000_2000  PML4, PDPT, 4 PDs (2 MiB pages), 1 PT (4 KiB pages of the first 2 MiB)
  *   0x0010_0000  user start: the flat binary is loaded and entered here
  *   ...          user area up to the stacks
@@ -29,7 +29,7 @@
  *   0xC000_0000  information page (read-only to the guest)
  */
 #define MUMU_PAGE_BYTES	    0x1000ULL
-#define MUMU_GDT_GPA	    0x1000ULL
+#define MUMU_SYSTEM_GPA	    0x1000ULL /* GDT, IDT, TSSs, exception stubs (the VMM's) */
 #define MUMU_PML4_GPA	    0x2000ULL
 #define MUMU_PDPT_GPA	    0x3000ULL
 #define MUMU_PD_GPA	    0x4000ULL /* 4 pages */
@@ -53,8 +53,9 @@
 /*
  * Entry: every vCPU starts in 64-bit long mode, in user mode (CPL 3), at MUMU_USER_GPA with
  *   rdi = logical core id, rsi = MUMU_INFO_GPA, rsp = top of its own stack,
- *   rflags = 0x2 (interrupts off, IOPL 0). There is no IDT: any exception is a triple fault,
- *   and so is every privileged instruction (HLT, CLI, port I/O, control registers).
+ *   rflags = 0x2 (interrupts off, IOPL 0). An exception (a privileged instruction is a #GP)
+ *   goes to the VMM through the system page's IDT: an upcall when the vCPU registered for
+ *   exceptions (MUMU_EV_EXCEPTION), else a fault that ends the partition.
  */
 
 /*
@@ -73,6 +74,10 @@ enum mumu_hc {
 	MUMU_HC_GET_SCHEDULE = 6,  /* (struct mumu_schedule_status *) */
 	MUMU_HC_SET_MODE = 7,	   /* (enum mumu_mode): ARINC SET_PARTITION_MODE */
 	MUMU_HC_GET_STATUS = 8,	   /* (struct mumu_partition_status *) */
+	/* ABI 3: upcalls (struct mumu_vcpu_area) */
+	MUMU_HC_UPCALL_REGISTER = 9, /* (const struct mumu_upcall_setup *): this vCPU's upcalls */
+	MUMU_HC_TIMER_SET = 10,	     /* (deadline_ns, period_ns): this vCPU's timer, re-armed now */
+	MUMU_HC_KICK = 11,	     /* (logical core id): raise MUMU_EV_KICK on that vCPU */
 	MUMU_HC_COUNT
 };
 
@@ -184,6 +189,69 @@ struct mumu_info {
 };
 _Static_assert(sizeof(struct mumu_info) <= MUMU_PAGE_BYTES, "information page is one page");
 _Static_assert(sizeof(struct mumu_info) == 1504, "struct mumu_info is ABI");
+
+/*
+ * Upcalls (ABI 3, docs/abi.md "Upcalls"). A vCPU that registers (MUMU_HC_UPCALL_REGISTER) is
+ * entered at its upcall entry, in user mode on its upcall stack, when one of the events it
+ * asked for is pending and it has not masked them: the VMM saves the interrupted context in
+ * the vCPU's area, sets area->masked and enters the entry with rdi = the area. The guest
+ * takes the events (an atomic exchange of area->pending with 0) and returns to a context in
+ * plain user-mode code: no exit. x87/SSE state is not touched by an upcall: a handler that
+ * uses it or switches contexts saves it itself (FXSAVE64, the guest runtime does).
+ */
+enum mumu_event {
+	MUMU_EV_TIMER = 1u << 0,     /* the vCPU's deadline passed (in a window) */
+	MUMU_EV_WINDOW = 1u << 1,    /* a window of this vCPU started */
+	MUMU_EV_KICK = 1u << 2,	     /* another vCPU of the partition kicked this one */
+	MUMU_EV_EXCEPTION = 1u << 3, /* an exception in user code: vector, error_code, fault_addr */
+	MUMU_EV_ALL = (1u << 4) - 1,
+};
+
+/* The context an upcall interrupted, saved by the VMM: every general register, rip, rflags. */
+struct mumu_upcall_frame {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rflags, rip;
+};
+_Static_assert(sizeof(struct mumu_upcall_frame) == 144, "ABI");
+
+/*
+ * A vCPU's upcall area in guest RAM (8-byte aligned, registered by UPCALL_REGISTER): the
+ * guest writes the first block, the VMM reads it before every entry into the guest; the VMM
+ * writes the rest at each upcall.
+ */
+struct mumu_vcpu_area {
+	uint64_t deadline_ns; /* timer: absolute CLOCK_MONOTONIC ns, 0 = none; cleared when it
+			       * fires unless periodic */
+	uint64_t period_ns;   /* 0 = one-shot; else a fired deadline moves on by whole periods */
+	uint32_t masked;      /* non-zero: no upcall now, events wait in pending */
+	uint32_t pending;     /* MUMU_EV_* raised and not taken: the VMM sets bits, the guest
+			       * takes them with an atomic exchange */
+	/* written by the VMM */
+	uint64_t armed_ns;	/* when the VMM's timer will next take the vCPU out: the earlier of
+			       * the deadline and the window's end. A deadline set below it in
+			       * the area alone is not seen before then: TIMER_SET */
+	uint64_t window_end_ns; /* planned end of the current window */
+	uint32_t vector;	/* MUMU_EV_EXCEPTION: the exception vector (0 #DE, 14 #PF, ...) */
+	uint32_t reserved0;
+	uint64_t error_code;		/* the exception's error code, 0 where it has none */
+	uint64_t fault_addr;		/* #PF: the faulting address (CR2) */
+	uint64_t upcalls;		/* upcalls entered so far */
+	struct mumu_upcall_frame frame; /* the interrupted context of the latest upcall */
+};
+_Static_assert(sizeof(struct mumu_vcpu_area) == 216, "ABI");
+
+struct mumu_upcall_setup {
+	uint64_t entry;	    /* user-mode entry, in RAM */
+	uint64_t stack_top; /* 16-byte aligned, in RAM, with MUMU_UPCALL_STACK_MIN below it */
+	uint64_t area;	    /* struct mumu_vcpu_area, 8-byte aligned, in RAM */
+	uint32_t events;    /* MUMU_EV_* wanted; 0 with entry 0: unregister */
+	uint32_t reserved;  /* 0 */
+};
+_Static_assert(sizeof(struct mumu_upcall_setup) == 32, "ABI");
+
+#define MUMU_UPCALL_STACK_MIN	 1024ULL
+#define MUMU_TIMER_PERIOD_MIN_NS 50000ULL /* a shorter period counts as this */
 
 struct mumu_schedule_status {
 	uint64_t time_of_last_switch_ns; /* CLOCK_MONOTONIC */

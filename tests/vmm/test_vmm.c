@@ -66,15 +66,15 @@ static void test_page_tables(void **state)
 	assert_true((get64(ram, MUMU_PML4_GPA) & 0x7) == 0x7);
 	assert_true((get64(ram, MUMU_PT0_GPA + (MUMU_USER_GPA >> 12) * 8) & 0x7) == 0x7);
 	/* ... but for the GDT and the page tables: supervisor pages, out of the guest's reach. */
-	for (uint64_t gpa = MUMU_GDT_GPA; gpa < MUMU_PAGING_END_GPA; gpa += MUMU_PAGE_BYTES)
+	for (uint64_t gpa = MUMU_SYSTEM_GPA; gpa < MUMU_PAGING_END_GPA; gpa += MUMU_PAGE_BYTES)
 		assert_true((get64(ram, MUMU_PT0_GPA + (gpa >> 12) * 8) & 0x7) == 0x3);
 	assert_true(get64(ram, MUMU_PT0_GPA + (MUMU_PAGING_END_GPA >> 12) * 8) & 0x4);
 	/* GDT: null, 64-bit code (L=1, D=0), data, both present with DPL 3. */
-	assert_true(get64(ram, MUMU_GDT_GPA) == 0);
-	assert_true(get64(ram, MUMU_GDT_GPA + (MUMU_SEL_CODE & ~3)) & (1ULL << 53));
-	assert_false(get64(ram, MUMU_GDT_GPA + (MUMU_SEL_CODE & ~3)) & (1ULL << 54));
-	assert_true((get64(ram, MUMU_GDT_GPA + (MUMU_SEL_CODE & ~3)) >> 45 & 7) == 7);
-	assert_true((get64(ram, MUMU_GDT_GPA + (MUMU_SEL_DATA & ~3)) >> 45 & 7) == 7);
+	assert_true(get64(ram, MUMU_SYSTEM_GPA) == 0);
+	assert_true(get64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_CODE & ~3)) & (1ULL << 53));
+	assert_false(get64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_CODE & ~3)) & (1ULL << 54));
+	assert_true((get64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_CODE & ~3)) >> 45 & 7) == 7);
+	assert_true((get64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_DATA & ~3)) >> 45 & 7) == 7);
 	assert_int_equal(vmm_layout_build(ram, 4096), -EINVAL);
 	free(ram);
 }
@@ -85,7 +85,7 @@ static void test_entry_sregs(void **state)
 	struct kvm_sregs sr;
 
 	memset(&sr, 0xaa, sizeof(sr));
-	vmm_layout_sregs(&sr);
+	vmm_layout_sregs(&sr, 1);
 	assert_int_equal(sr.cs.selector, MUMU_SEL_CODE);
 	assert_int_equal(sr.cs.selector & 3, 3);
 	assert_int_equal(sr.cs.dpl, 3);
@@ -96,7 +96,10 @@ static void test_entry_sregs(void **state)
 	assert_true(sr.cr0 & (1ULL << 31) && sr.cr0 & 1);
 	assert_false(sr.cr4 & 4); /* TSD: RDTSC stays available in user mode */
 	assert_int_equal(sr.efer & 0x500, 0x500);
-	assert_int_equal(sr.idt.limit, 0);
+	assert_int_equal(sr.idt.base, VMM_IDT_GPA);
+	assert_int_equal(sr.idt.limit, 32 * 16 - 1);
+	assert_int_equal(sr.tr.selector, vmm_sel_tss(1));
+	assert_true(sr.tr.base == VMM_TSS_GPA + VMM_TSS_STRIDE);
 }
 
 static void test_stacks(void **state)
