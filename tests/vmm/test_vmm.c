@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "common/util.h"
 #include "ipc/ipc.h"
 #include "vmm/vmm.h"
 
@@ -75,6 +76,27 @@ static void test_page_tables(void **state)
 	assert_false(get64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_CODE & ~3)) & (1ULL << 54));
 	assert_true((get64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_CODE & ~3)) >> 45 & 7) == 7);
 	assert_true((get64(ram, MUMU_SYSTEM_GPA + (MUMU_SEL_DATA & ~3)) >> 45 & 7) == 7);
+	/* IDT: each exception vector to its stub in supervisor code; only INT3 and INTO may be
+	 * raised by user code (DPL 3). Each stub reports its vector with out imm8. */
+	for (uint32_t v = 0; v < VMM_IDT_VECTORS; v++) {
+		uint64_t lo = get64(ram, VMM_IDT_GPA + v * 16), stub = VMM_STUB_GPA + v * 8;
+
+		assert_true((lo & 0xffff) == (stub & 0xffff) && (lo >> 48) == (stub >> 16));
+		assert_int_equal(lo >> 16 & 0xffff, VMM_SEL_KCODE);
+		assert_int_equal(lo >> 45 & 3, v == 3 || v == 4 ? 3 : 0);
+		assert_int_equal(ram[stub], 0xe6);
+		assert_int_equal(ram[stub + 1], v);
+		assert_int_equal(ram[stub + 6], 0x48); /* iretq */
+		assert_int_equal(ram[stub + 7], 0xcf);
+	}
+	/* Each vCPU's TSS: RSP0 its own exception stack, no I/O bitmap. */
+	for (uint32_t v = 0; v < MUMU_VCPU_MAX; v++) {
+		uint64_t tss = VMM_TSS_GPA + v * VMM_TSS_STRIDE;
+
+		assert_true(get64(ram, tss + 4) == vmm_exception_stack_top(v));
+		assert_int_equal(get64(ram, tss + 0x60) >> 48, 0x68);
+		assert_int_equal(get64(ram, MUMU_SYSTEM_GPA + vmm_sel_tss(v)) >> 40 & 0xff, 0x8b);
+	}
 	assert_int_equal(vmm_layout_build(ram, 4096), -EINVAL);
 	free(ram);
 }
@@ -339,6 +361,272 @@ static void test_hypercalls(void **state)
 	fake_fini(&f);
 }
 
+#define SETUP 0x10000ULL
+#define STACK 0x20000ULL
+#define AREA  0x30000ULL
+#define AREA1 0x31000ULL
+
+static struct mumu_vcpu_area *area_at(struct fake *f, uint64_t gpa)
+{
+	return (struct mumu_vcpu_area *)(f->vmm.ram + gpa);
+}
+
+static int64_t do_register(struct fake *f, uint64_t entry, uint64_t stack, uint64_t area,
+			   uint32_t events)
+{
+	*(struct mumu_upcall_setup *)(f->vmm.ram + SETUP) = (struct mumu_upcall_setup){
+		.entry = entry, .stack_top = stack, .area = area, .events = events
+	};
+	assert_int_equal(hypercall(f, MUMU_HC_UPCALL_REGISTER, SETUP, 0), VMM_CONTINUE);
+	return (int64_t)f->run.s.regs.regs.rax;
+}
+
+/* Registrations: every pointer the guest gives checked, each refusal reported. */
+static void test_upcall_register(void **state)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	const struct ipc_fault *fault = (const void *)buf;
+	const struct {
+		uint64_t entry, stack, area;
+		uint32_t events;
+		int64_t ret;
+	} bad[] = {
+		{ MUMU_USER_GPA, STACK, AREA, 1u << 7, -MUMU_EINVAL }, /* unknown event */
+		{ 0, STACK, AREA, MUMU_EV_TIMER, -MUMU_EFAULT },       /* no entry */
+		{ MUMU_USER_GPA, STACK, AREA, 0, -MUMU_EINVAL },       /* no events */
+		{ MUMU_USER_GPA, STACK + 8, AREA, MUMU_EV_TIMER, -MUMU_EFAULT },
+		{ MUMU_USER_GPA, MUMU_PAGING_END_GPA + 512, AREA, MUMU_EV_TIMER, -MUMU_EFAULT },
+		{ MUMU_USER_GPA, MUMU_RAM_MIN_BYTES + 16, AREA, MUMU_EV_TIMER, -MUMU_EFAULT },
+		{ MUMU_USER_GPA, STACK, AREA + 4, MUMU_EV_TIMER, -MUMU_EFAULT },
+		{ MUMU_USER_GPA, STACK, MUMU_RAM_MIN_BYTES - 64, MUMU_EV_TIMER, -MUMU_EFAULT },
+		{ MUMU_USER_GPA, STACK, MUMU_SYSTEM_GPA, MUMU_EV_TIMER, -MUMU_EFAULT },
+	};
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(
+		    do_register(&f, bad[i].entry, bad[i].stack, bad[i].area, bad[i].events),
+		    bad[i].ret);
+		assert_int_equal(sent(&f, buf), IPC_FAULT);
+		assert_int_equal(fault->kind, IPC_FAULT_BAD_HYPERCALL);
+		assert_int_equal(f.vmm.vcpu[0].upcall.events, 0);
+	}
+	assert_int_equal(hypercall(&f, MUMU_HC_UPCALL_REGISTER, MUMU_PML4_GPA, 0), VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EFAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	/* The timer needs a registration with timer events. */
+	assert_int_equal(hypercall(&f, MUMU_HC_TIMER_SET, 1, 0), VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EINVAL);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(do_register(&f, MUMU_USER_GPA, STACK, AREA, MUMU_EV_ALL), 0);
+	assert_int_equal(f.vmm.vcpu[0].upcall.area, AREA);
+	assert_int_equal(hypercall(&f, MUMU_HC_TIMER_SET, 12345, 678), VMM_CONTINUE);
+	assert_int_equal(f.run.s.regs.regs.rax, 0);
+	assert_int_equal(area_at(&f, AREA)->deadline_ns, 12345);
+	assert_int_equal(area_at(&f, AREA)->period_ns, 678);
+	/* Unregistering: back to ABI 2. */
+	assert_int_equal(do_register(&f, 0, 0, 0, 0), 0);
+	assert_int_equal(f.vmm.vcpu[0].upcall.events, 0);
+	assert_int_equal(f.vmm.vcpu[0].upcall.area, 0);
+	assert_int_equal(sent(&f, buf), -EAGAIN);
+	fake_fini(&f);
+}
+
+/* Before an entry: a passed deadline is an upcall with the registers saved, unless masked. */
+static void test_upcall_timer(void **state)
+{
+	struct kvm_regs *r;
+	struct mumu_vcpu_area *a;
+	struct vmm_vcpu *v;
+	struct fake f;
+	uint64_t now;
+
+	(void)state;
+	fake_init(&f);
+	v = &f.vmm.vcpu[0];
+	r = &f.run.s.regs.regs;
+	a = area_at(&f, AREA);
+	assert_int_equal(
+	    do_register(&f, MUMU_USER_GPA + 0x40, STACK, AREA, MUMU_EV_TIMER | MUMU_EV_WINDOW), 0);
+	now = mono_ns();
+	v->end_ns = now + 1000000000ULL;
+	/* Not due: nothing delivered, the timer aimed at the deadline. */
+	a->deadline_ns = now + 5000000;
+	r->rip = 0x100123;
+	vmm_upcall_before_entry(v);
+	assert_int_equal(r->rip, 0x100123);
+	assert_int_equal(a->armed_ns, now + 5000000);
+	assert_int_equal(v->armed_ns, now + 5000000);
+	assert_int_equal(a->window_end_ns, v->end_ns);
+	/* Due: the frame saved, the handler entered with the area, events masked. */
+	a->deadline_ns = now - 1000;
+	r->rax = 7;
+	r->r15 = 15;
+	r->rsp = 0x80000;
+	r->rflags = 0x246;
+	vmm_upcall_before_entry(v);
+	assert_int_equal(r->rip, MUMU_USER_GPA + 0x40);
+	assert_int_equal(r->rsp, STACK);
+	assert_int_equal(r->rdi, AREA);
+	assert_int_equal(r->rflags, 0x2);
+	assert_int_equal(a->frame.rip, 0x100123);
+	assert_int_equal(a->frame.rsp, 0x80000);
+	assert_int_equal(a->frame.rax, 7);
+	assert_int_equal(a->frame.r15, 15);
+	assert_int_equal(a->frame.rflags, 0x246);
+	assert_int_equal(a->masked, 1);
+	assert_int_equal(a->pending, MUMU_EV_TIMER);
+	assert_int_equal(a->upcalls, 1);
+	assert_int_equal(a->deadline_ns, 0); /* one-shot */
+	assert_int_equal(a->armed_ns, v->end_ns);
+	/* Masked: the event waits in pending, the registers stay. */
+	a->pending = 0;
+	a->deadline_ns = now - 1000;
+	r->rip = 0x100200;
+	vmm_upcall_before_entry(v);
+	assert_int_equal(r->rip, 0x100200);
+	assert_int_equal(a->pending, MUMU_EV_TIMER);
+	assert_int_equal(a->upcalls, 1);
+	/* Periodic: missed periods are one event; the next deadline is the next whole period. */
+	a->masked = 0;
+	a->pending = 0;
+	a->period_ns = 1000000;
+	a->deadline_ns = now - 3500000;
+	vmm_upcall_before_entry(v);
+	assert_int_equal(a->pending, MUMU_EV_TIMER);
+	assert_int_equal(a->deadline_ns, now + 500000);
+	assert_int_equal(a->upcalls, 2);
+	/* A period below the minimum counts as the minimum. */
+	a->masked = 0;
+	a->period_ns = 1;
+	a->deadline_ns = now - 10;
+	vmm_upcall_before_entry(v);
+	assert_true(a->deadline_ns == now - 10 + MUMU_TIMER_PERIOD_MIN_NS ||
+		    a->deadline_ns == now - 10 + 2 * MUMU_TIMER_PERIOD_MIN_NS);
+	/* Inside an exception stub (CPL 0): not now, looked at again very soon. */
+	a->masked = 0;
+	a->pending = MUMU_EV_WINDOW;
+	a->period_ns = 0;
+	a->deadline_ns = 0;
+	r->rip = VMM_STUB_GPA + 2;
+	vmm_upcall_before_entry(v);
+	assert_int_equal(r->rip, VMM_STUB_GPA + 2);
+	assert_true(a->armed_ns < mono_ns() + 1000000);
+	/* An event not asked for is not delivered. */
+	r->rip = 0x100300;
+	a->pending = MUMU_EV_KICK;
+	vmm_upcall_before_entry(v);
+	assert_int_equal(r->rip, 0x100300);
+	fake_fini(&f);
+}
+
+/* The CPU's frame on the vCPU's exception stack, as the stub leaves it; returns the frame. */
+static uint64_t *exception_exit(struct fake *f, uint32_t vector, uint64_t rip, uint64_t err)
+{
+	bool ec = vmm_vector_has_error_code(vector);
+	uint64_t rsp = vmm_exception_stack_top(0) - (ec ? 48 : 40);
+	uint64_t *hw = (uint64_t *)(f->vmm.ram + rsp);
+
+	if (ec)
+		*hw++ = err;
+	hw[0] = rip;
+	hw[1] = MUMU_SEL_CODE;
+	hw[2] = 0x202;
+	hw[3] = 0x7000f0;
+	hw[4] = MUMU_SEL_DATA;
+	f->run.exit_reason = KVM_EXIT_IO;
+	f->run.io.direction = KVM_EXIT_IO_OUT;
+	f->run.io.port = (uint16_t)vector;
+	f->run.s.regs.regs.rip = VMM_STUB_GPA + vector * VMM_STUB_BYTES + 2;
+	f->run.s.regs.regs.rsp = rsp;
+	return hw;
+}
+
+/* Exceptions: an upcall with vector and error code when asked for, else a named fault. */
+static void test_upcall_exceptions(void **state)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	const struct ipc_fault *fault = (const void *)buf;
+	struct mumu_vcpu_area *a;
+	struct fake f;
+	uint64_t *hw;
+
+	(void)state;
+	fake_init(&f);
+	a = area_at(&f, AREA);
+	/* Not registered: the partition's fault, named. */
+	exception_exit(&f, 6, 0x100abc, 0);
+	assert_int_equal(vmm_exit_handle(&f.vmm.vcpu[0]), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_EXCEPTION);
+	assert_int_equal(fault->code, 6);
+	assert_int_equal(fault->rip, 0x100abc);
+	assert_non_null(strstr(fault->msg, "invalid opcode (#UD)"));
+	/* Registered: the frame rewritten to the handler, the event's details in the area. */
+	assert_int_equal(do_register(&f, MUMU_USER_GPA + 0x40, STACK, AREA, MUMU_EV_EXCEPTION), 0);
+	hw = exception_exit(&f, 13, 0x100def, 0x18);
+	f.run.s.regs.regs.rbx = 0xb;
+	assert_int_equal(vmm_exit_handle(&f.vmm.vcpu[0]), VMM_CONTINUE);
+	assert_int_equal(hw[0], MUMU_USER_GPA + 0x40);
+	assert_int_equal(hw[1], MUMU_SEL_CODE);
+	assert_int_equal(hw[2], 0x2);
+	assert_int_equal(hw[3], STACK);
+	assert_int_equal(f.run.s.regs.regs.rdi, AREA);
+	assert_int_equal(f.run.s.regs.regs.rip, VMM_STUB_GPA + 13 * VMM_STUB_BYTES + 2);
+	assert_int_equal(a->vector, 13);
+	assert_int_equal(a->error_code, 0x18);
+	assert_int_equal(a->pending, MUMU_EV_EXCEPTION);
+	assert_int_equal(a->frame.rip, 0x100def);
+	assert_int_equal(a->frame.rsp, 0x7000f0);
+	assert_int_equal(a->frame.rflags, 0x202);
+	assert_int_equal(a->frame.rbx, 0xb);
+	assert_int_equal(a->masked, 1);
+	/* Again with events masked (in the handler): the partition's fault, never a loop. */
+	exception_exit(&f, 0, 0x100111, 0);
+	assert_int_equal(vmm_exit_handle(&f.vmm.vcpu[0]), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->code, 0);
+	assert_non_null(strstr(fault->msg, "divide error (#DE) at rip 0x100111 in the upcall"));
+	/* A nested exception in the stub itself (the stack not one frame deep). */
+	a->masked = 0;
+	exception_exit(&f, 14, 0x100111, 4);
+	f.run.s.regs.regs.rsp -= 48;
+	assert_int_equal(vmm_exit_handle(&f.vmm.vcpu[0]), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_TRIPLE_FAULT);
+	/* Port I/O from anywhere but a stub is not an exception. */
+	exception_exit(&f, 3, 0x100111, 0);
+	f.run.s.regs.regs.rip = 0x100111;
+	assert_int_equal(vmm_exit_handle(&f.vmm.vcpu[0]), VMM_FAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_INTERNAL_ERROR);
+	fake_fini(&f);
+}
+
+/* A kick raises the event on a registered sibling; anything else is refused. */
+static void test_upcall_kick(void **state)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	f.vmm.vcpu[1].vmm = &f.vmm;
+	assert_int_equal(hypercall(&f, MUMU_HC_KICK, 1, 0), VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_ENOENT); /* not registered */
+	f.vmm.vcpu[1].upcall = (struct vmm_upcall){ .events = MUMU_EV_KICK, .area = AREA1 };
+	assert_int_equal(hypercall(&f, MUMU_HC_KICK, 1, 0), VMM_CONTINUE);
+	assert_int_equal(f.run.s.regs.regs.rax, 0);
+	assert_int_equal(area_at(&f, AREA1)->pending, MUMU_EV_KICK);
+	assert_int_equal(sent(&f, buf), -EAGAIN);
+	assert_int_equal(hypercall(&f, MUMU_HC_KICK, 2, 0), VMM_CONTINUE); /* n_vcpus is 2 */
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EINVAL);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	fake_fini(&f);
+}
+
 static void test_abi_layout(void **state)
 {
 	assert_int_equal(sizeof(struct mumu_info), 1504);
@@ -365,7 +653,9 @@ int main(void)
 		cmocka_unit_test(test_page_tables),	cmocka_unit_test(test_stacks),
 		cmocka_unit_test(test_config_validate), cmocka_unit_test(test_exits),
 		cmocka_unit_test(test_hypercalls),	cmocka_unit_test(test_abi_layout),
-		cmocka_unit_test(test_entry_sregs),
+		cmocka_unit_test(test_entry_sregs),	cmocka_unit_test(test_upcall_register),
+		cmocka_unit_test(test_upcall_timer),	cmocka_unit_test(test_upcall_exceptions),
+		cmocka_unit_test(test_upcall_kick),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
