@@ -134,6 +134,8 @@ row "VMM start-up to READY, sandbox on vs off (us)" "$st_on" "no sandbox $st_off
 . bench/ports.sh
 # 8. Temporal isolation: what an attacker partition costs a witness (bench/interference.sh).
 . bench/interference.sh
+# 9. Upcalls: timer latency, context switch, exceptions (bench/upcall.sh).
+. bench/upcall.sh
 
 echo | tee -a "$out"
 echo "written to $out"

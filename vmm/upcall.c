@@ -83,25 +83,45 @@ static struct mumu_upcall_frame frame_of(const struct kvm_regs *r)
 	};
 }
 
-/* A passed deadline raises MUMU_EV_TIMER and moves on (periodic) or clears; the next one. */
-static uint64_t timer_check(volatile struct mumu_vcpu_area *a, uint64_t now)
+/* The first of at, at + period, ... after now (period 0: at, or 0 once passed). */
+static uint64_t next_after(uint64_t at, uint64_t period, uint64_t now)
 {
-	uint64_t deadline = a->deadline_ns, period = a->period_ns, next = 0;
+	uint64_t next;
 
-	if (deadline == 0 || deadline > now)
-		return deadline;
-	__atomic_fetch_or(&a->pending, MUMU_EV_TIMER, __ATOMIC_RELAXED);
-	if (period) {
-		period = period < MUMU_TIMER_PERIOD_MIN_NS ? MUMU_TIMER_PERIOD_MIN_NS : period;
-		/* Ticks missed outside the windows are one event, not a burst. */
-		next = deadline + ((now - deadline) / period + 1) * period;
-		if (next < deadline)
-			next = 0; /* wrapped: a guest's nonsense ends its timer */
+	if (at == 0 || at > now)
+		return at;
+	if (period == 0)
+		return 0;
+	/* Ticks missed outside the windows are one event, not a burst. */
+	next = at + ((now - at) / period + 1) * period;
+	return next < at ? 0 : next; /* wrapped: a guest's nonsense ends its timer */
+}
+
+/*
+ * The guest's timer: a passed deadline raises MUMU_EV_TIMER and moves on (periodic) or
+ * clears. The event timer is aimed at the next deadline, with a system call only where the
+ * kernel's timer is not already headed there (a periodic one re-arms itself, a one-shot one
+ * that fired is spent).
+ */
+static void timer_check(struct vmm_vcpu *vcpu, volatile struct mumu_vcpu_area *a, uint64_t now)
+{
+	uint64_t deadline = a->deadline_ns, period = a->period_ns, next;
+
+	if (period && period < MUMU_TIMER_PERIOD_MIN_NS)
+		period = MUMU_TIMER_PERIOD_MIN_NS;
+	next = next_after(deadline, period, now);
+	if (deadline && deadline <= now) {
+		__atomic_fetch_or(&a->pending, MUMU_EV_TIMER, __ATOMIC_RELAXED);
+		/* Only if the guest did not set another meanwhile (another vCPU may write it). */
+		if (!__atomic_compare_exchange_n((uint64_t *)&a->deadline_ns, &deadline, next,
+						 false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			next = deadline;
 	}
-	/* Only if the guest did not set another meanwhile (another vCPU may write it). */
-	__atomic_compare_exchange_n((uint64_t *)&a->deadline_ns, &deadline, next, false,
-				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-	return a->deadline_ns;
+	if (next == next_after(vcpu->event_at, vcpu->event_period, now) &&
+	    (next == 0 || period == vcpu->event_period))
+		vcpu->event_at = next;
+	else
+		vmm_vcpu_arm_event(vcpu, next, period);
 }
 
 void vmm_upcall_raise(struct vmm_vcpu *vcpu, uint32_t events)
@@ -115,16 +135,15 @@ void vmm_upcall_before_entry(struct vmm_vcpu *vcpu)
 	const struct vmm_upcall *u = &vcpu->upcall;
 	volatile struct mumu_vcpu_area *a = area_of(vcpu->vmm, u->area);
 	struct kvm_regs *r = &vcpu->run->s.regs.regs;
-	uint64_t now = mono_ns(), at = vcpu->end_ns, deadline;
+	uint64_t now = mono_ns();
 
-	if (u->events & MUMU_EV_TIMER) {
-		deadline = timer_check(a, now);
-		if (deadline && deadline < at)
-			at = deadline;
-	}
+	if (u->events & MUMU_EV_TIMER)
+		timer_check(vcpu, a, now);
 	if ((a->pending & u->events) && !a->masked) {
 		if (in_system_page(r->rip)) {
-			at = at < now + STUB_RETRY_NS ? at : now + STUB_RETRY_NS;
+			/* The stub returns to user mode without an exit: look again very soon. */
+			if (!vcpu->event_at || vcpu->event_at > now + STUB_RETRY_NS)
+				vmm_vcpu_arm_event(vcpu, now + STUB_RETRY_NS, 0);
 		} else {
 			struct mumu_upcall_frame f = frame_of(r);
 
@@ -135,9 +154,8 @@ void vmm_upcall_before_entry(struct vmm_vcpu *vcpu)
 		}
 	}
 	a->window_end_ns = vcpu->end_ns;
-	a->armed_ns = at;
-	if (at != vcpu->armed_ns)
-		vmm_vcpu_arm(vcpu, at);
+	a->armed_ns =
+	    vcpu->event_at && vcpu->event_at < vcpu->end_ns ? vcpu->event_at : vcpu->end_ns;
 }
 
 /*
@@ -224,6 +242,8 @@ int64_t vmm_upcall_register(struct vmm_vcpu *vcpu, uint64_t setup_gpa, const cha
 	if (c.events == 0 && c.entry == 0) {
 		__atomic_store_n(&vcpu->upcall.area, 0, __ATOMIC_RELEASE);
 		vcpu->upcall = (struct vmm_upcall){ 0 };
+		if (vcpu->event_at)
+			vmm_vcpu_arm_event(vcpu, 0, 0);
 		return 0;
 	}
 	if (!c.events || !vmm_guest_ptr(vmm, c.entry, 1)) {

@@ -14,7 +14,7 @@
 #include "common/util.h"
 #include "vmm/vmm.h"
 
-/* The vCPU's own timer ends a window or raises its guest's timer event, and a sibling's kick
+/* The vCPU's own timers end a window or raise its guest's timer event, and a sibling's kick
  * comes the same way: the handler only asks KVM_RUN to return. */
 #define WINDOW_END_SIGNAL (SIGRTMIN + 1)
 
@@ -26,14 +26,19 @@ static void window_end_handler(int sig)
 		__atomic_store_n(&tls_run->immediate_exit, 1, __ATOMIC_RELAXED);
 }
 
-void vmm_vcpu_arm(struct vmm_vcpu *vcpu, uint64_t at_ns)
+static void arm(timer_t timer, uint64_t at_ns, uint64_t period_ns)
 {
-	struct itimerspec its = { .it_value = ns_timespec(at_ns) };
+	struct itimerspec its = { .it_value = ns_timespec(at_ns),
+				  .it_interval = ns_timespec(period_ns) };
 
-	vcpu->armed_ns = at_ns;
-	if (at_ns && vmm_test_ignore_window_end)
-		return;
-	timer_settime(vcpu->timer, at_ns ? TIMER_ABSTIME : 0, &its, NULL);
+	timer_settime(timer, at_ns ? TIMER_ABSTIME : 0, &its, NULL);
+}
+
+void vmm_vcpu_arm_event(struct vmm_vcpu *vcpu, uint64_t at_ns, uint64_t period_ns)
+{
+	vcpu->event_at = at_ns;
+	vcpu->event_period = at_ns ? period_ns : 0;
+	arm(vcpu->event_timer, at_ns, vcpu->event_period);
 }
 
 void vmm_vcpu_interrupt(struct vmm_vcpu *vcpu)
@@ -42,9 +47,9 @@ void vmm_vcpu_interrupt(struct vmm_vcpu *vcpu)
 }
 
 /*
- * Run the guest until the window ends, it yields, or it faults. The timer takes the vCPU out
- * at the window's end, or earlier for its guest's deadline; a kick interrupts it too: only
- * the clock says which.
+ * Run the guest until the window ends, it yields, or it faults. A timer takes the vCPU out
+ * at the window's end, the other for its guest's deadline; a kick interrupts it too: only the
+ * clock says which.
  */
 static enum ipc_done run_window(struct vmm_vcpu *vcpu)
 {
@@ -53,8 +58,6 @@ static enum ipc_done run_window(struct vmm_vcpu *vcpu)
 
 		if (vcpu->upcall.events)
 			vmm_upcall_before_entry(vcpu);
-		else if (vcpu->armed_ns != vcpu->end_ns)
-			vmm_vcpu_arm(vcpu, vcpu->end_ns);
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if ((errno == EINTR || errno == EAGAIN) && mono_ns() >= vcpu->end_ns)
 				return IPC_DONE_DEADLINE;
@@ -162,7 +165,8 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name); /* visible in /proc/PID/task/TID/comm */
 	tls_run = vcpu->run;
 	sev._sigev_un._tid = gettid();
-	if (timer_create(CLOCK_MONOTONIC, &sev, &vcpu->timer) < 0) {
+	if (timer_create(CLOCK_MONOTONIC, &sev, &vcpu->timer) < 0 ||
+	    timer_create(CLOCK_MONOTONIC, &sev, &vcpu->event_timer) < 0) {
 		vmm_report_fault(vcpu, IPC_FAULT_VMM_ERROR, true, (uint32_t)errno, 0,
 				 "timer_create: %s", strerror(errno));
 		return NULL;
@@ -193,7 +197,8 @@ static void *vcpu_thread(void *arg)
 		} else {
 			vcpu->run->immediate_exit = 0;
 			vcpu->end_ns = end_ns;
-			vmm_vcpu_arm(vcpu, end_ns);
+			if (!vmm_test_ignore_window_end)
+				arm(vcpu->timer, end_ns, 0);
 			/* The go comes early (IPC_KICK_LEAD_NS): the window starts on our clock,
 			 * once the partition before it on the core has left. */
 			wait_handover(vcpu, handover, start_ns);
@@ -212,8 +217,11 @@ static void *vcpu_thread(void *arg)
 				done = IPC_DONE_DEADLINE;
 			}
 			exit_ns =
-			    mono_ns(); /* out of the guest: the timer's disarming comes after */
-			vmm_vcpu_arm(vcpu, 0);
+			    mono_ns(); /* out of the guest: the timers' disarming comes after */
+			arm(vcpu->timer, 0, 0);
+			/* A guest's timer never wakes this thread in another's window. */
+			if (vcpu->event_at)
+				vmm_vcpu_arm_event(vcpu, 0, 0);
 		}
 		status_write(vcpu, exit_ns ? exit_ns : mono_ns(), done);
 		pass_batons(vcpu);

@@ -36,10 +36,12 @@ struct vmm_vcpu {
 	int go_fd;
 	int done_fd;
 	pthread_t thread;
-	timer_t timer;
-	uint64_t armed_ns; /* the timer's expiry, 0: disarmed */
-	uint64_t end_ns;   /* planned end of the current window */
-	bool in_window;	   /* in run_window: a kick signals the thread */
+	timer_t timer;	     /* the window's end */
+	timer_t event_timer; /* its guest's deadline (ABI 3), only inside its windows */
+	uint64_t event_at;   /* event_timer's expiry, 0: disarmed */
+	uint64_t event_period;
+	uint64_t end_ns; /* planned end of the current window */
+	bool in_window;	 /* in run_window: a kick signals the thread */
 	struct vmm_upcall upcall;
 	bool fatal;
 	uint64_t exits;
@@ -140,8 +142,9 @@ int64_t vmm_upcall_register(struct vmm_vcpu *vcpu, uint64_t setup_gpa, const cha
 int64_t vmm_timer_set(struct vmm_vcpu *vcpu, uint64_t deadline_ns, uint64_t period_ns,
 		      const char **why);
 int64_t vmm_kick(struct vmm_vcpu *vcpu, uint64_t target, const char **why);
-/* vcpu.c: the vCPU's one timer, at an absolute CLOCK_MONOTONIC time (0: disarmed). */
-void vmm_vcpu_arm(struct vmm_vcpu *vcpu, uint64_t at_ns);
+/* vcpu.c: the vCPU's event timer at an absolute CLOCK_MONOTONIC time (0: disarmed), then
+ * every period_ns (0: once). */
+void vmm_vcpu_arm_event(struct vmm_vcpu *vcpu, uint64_t at_ns, uint64_t period_ns);
 /* Interrupt another vCPU's KVM_RUN (the window-end signal: it checks its events). */
 void vmm_vcpu_interrupt(struct vmm_vcpu *vcpu);
 

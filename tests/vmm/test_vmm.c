@@ -458,7 +458,7 @@ static void test_upcall_timer(void **state)
 	vmm_upcall_before_entry(v);
 	assert_int_equal(r->rip, 0x100123);
 	assert_int_equal(a->armed_ns, now + 5000000);
-	assert_int_equal(v->armed_ns, now + 5000000);
+	assert_int_equal(v->event_at, now + 5000000);
 	assert_int_equal(a->window_end_ns, v->end_ns);
 	/* Due: the frame saved, the handler entered with the area, events masked. */
 	a->deadline_ns = now - 1000;
@@ -498,6 +498,8 @@ static void test_upcall_timer(void **state)
 	assert_int_equal(a->pending, MUMU_EV_TIMER);
 	assert_int_equal(a->deadline_ns, now + 500000);
 	assert_int_equal(a->upcalls, 2);
+	assert_int_equal(v->event_at, now + 500000);
+	assert_int_equal(v->event_period, 1000000);
 	/* A period below the minimum counts as the minimum. */
 	a->masked = 0;
 	a->period_ns = 1;
