@@ -31,11 +31,16 @@ void run_partition_down(struct run *run, struct sup_partition *p, const char *wh
 
 int run_spawn(struct run *run, struct sup_partition *p)
 {
+	const struct sup_spawn how = { .objects = run->objects,
+				       .vmm_path = run->opts->vmm_path,
+				       .kvm_fd = run->kvm_fd,
+				       .flags = run->opts->vmm_flags,
+				       .uid = run->opts->vmm_uid,
+				       .gid = run->opts->vmm_gid };
 	int r;
 
 	p->spawn_ns = mono_ns();
-	r = sup_partition_spawn(p, run->sys, run->objects, run->opts->vmm_path, run->kvm_fd,
-				run->opts->vmm_flags, run->opts->vmm_uid, run->opts->vmm_gid);
+	r = sup_partition_spawn(p, run->sys, &how);
 	if (r < 0) {
 		log_error("partition '%s': cannot start '%s': %s", p->pol->name,
 			  run->opts->vmm_path, strerror(-r));

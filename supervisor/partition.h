@@ -111,15 +111,22 @@ uint64_t sup_vmm_as_bytes(const struct pol_partition *pol, const struct pol_regi
  */
 int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, size_t index);
 
+/* How every VMM is started (the same for all partitions of a run). */
+struct sup_spawn {
+	const int *objects;   /* the fds of sup_objects_create */
+	const char *vmm_path; /* the mumu-vmm binary */
+	int kvm_fd;	      /* /dev/kvm, passed on */
+	uint32_t flags;	      /* IPC_CFG_* */
+	uint32_t uid, gid;    /* the ids the VMM's sandbox drops to */
+};
+
 /*
- * Fork and exec the VMM as `vmm_path <partition name>` with only its control socket (as
- * IPC_CTL_FD) open, then send IPC_CONFIG with the fds in the order of enum ipc_config_fd;
- * objects: the fds of sup_objects_create.
- * flags: IPC_CFG_*; uid, gid: the ids the VMM's sandbox drops to. The VMM answers IPC_READY on p->sock (see sup_partition_handle_msg).
+ * process.c: fork and exec the VMM as `vmm_path <partition name>` with only its control socket
+ * (as IPC_CTL_FD) open, then send IPC_CONFIG with the fds in the order of enum ipc_config_fd.
+ * The VMM answers IPC_READY on p->sock.
  */
-int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys, const int *objects,
-			const char *vmm_path, int kvm_fd, uint32_t flags, uint32_t uid,
-			uint32_t gid);
+int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys,
+			const struct sup_spawn *how);
 
 /*
  * The memory objects of shared memories and channels (pol_object_count of them, see

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The static schedule: absolute deadlines, go/done eventfds, enforcement by SIGSTOP. */
+/* The static schedule: a thread per core kicks each window ahead of its start (core.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -13,72 +13,9 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "supervisor/sched.h"
+#include "supervisor/core.h"
 
 #define CORE_PRIORITY 80
-
-#define RING_SIZE 4096 /* window records per core between two drains (a power of two) */
-
-/* A window whose end has to be checked, and the VMM stopped. */
-struct pending {
-	size_t partition;
-	uint32_t vcpu;
-	uint64_t frame;
-	uint64_t offset_ns;
-	uint64_t seq;
-	uint64_t kick;	     /* the partition's kick counter when this window started */
-	uint32_t generation; /* of the VMM the window was given to */
-	uint32_t schedule_id;
-	uint64_t start_ns, end_ns, check_ns;
-};
-
-struct sup_core {
-	struct sup_sched *sched;
-	uint32_t core_id;
-	uint32_t schedule_id; /* the schedule this core runs now */
-	pthread_t thread;
-	bool started;
-	uint64_t frames_done;
-	struct pol_core_window **windows; /* per schedule (index as in pol_system) */
-	size_t *n_windows;
-	uint64_t **check_after; /* per schedule and window: its check this long after its end */
-	struct pending pending[8];
-	size_t n_pending;
-	struct sup_part_stats *stats;	/* per partition, written only by this core's thread */
-	struct sup_window_record *ring; /* written by this core's thread, drained by main */
-	uint64_t head, tail;
-	uint64_t dropped;
-	uint64_t frame_end; /* the boundary of the frame started last, 0 when ended */
-	bool rt_vcpus;	    /* its vCPUs run SCHED_FIFO: the kernel orders the hand-over */
-	bool switched;	    /* this core decided a switch at frame_end: it publishes it */
-};
-
-/* Single producer (the core thread), single consumer (sup_sched_drain). */
-static void record(struct sup_core *c, size_t partition, uint32_t vcpu, uint32_t schedule_id,
-		   uint64_t frame, uint64_t offset_ns, uint64_t start, uint64_t end, uint64_t entry,
-		   uint64_t exit, enum sup_window_outcome outcome)
-{
-	uint64_t head = c->head;
-
-	if (head - __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE) >= RING_SIZE) {
-		c->dropped++;
-		return;
-	}
-	c->ring[head % RING_SIZE] = (struct sup_window_record){
-		.partition = c->sched->sys->partitions[partition].name,
-		.schedule_id = schedule_id,
-		.frame = frame,
-		.core = c->core_id,
-		.vcpu = vcpu,
-		.offset_ns = offset_ns,
-		.planned_start_ns = start,
-		.planned_end_ns = end,
-		.start_ns = entry,
-		.end_ns = exit,
-		.outcome = outcome,
-	};
-	__atomic_store_n(&c->head, head + 1, __ATOMIC_RELEASE);
-}
 
 static bool stopping(const struct sup_sched *s)
 {
@@ -92,7 +29,7 @@ static bool held(const struct sup_partition *p)
 }
 
 /* The last window given to a VMM on the core, until it is checked; NULL when none. */
-static const struct pending *last_given(const struct sup_core *c)
+static const struct sup_pending *last_given(const struct sup_core *c)
 {
 	return c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
 }
@@ -104,7 +41,7 @@ static const struct pending *last_given(const struct sup_core *c)
  */
 static uint32_t handover(struct sup_core *c, const struct sup_baton *b)
 {
-	const struct pending *last = last_given(c);
+	const struct sup_pending *last = last_given(c);
 	const struct sup_partition *lp;
 	uint64_t junk;
 
@@ -126,20 +63,29 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	struct sup_partition *p = &c->sched->parts[w->partition];
 	struct sup_part_stats *st = &c->stats[w->partition];
 	volatile struct ipc_vcpu_ctl *ctl = &p->ctl->vcpu[w->vcpu];
-	/* Before held(): the VMM this window is for, should the main thread replace it meanwhile. */
-	uint32_t generation = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
-	uint64_t one = 1, junk, seq;
+	/* The generation before held(): the VMM this window is for, should the main thread
+	 * replace it meanwhile. */
+	struct sup_pending pw = {
+		.partition = w->partition,
+		.vcpu = w->vcpu,
+		.frame = frame,
+		.schedule_id = c->schedule_id,
+		.offset_ns = w->offset_ns,
+		.generation = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE),
+		.start_ns = start,
+		.end_ns = end,
+		.check_ns = check,
+	};
+	uint64_t one = 1, junk;
 
 	if (held(p)) {
 		st->idle++;
-		record(c, w->partition, w->vcpu, c->schedule_id, frame, w->offset_ns, start, end, 0,
-		       0, SUP_WINDOW_IDLE);
+		sup_core_record(c, &pw, 0, 0, SUP_WINDOW_IDLE);
 		return;
 	}
 	if (mono_ns() >= end) {
 		st->missed++;
-		record(c, w->partition, w->vcpu, c->schedule_id, frame, w->offset_ns, start, end, 0,
-		       0, SUP_WINDOW_MISSED);
+		sup_core_record(c, &pw, 0, 0, SUP_WINDOW_MISSED);
 		log_warn("partition '%s': window at %llu ns missed on core %u", p->pol->name,
 			 (unsigned long long)(start - c->sched->epoch_ns), c->core_id);
 		return;
@@ -150,118 +96,13 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	ctl->start_ns = start;
 	ctl->end_ns = end;
 	ctl->handover = handover(c, b);
-	seq = ctl->window_seq + 1;
-	__atomic_store_n(&ctl->window_seq, seq, __ATOMIC_RELEASE);
+	pw.seq = ctl->window_seq + 1;
+	__atomic_store_n(&ctl->window_seq, pw.seq, __ATOMIC_RELEASE);
 	if (write(p->go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
 		return;
-	if (c->n_pending < sizeof(c->pending) / sizeof(c->pending[0]))
-		c->pending[c->n_pending++] = (struct pending){
-			.partition = w->partition,
-			.vcpu = w->vcpu,
-			.frame = frame,
-			.schedule_id = c->schedule_id,
-			.offset_ns = w->offset_ns,
-			.seq = seq,
-			.kick = __atomic_add_fetch(&p->kicks, 1, __ATOMIC_ACQ_REL),
-			.generation = generation,
-			.start_ns = start,
-			.end_ns = end,
-			.check_ns = check,
-		};
-}
-
-/*
- * The VMM's status page is its word; the kernel's CPU accounting is not. After the grace a
- * one-vCPU partition's VMM has nothing left to run: if it used a quarter or more of a
- * SUP_CPU_PROBE_NS look (the core thread sleeps meanwhile, so a vCPU still in the guest on
- * this core runs), it went on after its window, whatever its status page says.
- */
-static bool overran_cpu(struct sup_partition *p, const struct pending *pw)
-{
-	uint64_t a, b, t0, t1;
-
-	if (p->pol->n_cores != 1 || !sup_partition_cpu_ns(p, pw->generation, &a))
-		return false;
-	t0 = mono_ns();
-	sleep_until_ns(t0 + SUP_CPU_PROBE_NS);
-	if (!sup_partition_cpu_ns(p, pw->generation, &b))
-		return false;
-	t1 = mono_ns();
-	return (b - a) * 4 >= t1 - t0;
-}
-
-/*
- * After the grace: did the vCPU leave the guest within it? The done eventfd is only a
- * wake-up; the status page's window sequence and exit time decide, held against the kernel's
- * CPU accounting where it can tell (overran_cpu; the check itself may come later,
- * sup_check_time). Stop the VMM either way (see sched.h).
- */
-static void enforce(struct sup_core *c, const struct pending *pw)
-{
-	struct sup_partition *p = &c->sched->parts[pw->partition];
-	struct sup_part_stats *st = &c->stats[pw->partition];
-	const volatile struct ipc_vcpu_status *vs = &p->status->vcpu[pw->vcpu];
-	uint64_t v, seq, entry, exit, outcome;
-	bool done;
-
-	while (read(p->done_fd[pw->vcpu], &v, sizeof(v)) > 0)
-		;
-	seq = __atomic_load_n(&vs->window_seq, __ATOMIC_ACQUIRE);
-	entry = vs->entry_ns;
-	exit = vs->exit_ns;
-	outcome = vs->outcome;
-	/* A vCPU takes its next window only after it finished this one. */
-	done = seq > pw->seq || (seq == pw->seq && exit <= pw->end_ns + SUP_ENFORCE_GRACE_NS);
-	if (__atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) != pw->generation) {
-		/* Its VMM died (or was replaced) during the window: the HM reports that. */
-		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
-		       pw->start_ns, pw->end_ns, 0, 0, SUP_WINDOW_IDLE);
-		return;
-	}
-	if (__atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick) {
-		/* Its status page may say it left in time where the kernel says not. */
-		if (done && overran_cpu(p, pw))
-			done = false;
-		sup_partition_stop(p, pw->generation, pw->vcpu);
-	}
-	if (!done) {
-		st->enforced++;
-		pthread_mutex_lock(&p->lock); /* counted for this VMM only, never its successor */
-		if (p->generation == pw->generation)
-			p->overruns++;
-		pthread_mutex_unlock(&p->lock);
-		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
-		       pw->start_ns, pw->end_ns, seq == pw->seq ? entry : 0,
-		       seq == pw->seq ? exit : 0, SUP_WINDOW_ENFORCED);
-		return; /* the main thread reports it to the health monitor (overruns) */
-	}
-	/* The VMM woke too late to enter the guest before the window's end. */
-	if (seq == pw->seq && outcome == IPC_DONE_DEADLINE && entry == 0) {
-		st->missed++;
-		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
-		       pw->start_ns, pw->end_ns, 0, 0, SUP_WINDOW_MISSED);
-		return;
-	}
-	/* Status values are the VMM's word: use them only when they are plausible. */
-	if (seq == pw->seq && exit >= entry && exit <= pw->check_ns + 1000000000ULL &&
-	    exit >= pw->start_ns) {
-		if (entry) {
-			sup_hist_add(&st->lateness_ns,
-				     entry > pw->start_ns ? entry - pw->start_ns : 0);
-		}
-		if (outcome == IPC_DONE_YIELD)
-			st->yielded++;
-		else
-			st->ran++;
-		sup_hist_add(&st->overrun_ns, exit > pw->end_ns ? exit - pw->end_ns : 0);
-		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
-		       pw->start_ns, pw->end_ns, entry, exit,
-		       outcome == IPC_DONE_YIELD ? SUP_WINDOW_YIELDED : SUP_WINDOW_RAN);
-	} else {
-		st->ran++;
-		record(c, pw->partition, pw->vcpu, pw->schedule_id, pw->frame, pw->offset_ns,
-		       pw->start_ns, pw->end_ns, 0, 0, SUP_WINDOW_RAN);
-	}
+	pw.kick = __atomic_add_fetch(&p->kicks, 1, __ATOMIC_ACQ_REL);
+	if (c->n_pending < ARRAY_SIZE(c->pending))
+		c->pending[c->n_pending++] = pw;
 }
 
 /* The end of the last window this core gave a VMM, until it is checked; 0 when none. */
@@ -274,7 +115,7 @@ static uint64_t busy_until(const struct sup_core *c)
  * to start at a time: its next is kicked after its last one's end). */
 static bool same_vcpu(const struct sup_core *c, const struct pol_core_window *w)
 {
-	const struct pending *last = last_given(c);
+	const struct sup_pending *last = last_given(c);
 
 	return last && last->partition == w->partition && last->vcpu == w->vcpu;
 }
@@ -282,7 +123,7 @@ static bool same_vcpu(const struct sup_core *c, const struct pol_core_window *w)
 /* The baton from the last window given on the core to w's vCPU, if there is one. */
 static const struct sup_baton *baton_to(const struct sup_core *c, const struct pol_core_window *w)
 {
-	const struct pending *last = last_given(c);
+	const struct sup_pending *last = last_given(c);
 
 	for (size_t i = 0; last && i < c->sched->n_batons; i++) {
 		const struct sup_baton *b = &c->sched->batons[i];
@@ -297,12 +138,12 @@ static const struct sup_baton *baton_to(const struct sup_core *c, const struct p
 static void run_checks_until(struct sup_core *c, uint64_t t_ns)
 {
 	while (c->n_pending > 0 && c->pending[0].check_ns <= t_ns) {
-		struct pending pw = c->pending[0];
+		struct sup_pending pw = c->pending[0];
 
 		memmove(&c->pending[0], &c->pending[1], (c->n_pending - 1) * sizeof(pw));
 		c->n_pending--;
 		sleep_until_ns(pw.check_ns);
-		enforce(c, &pw);
+		sup_core_check(c, &pw);
 	}
 }
 
@@ -316,7 +157,7 @@ static void run_checks_until(struct sup_core *c, uint64_t t_ns)
  */
 static void hand_over(struct sup_core *c, uint64_t until_ns)
 {
-	const struct pending *pw = last_given(c); /* the callers know there is one */
+	const struct sup_pending *pw = last_given(c); /* the callers know there is one */
 	const struct sup_partition *p = &c->sched->parts[pw->partition];
 	uint64_t v, now;
 
@@ -487,114 +328,6 @@ static void *core_thread(void *arg)
 	return NULL;
 }
 
-size_t sup_batons_plan(const struct pol_system *sys, const uint64_t *rt_cores,
-		       struct sup_baton *out, size_t max)
-{
-	uint32_t *used = calloc(sys->n_partitions + 1, sizeof(*used));
-	size_t n = 0;
-
-	if (!used)
-		return 0;
-	for (size_t k = 0; k < sys->n_schedules; k++) {
-		for (uint32_t core = 0; core < POL_CPU_MAX; core++) {
-			bool rt = rt_cores && (rt_cores[core / 64] & 1ULL << core % 64);
-			size_t nw = pol_core_used(sys, core) && !rt
-					? pol_core_windows(sys, &sys->schedules[k], core, NULL, 0)
-					: 0;
-			struct pol_core_window *w = nw ? calloc(nw, sizeof(*w)) : NULL;
-
-			if (nw && !w)
-				break;
-			pol_core_windows(sys, &sys->schedules[k], core, w, nw);
-			for (size_t i = 0; i < nw; i++) {
-				const struct pol_core_window *a = &w[(i + nw - 1) % nw], *b = &w[i];
-				size_t j;
-
-				if (a->partition == b->partition)
-					continue;
-				for (j = 0; j < n; j++)
-					if (out[j].from == a->partition &&
-					    out[j].to == b->partition &&
-					    out[j].from_vcpu == a->vcpu &&
-					    out[j].to_vcpu == b->vcpu)
-						break;
-				if (j < n || n == max || used[a->partition] == IPC_BATON_MAX ||
-				    used[b->partition] == IPC_BATON_MAX)
-					continue;
-				out[n++] = (struct sup_baton){ .from = a->partition,
-							       .to = b->partition,
-							       .from_vcpu = a->vcpu,
-							       .to_vcpu = b->vcpu,
-							       .from_idx = used[a->partition]++,
-							       .to_idx = used[b->partition]++,
-							       .fd = -1 };
-			}
-			free(w);
-		}
-	}
-	free(used);
-	return n;
-}
-
-bool sup_core_realtime(const struct pol_system *sys, uint32_t core, long runtime_us, long period_us)
-{
-	if (runtime_us < 0)
-		return true;
-	if (period_us <= 0 || runtime_us <= period_us / 100)
-		return false;
-	for (size_t k = 0; k < sys->n_schedules; k++) {
-		const struct pol_schedule *sch = &sys->schedules[k];
-		size_t n = pol_core_windows(sys, sch, core, NULL, 0);
-		struct pol_core_window *w = calloc(n + 1, sizeof(*w));
-		uint64_t busy = 0;
-
-		if (!w)
-			return false;
-		pol_core_windows(sys, sch, core, w, n);
-		for (size_t i = 0; i < n; i++)
-			busy += w[i].duration_ns + IPC_SPIN_NS;
-		free(w);
-		/* busy / frame < (runtime - period / 100) / period */
-		if ((unsigned __int128)busy * (uint64_t)period_us >=
-		    (unsigned __int128)sch->major_frame_ns *
-			(uint64_t)(runtime_us - period_us / 100))
-			return false;
-	}
-	return true;
-}
-
-bool sup_plan_decide(struct sup_plan *pl, uint64_t boundary_ns)
-{
-	size_t cur;
-
-	if (boundary_ns <= pl->decided_until)
-		return false;
-	pl->decided_until = boundary_ns;
-	cur = sup_plan_at(pl, boundary_ns);
-	if (pl->requested == SIZE_MAX || pl->requested == cur) {
-		pl->requested = SIZE_MAX;
-		return false;
-	}
-	pl->hist[pl->n % SUP_PLAN_HISTORY] =
-	    (struct sup_switch){ .at_ns = boundary_ns, .schedule = pl->requested };
-	pl->n++;
-	pl->requested = SIZE_MAX;
-	return true;
-}
-
-size_t sup_plan_at(const struct sup_plan *pl, uint64_t t_ns)
-{
-	size_t kept = pl->n < SUP_PLAN_HISTORY ? pl->n : SUP_PLAN_HISTORY;
-
-	for (size_t k = 1; k <= kept; k++) {
-		const struct sup_switch *sw = &pl->hist[(pl->n - k) % SUP_PLAN_HISTORY];
-
-		if (sw->at_ns <= t_ns)
-			return sw->schedule;
-	}
-	return pl->initial;
-}
-
 int sup_sched_request(struct sup_sched *s, size_t schedule)
 {
 	size_t cur, next;
@@ -669,7 +402,7 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 		c->n_windows = calloc(sys->n_schedules, sizeof(*c->n_windows));
 		c->check_after = calloc(sys->n_schedules, sizeof(*c->check_after));
 		c->stats = calloc(sys->n_partitions, sizeof(*c->stats));
-		c->ring = calloc(RING_SIZE, sizeof(*c->ring));
+		c->ring = calloc(SUP_RING_SIZE, sizeof(*c->ring));
 		if (!c->windows || !c->n_windows || !c->check_after || !c->stats || !c->ring)
 			return -ENOMEM;
 		for (size_t k = 0; k < sys->n_schedules; k++) {
@@ -772,7 +505,7 @@ size_t sup_sched_drain(struct sup_sched *s, sup_record_fn fn, void *ctx)
 		uint64_t head = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
 
 		for (uint64_t t = c->tail; t < head; t++, n++)
-			fn(ctx, &c->ring[t % RING_SIZE]);
+			fn(ctx, &c->ring[t % SUP_RING_SIZE]);
 		__atomic_store_n(&c->tail, head, __ATOMIC_RELEASE);
 	}
 	return n;
