@@ -23,6 +23,14 @@ size_t pol_check_name(struct pol_diags *diags, const char *file, int line, const
 /* Ports, channels and shared memories: resolves their references; returns the problems. */
 size_t pol_check_comms(struct pol_system *sys, struct pol_diags *diags);
 
+/* xml.c: a config's text checked, parsed and validated against the schema: 0 and the document
+ * (xmlFreeDoc it), or -EINVAL / -ENOMEM with the problems in diags. */
+struct _xmlDoc;
+int pol_xml_read(const char *name, const char *buf, size_t size, const char *schema_path,
+		 struct pol_diags *diags, struct _xmlDoc **ret_doc);
+/* A config file's bytes (a regular file, bounded), NUL-terminated; -EINVAL with a diagnostic. */
+int pol_xml_read_file(const char *path, char **ret_buf, size_t *ret_size, struct pol_diags *diags);
+
 /* Semantic checks of a parsed system: every problem goes to diags. Returns the count. */
 size_t pol_check(struct pol_system *sys, const struct pol_host *host, struct pol_diags *diags);
 

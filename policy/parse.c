@@ -1,130 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Read a config file safely, validate it against mumu.xsd, and build the model from the DOM. */
+/* Build the model from a config's validated DOM (xml.c reads it), then check it (check.c). */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlschemas.h>
 
 #include "common/util.h"
 #include "policy/internal.h"
-
-#define CONFIG_MAX_BYTES (1U << 20)
-#define SCHEMA_MAX_BYTES (1U << 20)
-
-struct err_sink {
-	struct pol_diags *diags;
-	const char *file;
-	size_t n;
-};
-
-/* Nothing outside the config is ever read: every external entity, DTD or include is refused. */
-static xmlParserInputPtr refuse_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
-{
-	return NULL;
-}
-
-static void collect_error(void *data, xmlErrorPtr e)
-{
-	struct err_sink *sink = data;
-	char msg[400];
-	size_t len;
-
-	if (!e || e->level == XML_ERR_WARNING)
-		return;
-	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "malformed XML");
-	len = strlen(msg);
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		msg[--len] = '\0';
-	if (e->domain == XML_FROM_SCHEMASV)
-		pol_diag_add(sink->diags, sink->file, e->line, "%s; see etc/mumu.xsd", msg);
-	else
-		pol_diag_add(sink->diags, sink->file, e->line, "malformed XML: %s", msg);
-	sink->n++;
-}
-
-/* Read at most max_bytes of a regular file into a NUL-terminated buffer. */
-static int read_file(const char *path, size_t max_bytes, char **ret_buf, size_t *ret_size)
-{
-	/* O_NONBLOCK: a FIFO or a device must not block the open; fstat refuses it next. */
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	char *buf;
-	size_t n = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
-	if ((uint64_t)st.st_size > max_bytes)
-		return -EFBIG;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (n < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + n, (size_t)st.st_size - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	*ret_buf = buf;
-	*ret_size = n;
-	return 0;
-}
-
-/* A document type declaration is the door to entity bombs and XXE: mumu configs have none. */
-static int find_doctype(const char *buf, size_t size)
-{
-	int line = 1;
-
-	for (size_t i = 0; i < size; i++) {
-		if (buf[i] == '\n')
-			line++;
-		else if (buf[i] == '<' && size - i >= 9 && memcmp(buf + i, "<!DOCTYPE", 9) == 0)
-			return line;
-		else if (buf[i] == '<' && size - i >= 8 && memcmp(buf + i, "<!ENTITY", 8) == 0)
-			return line;
-	}
-	return 0;
-}
-
-static const int parse_options = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA;
-
-static xmlSchemaPtr load_schema(const char *schema_path, struct pol_diags *diags)
-{
-	_cleanup_free_ char *buf = NULL;
-	xmlSchemaParserCtxtPtr pctxt;
-	xmlSchemaPtr schema;
-	size_t size;
-	int r;
-
-	r = read_file(schema_path, SCHEMA_MAX_BYTES, &buf, &size);
-	if (r < 0) {
-		pol_diag_add(diags, schema_path, 0, "cannot read the schema: %s", strerror(-r));
-		return NULL;
-	}
-	pctxt = xmlSchemaNewMemParserCtxt(buf, (int)size);
-	if (!pctxt)
-		return NULL;
-	schema = xmlSchemaParse(pctxt);
-	xmlSchemaFreeParserCtxt(pctxt);
-	if (!schema)
-		pol_diag_add(diags, schema_path, 0, "the schema is not a valid XSD");
-	return schema;
-}
 
 static const char *prop(xmlNodePtr node, const char *name, char *buf, size_t size)
 {
@@ -463,64 +347,14 @@ int pol_load_buffer(const char *name, const char *buf, size_t size, const char *
 		    const struct pol_host *host, struct pol_system **ret_sys,
 		    struct pol_diags *diags)
 {
-	struct err_sink sink = { .diags = diags, .file = name };
 	struct pol_system *sys = NULL;
-	xmlSchemaValidCtxtPtr vctxt;
-	xmlSchemaPtr schema;
-	xmlDocPtr doc;
 	size_t before = diags->n;
-	int line, r;
+	xmlDocPtr doc = NULL;
+	int r;
 
-	if (size > CONFIG_MAX_BYTES) {
-		pol_diag_add(diags, name, 0,
-			     "the file is larger than %u bytes; configs are smaller",
-			     CONFIG_MAX_BYTES);
-		return -EINVAL;
-	}
-	if (memchr(buf, '\0', size)) {
-		pol_diag_add(diags, name, 0, "the file contains a NUL byte; expected XML text");
-		return -EINVAL;
-	}
-	line = find_doctype(buf, size);
-	if (line > 0) {
-		pol_diag_add(
-		    diags, name, line,
-		    "DOCTYPE and ENTITY declarations are not allowed; a config is plain XML "
-		    "checked against etc/mumu.xsd");
-		return -EINVAL;
-	}
-
-	xmlSetExternalEntityLoader(refuse_loader);
-	xmlSetStructuredErrorFunc(&sink, collect_error);
-	doc = xmlReadMemory(buf, (int)size, name, NULL, parse_options);
-	if (!doc || !xmlDocGetRootElement(doc)) {
-		if (sink.n == 0)
-			pol_diag_add(diags, name, 0, "not an XML document");
-		r = -EINVAL;
-		goto out;
-	}
-	schema = load_schema(schema_path, diags);
-	if (!schema) {
-		r = diags->n > before ? -EINVAL : -ENOMEM;
-		goto out;
-	}
-	vctxt = xmlSchemaNewValidCtxt(schema);
-	if (!vctxt) {
-		xmlSchemaFree(schema);
-		r = -ENOMEM;
-		goto out;
-	}
-	xmlSchemaSetValidStructuredErrors(vctxt, collect_error, &sink);
-	r = xmlSchemaValidateDoc(vctxt, doc);
-	xmlSchemaFreeValidCtxt(vctxt);
-	xmlSchemaFree(schema);
-	if (r != 0) {
-		if (diags->n == before)
-			pol_diag_add(diags, name, 0, "does not match etc/mumu.xsd");
-		r = -EINVAL;
-		goto out;
-	}
-
+	r = pol_xml_read(name, buf, size, schema_path, diags, &doc);
+	if (r < 0)
+		return r;
 	sys = calloc(1, sizeof(*sys));
 	if (!sys) {
 		r = -ENOMEM;
@@ -539,7 +373,6 @@ int pol_load_buffer(const char *name, const char *buf, size_t size, const char *
 	sys = NULL;
 	r = 0;
 out:
-	xmlSetStructuredErrorFunc(NULL, NULL);
 	xmlFreeDoc(doc);
 	pol_free(sys);
 	return r;
@@ -552,21 +385,8 @@ int pol_load(const char *path, const char *schema_path, const struct pol_host *h
 	size_t size;
 	int r;
 
-	r = read_file(path, CONFIG_MAX_BYTES, &buf, &size);
-	if (r == -EFBIG) {
-		pol_diag_add(diags, path, 0,
-			     "the file is larger than %u bytes; configs are smaller",
-			     CONFIG_MAX_BYTES);
-		return -EINVAL;
-	}
-	if (r == -EBADFD) {
-		pol_diag_add(diags, path, 0,
-			     "not a regular file (a FIFO, socket or device); a config is a file");
-		return -EINVAL;
-	}
-	if (r < 0) {
-		pol_diag_add(diags, path, 0, "cannot read: %s", strerror(-r));
-		return -EINVAL;
-	}
+	r = pol_xml_read_file(path, &buf, &size, diags);
+	if (r < 0)
+		return r;
 	return pol_load_buffer(path, buf, size, schema_path, host, ret_sys, diags);
 }

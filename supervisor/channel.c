@@ -174,36 +174,95 @@ void run_new_frame(struct run *run)
 }
 
 /* Everything a VMM sends is checked: size by ipc_recv, type and state here. */
+/* At READY: its vCPU threads are noted for enforcement, and set to their policy. */
+static bool on_ready(struct run *run, struct sup_partition *p)
+{
+	if (p->state != SUP_PART_STARTING) {
+		violation(run, p, "READY twice");
+		return false;
+	}
+	log_debug("partition '%s': VMM ready %" PRIu64 " us after spawn", p->pol->name,
+		  (mono_ns() - p->spawn_ns) / 1000);
+	/* Never a vCPU of another policy on a real-time core (partition.h). */
+	if (sup_partition_threads(p) < 0) {
+		violation(run, p, "its vCPU threads are not as they should be");
+		return false;
+	}
+	__atomic_store_n(&p->state, SUP_PART_RUNNING, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* One message of the VMM; false when its socket is not to be read on (gone, replaced). */
+static bool on_message(struct run *run, struct sup_partition *p, uint32_t type, const void *buf,
+		       size_t size)
+{
+	uint32_t gen = p->generation;
+	struct ipc_fault f;
+	struct ipc_u32 req;
+
+	switch (type) {
+	case IPC_READY:
+		return on_ready(run, p);
+	case IPC_CONSOLE:
+		if (!p->first_output_ns) {
+			p->first_output_ns = mono_ns();
+			log_debug("partition '%s': first hypercall %" PRIu64 " us after spawn",
+				  p->pol->name, (p->first_output_ns - p->spawn_ns) / 1000);
+		}
+		on_console(p, buf, size);
+		return true;
+	case IPC_FAULT:
+		memcpy(&f, buf, sizeof(f));
+		on_fault(run, p, &f);
+		break;
+	case IPC_SCHEDULE_REQ:
+	case IPC_MODE_REQ:
+		memcpy(&req, buf, sizeof(req));
+		if (type == IPC_SCHEDULE_REQ)
+			on_schedule_req(run, p, req.value);
+		else
+			on_mode_req(run, p, req.value);
+		break;
+	default:
+		violation(run, p, "unexpected message");
+		return false;
+	}
+	/* Restarted or stopped meanwhile: the old socket is gone. */
+	return p->generation == gen && p->pid > 0;
+}
+
+/*
+ * A VMM that sends more than any partition needs costs the supervisor no more: its socket is
+ * not read again before the next major frame (run_new_frame). Not while the module starts or
+ * stops: READY, and the last words, are read.
+ */
+static bool over_budget(struct run *run, struct sup_partition *p)
+{
+	if (p->frame_msgs < SUP_MSGS_PER_FRAME || !run->sched_started || run->stop)
+		return false;
+	if (!p->sock_paused)
+		run_unwatch(run, p->sock);
+	if (!p->sock_paused && !p->msgs_warned)
+		log_warn("partition '%s': its VMM sent more than %u messages in a major frame: the "
+			 "rest wait for the next one",
+			 p->pol->name, SUP_MSGS_PER_FRAME);
+	p->sock_paused = p->msgs_warned = true;
+	return true;
+}
+
 void run_on_sock(struct run *run, struct sup_partition *p)
 {
 	static uint8_t buf[IPC_MSG_MAX];
 
-	for (int i = 0; i < MSGS_PER_WAKEUP && p->sock >= 0; i++) {
-		uint32_t type;
+	for (int i = 0; i < MSGS_PER_WAKEUP && p->sock >= 0 && !over_budget(run, p); i++) {
+		uint32_t type, gen = p->generation;
 		size_t size;
-		int r;
+		int r = ipc_recv(p->sock, buf, &type, &size, NULL, 0, NULL);
 
-		/* A VMM that sends more than any partition needs costs the supervisor no more:
-		 * its socket is not read again before the next major frame (run_new_frame).
-		 * Not while the module starts or stops: READY, and the last words, are read. */
-		if (p->frame_msgs >= SUP_MSGS_PER_FRAME && run->sched_started && !run->stop) {
-			if (!p->sock_paused)
-				run_unwatch(run, p->sock);
-			if (!p->sock_paused && !p->msgs_warned)
-				log_warn(
-				    "partition '%s': its VMM sent more than %u messages in a major "
-				    "frame: the rest wait for the next one",
-				    p->pol->name, SUP_MSGS_PER_FRAME);
-			p->sock_paused = p->msgs_warned = true;
-			return;
-		}
-		r = ipc_recv(p->sock, buf, &type, &size, NULL, 0, NULL);
 		if (r == -EAGAIN || r == -EINTR)
 			return;
 		p->frame_msgs++;
 		if (r == -ECONNRESET) {
-			uint32_t gen = p->generation;
-
 			run_on_exit_of(run, p);
 			if (p->generation == gen) /* not reaped yet: its pidfd tells */
 				run_unwatch(run, p->sock);
@@ -213,59 +272,7 @@ void run_on_sock(struct run *run, struct sup_partition *p)
 			violation(run, p, "malformed message");
 			return;
 		}
-		switch (type) {
-		case IPC_READY:
-			if (p->state != SUP_PART_STARTING) {
-				violation(run, p, "READY twice");
-				return;
-			}
-			log_debug("partition '%s': VMM ready %" PRIu64 " us after spawn",
-				  p->pol->name, (mono_ns() - p->spawn_ns) / 1000);
-			/* Its vCPU threads, for enforcement, and never a vCPU of another
-			 * policy on a real-time core (partition.h). */
-			if (sup_partition_threads(p) < 0) {
-				violation(run, p, "its vCPU threads are not as they should be");
-				return;
-			}
-			__atomic_store_n(&p->state, SUP_PART_RUNNING, __ATOMIC_RELEASE);
-			break;
-		case IPC_CONSOLE:
-			if (!p->first_output_ns) {
-				p->first_output_ns = mono_ns();
-				log_debug("partition '%s': first hypercall %" PRIu64
-					  " us after spawn",
-					  p->pol->name, (p->first_output_ns - p->spawn_ns) / 1000);
-			}
-			on_console(p, buf, size);
-			break;
-		case IPC_FAULT: {
-			struct ipc_fault f;
-
-			uint32_t gen = p->generation;
-
-			memcpy(&f, buf, sizeof(f));
-			on_fault(run, p, &f);
-			if (p->generation != gen || p->pid <= 0)
-				return;
-			break;
-		}
-		case IPC_SCHEDULE_REQ:
-		case IPC_MODE_REQ: {
-			struct ipc_u32 req;
-			uint32_t gen = p->generation;
-
-			memcpy(&req, buf, sizeof(req));
-			if (type == IPC_SCHEDULE_REQ)
-				on_schedule_req(run, p, req.value);
-			else
-				on_mode_req(run, p, req.value);
-			if (p->generation != gen || p->pid <= 0)
-				return; /* restarted or stopped: the old socket is gone */
-			break;
-		}
-		default:
-			violation(run, p, "unexpected message");
+		if (!on_message(run, p, type, buf, size))
 			return;
-		}
 	}
 }

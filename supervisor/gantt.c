@@ -294,12 +294,11 @@ static uint64_t tick_step(uint64_t span)
 				return p * mult[i];
 }
 
-void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_ns)
+/* The span, cores and partitions of the windows between from_ns and to_ns (0: the end). */
+static void view_fit(struct view *v, const struct gantt *g, uint64_t from_ns, uint64_t to_ns)
 {
-	struct view v = { .t0 = UINT64_MAX };
-	size_t shown = 0, missed = 0, enforced = 0;
-
-	v.t1 = 0;
+	v->t0 = UINT64_MAX;
+	v->t1 = 0;
 	for (size_t i = 0; i < g->n_windows; i++) {
 		const struct gantt_window *w = &g->windows[i];
 		struct view all = { .t0 = from_ns, .t1 = to_ns ? to_ns : UINT64_MAX };
@@ -308,35 +307,41 @@ void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_n
 
 		if (!visible(w, g->epoch_ns, &all))
 			continue;
-		if (w->planned_start_ns - g->epoch_ns < v.t0)
-			v.t0 = w->planned_start_ns - g->epoch_ns;
-		if (end - g->epoch_ns > v.t1)
-			v.t1 = end - g->epoch_ns;
-		if (row_of(&v, w->core) == v.n_cores)
-			v.cores[v.n_cores++] = w->core;
-		for (k = 0; k < v.n_parts && strcmp(v.parts[k], w->name) != 0; k++)
+		if (w->planned_start_ns - g->epoch_ns < v->t0)
+			v->t0 = w->planned_start_ns - g->epoch_ns;
+		if (end - g->epoch_ns > v->t1)
+			v->t1 = end - g->epoch_ns;
+		if (row_of(v, w->core) == v->n_cores)
+			v->cores[v->n_cores++] = w->core;
+		for (k = 0; k < v->n_parts && strcmp(v->parts[k], w->name) != 0; k++)
 			;
-		if (k == v.n_parts && v.n_parts < PARTS_MAX)
-			v.parts[v.n_parts++] = w->name;
+		if (k == v->n_parts && v->n_parts < PARTS_MAX)
+			v->parts[v->n_parts++] = w->name;
 	}
-	if (v.t0 < from_ns)
-		v.t0 = from_ns;
-	if (to_ns && v.t1 > to_ns)
-		v.t1 = to_ns;
-	if (v.t1 <= v.t0) {
-		v.t0 = from_ns;
-		v.t1 = from_ns + 1000000;
+	if (v->t0 < from_ns)
+		v->t0 = from_ns;
+	if (to_ns && v->t1 > to_ns)
+		v->t1 = to_ns;
+	if (v->t1 <= v->t0) {
+		v->t0 = from_ns;
+		v->t1 = from_ns + 1000000;
 	}
-	for (size_t i = 1; i < v.n_cores; i++) /* insertion sort: few cores */
-		for (size_t j = i; j > 0 && v.cores[j - 1] > v.cores[j]; j--) {
-			uint32_t c = v.cores[j];
+	for (size_t i = 1; i < v->n_cores; i++) /* insertion sort: few cores */
+		for (size_t j = i; j > 0 && v->cores[j - 1] > v->cores[j]; j--) {
+			uint32_t c = v->cores[j];
 
-			v.cores[j] = v.cores[j - 1];
-			v.cores[j - 1] = c;
+			v->cores[j] = v->cores[j - 1];
+			v->cores[j - 1] = c;
 		}
+}
 
-	double height = TOP + (double)v.n_cores * CORE_HEIGHT + 40;
-	double legend_h = 30 + 16.0 * (double)v.n_parts;
+/* The picture's frame: its size, a row pair per core, the time axis in ms after the epoch. */
+static void svg_axes(FILE *out, const struct view *v)
+{
+	double height = TOP + (double)v->n_cores * CORE_HEIGHT + 40;
+	double legend_h = 30 + 16.0 * (double)v->n_parts;
+	double axis_y = TOP + (double)v->n_cores * CORE_HEIGHT;
+	uint64_t step = tick_step(v->t1 - v->t0);
 
 	if (legend_h > height)
 		height = legend_h;
@@ -347,21 +352,17 @@ void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_n
 		".event{stroke:#333;stroke-dasharray:4 3}</style>\n"
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
 		LEFT + WIDTH + 20 + LEGEND_WIDTH, height);
-	for (size_t i = 0; i < v.n_cores; i++) {
+	for (size_t i = 0; i < v->n_cores; i++) {
 		double y = TOP + (double)i * CORE_HEIGHT;
 
 		fprintf(out,
 			"<text x=\"4\" y=\"%.0f\" font-weight=\"bold\">core %" PRIu32 "</text>"
 			"<text x=\"50\" y=\"%.0f\">planned</text>"
 			"<text x=\"50\" y=\"%.0f\">ran</text>\n",
-			y + ROW - 3, v.cores[i], y + ROW - 3, y + 2 * ROW - 1);
+			y + ROW - 3, v->cores[i], y + ROW - 3, y + 2 * ROW - 1);
 	}
-	/* time axis: ms after the epoch */
-	uint64_t step = tick_step(v.t1 - v.t0);
-	double axis_y = TOP + (double)v.n_cores * CORE_HEIGHT;
-
-	for (uint64_t t = (v.t0 + step - 1) / step * step; t <= v.t1; t += step) {
-		double x = x_of(&v, t);
+	for (uint64_t t = (v->t0 + step - 1) / step * step; t <= v->t1; t += step) {
+		double x = x_of(v, t);
 
 		fprintf(out,
 			"<line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"#ddd\"/>"
@@ -372,6 +373,51 @@ void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_n
 	}
 	fprintf(out, "<text x=\"%d\" y=\"%.0f\" text-anchor=\"middle\">ms after the epoch</text>\n",
 		LEFT + WIDTH / 2, axis_y + 30);
+}
+
+/* The trace's events (health monitor, switches) as dashed lines with their text. */
+static void svg_events(FILE *out, const struct view *v, const struct gantt *g)
+{
+	double axis_y = TOP + (double)v->n_cores * CORE_HEIGHT;
+
+	for (size_t i = 0; i < g->n_events; i++) {
+		const struct gantt_event *e = &g->events[i];
+		uint64_t t = e->ns - g->epoch_ns;
+
+		if (e->ns < g->epoch_ns || t < v->t0 || t > v->t1)
+			continue;
+		fprintf(out, "<line class=\"event\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%.0f\">",
+			x_of(v, t), TOP - 8, x_of(v, t), axis_y);
+		fputs("<title>", out);
+		put_xml(out, e->name);
+		fputs(": ", out);
+		put_xml(out, e->detail);
+		fputs("</title></line>\n", out);
+	}
+}
+
+/* A colour swatch and name per partition, right of the picture. */
+static void svg_legend(FILE *out, const struct view *v)
+{
+	for (size_t i = 0; i < v->n_parts; i++) {
+		double y = TOP + 16.0 * (double)i;
+
+		fprintf(out,
+			"<rect x=\"%d\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			"<text x=\"%d\" y=\"%.0f\">",
+			LEFT + WIDTH + 20, y, colour_of(v, v->parts[i]), LEFT + WIDTH + 36, y + 10);
+		put_xml(out, v->parts[i]);
+		fputs("</text>\n", out);
+	}
+}
+
+void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_ns)
+{
+	struct view v = { 0 };
+	size_t shown = 0, missed = 0, enforced = 0;
+
+	view_fit(&v, g, from_ns, to_ns);
+	svg_axes(out, &v);
 	for (size_t i = 0; i < g->n_windows; i++) {
 		const struct gantt_window *w = &g->windows[i];
 
@@ -382,20 +428,7 @@ void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_n
 		missed += strcmp(w->outcome, "missed") == 0;
 		enforced += strcmp(w->outcome, "enforced") == 0;
 	}
-	for (size_t i = 0; i < g->n_events; i++) {
-		const struct gantt_event *e = &g->events[i];
-		uint64_t t = e->ns - g->epoch_ns;
-
-		if (e->ns < g->epoch_ns || t < v.t0 || t > v.t1)
-			continue;
-		fprintf(out, "<line class=\"event\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%.0f\">",
-			x_of(&v, t), TOP - 8, x_of(&v, t), axis_y);
-		fputs("<title>", out);
-		put_xml(out, e->name);
-		fputs(": ", out);
-		put_xml(out, e->detail);
-		fputs("</title></line>\n", out);
-	}
+	svg_events(out, &v, g);
 	fprintf(out,
 		"<text x=\"4\" y=\"18\" font-size=\"14\">mumu: %zu windows (%zu missed, %zu "
 		"enforced), ",
@@ -405,15 +438,6 @@ void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_n
 	ms(out, v.t1);
 	fputs(" ms; light: planned, solid: ran, dashed red: missed, red border: enforced</text>\n",
 	      out);
-	for (size_t i = 0; i < v.n_parts; i++) {
-		double y = TOP + 16.0 * (double)i;
-
-		fprintf(out,
-			"<rect x=\"%d\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-			"<text x=\"%d\" y=\"%.0f\">",
-			LEFT + WIDTH + 20, y, colour_of(&v, v.parts[i]), LEFT + WIDTH + 36, y + 10);
-		put_xml(out, v.parts[i]);
-		fputs("</text>\n", out);
-	}
+	svg_legend(out, &v);
 	fputs("</svg>\n", out);
 }

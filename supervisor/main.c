@@ -180,63 +180,64 @@ struct args {
 };
 
 /* Parse the command line into a: -1 to go on, else the exit status (help, version, errors). */
+/* An option that takes a value: -1 when it is good, else the exit status. */
+static int value_option(int c, const char *arg, struct args *a)
+{
+	switch (c) {
+	case OPT_FRAMES:
+		if (parse_u64(arg, &a->opts.frames) == 0 && a->opts.frames > 0)
+			return -1;
+		log_error("--frames '%s': expected a positive whole number", arg);
+		return EXIT_OTHER;
+	case OPT_DURATION:
+		if (parse_seconds(arg, &a->opts.duration_ns) == 0)
+			return -1;
+		log_error("--duration '%s': expected a positive number of seconds", arg);
+		return EXIT_OTHER;
+	case OPT_VMM_USER:
+		if (parse_ids(arg, &a->opts.vmm_uid, &a->opts.vmm_gid) == 0)
+			return -1;
+		log_error("--vmm-user '%s': expected UID or UID:GID, not 0", arg);
+		return EXIT_OTHER;
+	case OPT_SECCOMP:
+		if (strcmp(arg, "log") == 0)
+			a->opts.vmm_flags |= IPC_CFG_SECCOMP_LOG;
+		else if (strcmp(arg, "kill") == 0)
+			a->opts.vmm_flags &= ~IPC_CFG_SECCOMP_LOG;
+		else
+			break;
+		return -1;
+	case OPT_SCHEMA:
+		a->opts.schema_path = arg;
+		return -1;
+	case OPT_VMM:
+		a->opts.vmm_path = arg;
+		return -1;
+	case OPT_TRACE:
+		a->opts.trace_path = arg;
+		return -1;
+	case OPT_CONTROL:
+		a->opts.control_path = strcmp(arg, "none") == 0 ? NULL : arg;
+		return -1;
+	}
+	log_error("--seccomp=%s: expected kill or log", arg);
+	return EXIT_OTHER;
+}
+
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	int c;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CHECK:
 			a->check = true;
 			break;
-		case OPT_FRAMES:
-			if (parse_u64(optarg, &a->opts.frames) < 0 || a->opts.frames == 0) {
-				log_error("--frames '%s': expected a positive whole number",
-					  optarg);
-				return EXIT_OTHER;
-			}
-			break;
-		case OPT_DURATION:
-			if (parse_seconds(optarg, &a->opts.duration_ns) < 0) {
-				log_error("--duration '%s': expected a positive number of seconds",
-					  optarg);
-				return EXIT_OTHER;
-			}
-			break;
-		case OPT_SCHEMA:
-			a->opts.schema_path = optarg;
-			break;
-		case OPT_VMM:
-			a->opts.vmm_path = optarg;
-			break;
-		case OPT_TRACE:
-			a->opts.trace_path = optarg;
-			break;
-		case OPT_VMM_USER:
-			if (parse_ids(optarg, &a->opts.vmm_uid, &a->opts.vmm_gid) < 0) {
-				log_error("--vmm-user '%s': expected UID or UID:GID, not 0",
-					  optarg);
-				return EXIT_OTHER;
-			}
-			break;
-		case OPT_SECCOMP:
-			if (strcmp(optarg, "log") == 0) {
-				a->opts.vmm_flags |= IPC_CFG_SECCOMP_LOG;
-			} else if (strcmp(optarg, "kill") == 0) {
-				a->opts.vmm_flags &= ~IPC_CFG_SECCOMP_LOG;
-			} else {
-				log_error("--seccomp=%s: expected kill or log", optarg);
-				return EXIT_OTHER;
-			}
-			break;
 		case OPT_AUDIT:
 			a->audit = optarg ? optarg : "text";
 			break;
 		case OPT_NO_SANDBOX:
 			a->opts.vmm_flags |= IPC_CFG_NO_SANDBOX;
-			break;
-		case OPT_CONTROL:
-			a->opts.control_path = strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
 		case 'v':
 			if (a->level < LOG_DEBUG)
@@ -251,6 +252,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_VERSION:
 			printf("mumu-supervisor %s\n", MUMU_VERSION);
 			return EXIT_VALID;
+		case OPT_FRAMES:
+		case OPT_DURATION:
+		case OPT_VMM_USER:
+		case OPT_SECCOMP:
+		case OPT_SCHEMA:
+		case OPT_VMM:
+		case OPT_TRACE:
+		case OPT_CONTROL:
+			if ((r = value_option(c, optarg, a)) >= 0)
+				return r;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_OTHER;
@@ -264,7 +276,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	a->opts.config_path = argv[optind];
 	if (!a->opts.schema_path)
-		a->opts.schema_path = first_existing(schemas, sizeof(schemas) / sizeof(schemas[0]));
+		a->opts.schema_path = first_existing(schemas, ARRAY_SIZE(schemas));
 	if (!a->opts.vmm_path)
 		a->opts.vmm_path = default_vmm_path();
 	return -1;

@@ -314,9 +314,66 @@ static uint32_t rt_vcpus(const struct run *run, const struct pol_partition *pol)
 	return bits;
 }
 
-static int setup(struct run *run)
+/* The event loop's sources: the stop signals, the duration timer, the control socket. */
+static int setup_events(struct run *run)
 {
 	sigset_t set;
+	int r;
+
+	/* A reader of stdout that goes away costs the output, never the module. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		sigaddset(&set, stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	run->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	run->epfd = epoll_create1(EPOLL_CLOEXEC);
+	run->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (run->sigfd < 0 || run->epfd < 0 || run->timerfd < 0)
+		return -errno;
+	if (run->control.listen_fd >= 0 &&
+	    (r = run_watch(run, run->control.listen_fd, TAG(TAG_CTL, 0))) < 0)
+		return r;
+	if ((r = run_watch(run, run->sigfd, TAG(TAG_SIGNAL, 0))) < 0 ||
+	    (r = run_watch(run, run->timerfd, TAG(TAG_TIMER, 0))) < 0)
+		return r;
+	if (run->opts->duration_ns) {
+		struct itimerspec its = { .it_value = ns_timespec(run->opts->duration_ns) };
+
+		timerfd_settime(run->timerfd, 0, &its, NULL);
+	}
+	return 0;
+}
+
+/* Every partition's memory, then its VMM started (one that cannot start stays IDLE). */
+static int setup_partitions(struct run *run)
+{
+	int r;
+
+	run->parts = calloc(run->sys->n_partitions, sizeof(*run->parts));
+	if (!run->parts)
+		return -ENOMEM;
+	for (size_t i = 0; i < run->sys->n_partitions; i++)
+		run->parts[i] = (struct sup_partition){ .sock = -1, .pidfd = -1 };
+	for (size_t i = 0; i < run->sys->n_partitions; i++) {
+		struct sup_partition *p = &run->parts[i];
+
+		r = sup_partition_init(p, run->sys, i);
+		if (r < 0) {
+			log_error("partition '%s': cannot be set up (memory, image): %s",
+				  run->sys->partitions[i].name, strerror(-r));
+			return r;
+		}
+		p->rt_vcpus = rt_vcpus(run, p->pol);
+		p->batons = run->batons;
+		p->n_batons = run->n_batons;
+		run_spawn(run, p); /* on failure the others run without it */
+	}
+	return 0;
+}
+
+static int setup(struct run *run)
+{
 	int r;
 
 	r = check_sandbox_caps(run->opts);
@@ -343,28 +400,9 @@ static int setup(struct run *run)
 			return r;
 		}
 	}
-	/* A reader of stdout that goes away costs the output, never the module. */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
-		sigaddset(&set, stop_signals[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	run->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	run->epfd = epoll_create1(EPOLL_CLOEXEC);
-	run->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (run->sigfd < 0 || run->epfd < 0 || run->timerfd < 0)
-		return -errno;
-	if (run->control.listen_fd >= 0 &&
-	    (r = run_watch(run, run->control.listen_fd, TAG(TAG_CTL, 0))) < 0)
+	r = setup_events(run);
+	if (r < 0)
 		return r;
-	if ((r = run_watch(run, run->sigfd, TAG(TAG_SIGNAL, 0))) < 0 ||
-	    (r = run_watch(run, run->timerfd, TAG(TAG_TIMER, 0))) < 0)
-		return r;
-	if (run->opts->duration_ns) {
-		struct itimerspec its = { .it_value = ns_timespec(run->opts->duration_ns) };
-
-		timerfd_settime(run->timerfd, 0, &its, NULL);
-	}
 	r = sup_objects_create(run->sys, &run->objects);
 	if (r < 0) {
 		log_error("cannot allocate the shared memories and ports: %s", strerror(-r));
@@ -375,26 +413,77 @@ static int setup(struct run *run)
 		log_error("cannot create the hand-over eventfds: %s", strerror(-r));
 		return r;
 	}
-	run->parts = calloc(run->sys->n_partitions, sizeof(*run->parts));
-	if (!run->parts)
-		return -ENOMEM;
-	for (size_t i = 0; i < run->sys->n_partitions; i++)
-		run->parts[i] = (struct sup_partition){ .sock = -1, .pidfd = -1 };
-	for (size_t i = 0; i < run->sys->n_partitions; i++) {
-		struct sup_partition *p = &run->parts[i];
+	return setup_partitions(run);
+}
 
-		r = sup_partition_init(p, run->sys, i);
+/* Start the schedule once every VMM is READY (or the wait is over); the trace opens first. */
+static int start_schedule(struct run *run)
+{
+	uint64_t deadline = mono_ns() + READY_TIMEOUT_NS;
+	int r;
+
+	while (!all_started(run) && !run->stop && mono_ns() < deadline)
+		loop_once(run, 100);
+	run_on_slow_starts(run);
+	if (run->stop)
+		return 0;
+	sup_sched_go(&run->sched, EPOCH_DELAY_NS);
+	run->sched_started = true;
+	/* Before any window ends: the main thread drains them into it from now on. */
+	if (run->opts->trace_path) {
+		r = sup_trace_open(&run->trace, run->opts->trace_path, run->sys,
+				   run->sched.epoch_ns);
 		if (r < 0) {
-			log_error("partition '%s': cannot be set up (memory, image): %s",
-				  run->sys->partitions[i].name, strerror(-r));
+			log_error("cannot write the trace '%s': %s", run->opts->trace_path,
+				  strerror(-r));
 			return r;
 		}
-		p->rt_vcpus = rt_vcpus(run, p->pol);
-		p->batons = run->batons;
-		p->n_batons = run->n_batons;
-		run_spawn(run, p); /* on failure the others run without it */
 	}
+	run_watch(run, run->sched.notify_fd, TAG(TAG_FRAME, 0));
+	main_thread_idle();
 	return 0;
+}
+
+/* The end of a run, whatever got started: the VMMs stopped, the table, everything released.
+ * Returns the exit status. */
+static int finish(struct run *run, int rc)
+{
+	if (run->sched_made) {
+		sup_sched_stop(&run->sched);
+		drain(run);
+		if (sup_sched_dropped(&run->sched))
+			log_warn("%" PRIu64 " window records did not reach the trace",
+				 sup_sched_dropped(&run->sched));
+	}
+	if (sup_trace_close(&run->trace) < 0) {
+		log_error("the trace '%s' is incomplete: %s", run->opts->trace_path, strerror(EIO));
+		rc = rc ? rc : 1;
+	}
+	if (run->parts) {
+		run_stop_vmms(run);
+		stop_output();
+		if (rc == 0)
+			run_summary(run);
+		if (rc == 0 && run->shutdown)
+			rc = SUP_EXIT_SHUTDOWN;
+		if (run->forced)
+			rc = SUP_EXIT_FORCED;
+		for (size_t i = 0; i < run->sys->n_partitions; i++)
+			if (run->parts[i].pol)
+				sup_partition_fini(&run->parts[i]);
+	}
+	stop_output(); /* when the run never got as far as its VMMs */
+	sup_control_close(&run->control);
+	if (run->sched_made)
+		sup_sched_free(&run->sched);
+	free(run->parts);
+	close_batons(run);
+	sup_objects_close(run->sys, run->objects);
+	closep(&run->kvm_fd);
+	closep(&run->epfd);
+	closep(&run->sigfd);
+	closep(&run->timerfd);
+	return rc;
 }
 
 int sup_run(const struct pol_system *sys, const struct sup_options *opts)
@@ -407,16 +496,13 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 			   .kvm_fd = -1,
 			   .control = { .listen_fd = -1, .spare_fd = -1 },
 			   .start_ns = mono_ns() };
-	uint64_t deadline;
-	int r, rc = 0;
+	int r;
 
 	if (sup_output_start(&run_output, sys->n_partitions + 1) == 0)
 		log_set_sink(log_to_output);
 	r = setup(&run);
-	if (r < 0) {
-		rc = 1;
-		goto out;
-	}
+	if (r < 0)
+		return finish(&run, 1);
 	/* While the VMMs start: a major fault in a core thread at a boundary would be a late
 	 * window, so what the supervisor touches stays in memory (locked as it is touched, no
 	 * up-front cost; VMMs do not inherit it), and the core threads are made now, to wait
@@ -429,73 +515,14 @@ int sup_run(const struct pol_system *sys, const struct sup_options *opts)
 	run.sched_made = true;
 	if (r < 0) {
 		log_error("cannot start the schedule: %s", strerror(-r));
-		rc = 1;
-		goto out;
+		return finish(&run, 1);
 	}
-	deadline = mono_ns() + READY_TIMEOUT_NS;
-	while (!all_started(&run) && !run.stop && mono_ns() < deadline)
-		loop_once(&run, 100);
-	run_on_slow_starts(&run);
-	if (!run.stop) {
-		sup_sched_go(&run.sched, EPOCH_DELAY_NS);
-		run.sched_started = true;
-		/* Before any window ends: the main thread drains them into it from now on. */
-		if (opts->trace_path) {
-			r = sup_trace_open(&run.trace, opts->trace_path, sys, run.sched.epoch_ns);
-			if (r < 0) {
-				log_error("cannot write the trace '%s': %s", opts->trace_path,
-					  strerror(-r));
-				rc = 1;
-				goto out;
-			}
-		}
-		run_watch(&run, run.sched.notify_fd, TAG(TAG_FRAME, 0));
-		main_thread_idle();
-	}
+	if (start_schedule(&run) < 0)
+		return finish(&run, 1);
 	while (!run.stop) {
 		loop_once(&run, 1000);
 		run_on_slow_starts(&run);
 		sup_control_expire(&run.control, mono_ns());
 	}
-out:
-	if (run.sched_made) {
-		sup_sched_stop(&run.sched);
-		drain(&run);
-		if (sup_sched_dropped(&run.sched))
-			log_warn("%" PRIu64 " window records did not reach the trace",
-				 sup_sched_dropped(&run.sched));
-	}
-	if (sup_trace_close(&run.trace) < 0) {
-		log_error("the trace '%s' is incomplete: %s", opts->trace_path, strerror(EIO));
-		rc = rc ? rc : 1;
-	}
-	if (run.parts) {
-		run_stop_vmms(&run);
-		stop_output();
-		if (rc == 0)
-			run_summary(&run);
-		if (rc == 0 && run.shutdown)
-			rc = SUP_EXIT_SHUTDOWN;
-		if (run.forced)
-			rc = SUP_EXIT_FORCED;
-		for (size_t i = 0; i < sys->n_partitions; i++)
-			if (run.parts[i].pol)
-				sup_partition_fini(&run.parts[i]);
-	}
-	stop_output(); /* when the run never got as far as its VMMs */
-	sup_control_close(&run.control);
-	if (run.sched_made)
-		sup_sched_free(&run.sched);
-	free(run.parts);
-	close_batons(&run);
-	sup_objects_close(sys, run.objects);
-	if (run.kvm_fd >= 0)
-		close(run.kvm_fd);
-	if (run.epfd >= 0)
-		close(run.epfd);
-	if (run.sigfd >= 0)
-		close(run.sigfd);
-	if (run.timerfd >= 0)
-		close(run.timerfd);
-	return rc;
+	return finish(&run, 0);
 }

@@ -352,10 +352,75 @@ void sup_sched_current(struct sup_sched *s, size_t *ret_current, size_t *ret_nex
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* A core's windows in each schedule, and when each one's check comes: once, off the path. */
+static int core_init(struct sup_core *c, const struct pol_system *sys,
+		     const struct sup_partition *parts)
+{
+	for (size_t i = 0; i < sys->n_partitions; i++)
+		for (size_t v = 0; v < sys->partitions[i].n_cores; v++)
+			if (sys->partitions[i].cores[v].physical_core_id == c->core_id &&
+			    (parts[i].rt_vcpus & (1U << v)))
+				c->rt_vcpus = true;
+	c->windows = calloc(sys->n_schedules, sizeof(*c->windows));
+	c->n_windows = calloc(sys->n_schedules, sizeof(*c->n_windows));
+	c->check_after = calloc(sys->n_schedules, sizeof(*c->check_after));
+	c->stats = calloc(sys->n_partitions, sizeof(*c->stats));
+	c->ring = calloc(SUP_RING_SIZE, sizeof(*c->ring));
+	if (!c->windows || !c->n_windows || !c->check_after || !c->stats || !c->ring)
+		return -ENOMEM;
+	for (size_t k = 0; k < sys->n_schedules; k++) {
+		const struct pol_schedule *sch = &sys->schedules[k];
+		size_t n = pol_core_windows(sys, sch, c->core_id, NULL, 0);
+
+		c->n_windows[k] = n;
+		c->windows[k] = calloc(n + 1, sizeof(*c->windows[k]));
+		c->check_after[k] = calloc(n + 1, sizeof(*c->check_after[k]));
+		if (!c->windows[k] || !c->check_after[k])
+			return -ENOMEM;
+		pol_core_windows(sys, sch, c->core_id, c->windows[k], n);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t end = c->windows[k][i].offset_ns + c->windows[k][i].duration_ns;
+
+			c->check_after[k][i] =
+			    sup_check_time(end, 0, sch->major_frame_ns, c->windows[k], n) - end;
+		}
+	}
+	return 0;
+}
+
+/* The core's thread, pinned to it, SCHED_FIFO CORE_PRIORITY where the supervisor may. */
+static int core_thread_create(struct sup_sched *s, struct sup_core *c)
+{
+	struct sched_param prio = { .sched_priority = CORE_PRIORITY };
+	pthread_attr_t attr;
+	cpu_set_t cpus;
+	int r;
+
+	pthread_attr_init(&attr);
+	CPU_ZERO(&cpus);
+	CPU_SET(c->core_id, &cpus);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	if (s->realtime) {
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+		pthread_attr_setschedparam(&attr, &prio);
+	}
+	r = pthread_create(&c->thread, &attr, core_thread, c);
+	if (r == EPERM && s->realtime) {
+		log_warn("no permission for SCHED_FIFO (CAP_SYS_NICE): the schedule runs at "
+			 "normal priority and window starts will be later");
+		s->realtime = false;
+		pthread_attr_setinheritsched(&attr, PTHREAD_INHERIT_SCHED);
+		r = pthread_create(&c->thread, &attr, core_thread, c);
+	}
+	pthread_attr_destroy(&attr);
+	c->started = r == 0;
+	return -r;
+}
+
 int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct sup_partition *parts,
 		    const struct sup_baton *batons, size_t n_batons, uint64_t max_frames)
 {
-	struct sched_param prio = { .sched_priority = CORE_PRIORITY };
 	pthread_mutexattr_t mattr;
 	size_t n = 0;
 	int r;
@@ -365,7 +430,7 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 	s->parts = parts;
 	s->batons = batons;
 	s->n_batons = n_batons;
-	s->epoch_ns = 0; /* fixed below, once the core threads exist */
+	s->epoch_ns = 0; /* fixed by sup_sched_go, once the core threads exist */
 	s->max_frames = max_frames;
 	s->plan = (struct sup_plan){ .initial = sys->initial_schedule, .requested = SIZE_MAX };
 	pthread_mutexattr_init(&mattr);
@@ -385,69 +450,14 @@ int sup_sched_start(struct sup_sched *s, const struct pol_system *sys, struct su
 	s->realtime = true;
 	for (uint32_t core = 0; core < POL_CPU_MAX; core++) {
 		struct sup_core *c;
-		pthread_attr_t attr;
-		cpu_set_t cpus;
 
 		if (!pol_core_used(sys, core))
 			continue;
 		c = &s->cores[s->n_cores++];
 		c->sched = s;
 		c->core_id = core;
-		for (size_t i = 0; i < sys->n_partitions; i++)
-			for (size_t v = 0; v < sys->partitions[i].n_cores; v++)
-				if (sys->partitions[i].cores[v].physical_core_id == core &&
-				    (parts[i].rt_vcpus & (1U << v)))
-					c->rt_vcpus = true;
-		c->windows = calloc(sys->n_schedules, sizeof(*c->windows));
-		c->n_windows = calloc(sys->n_schedules, sizeof(*c->n_windows));
-		c->check_after = calloc(sys->n_schedules, sizeof(*c->check_after));
-		c->stats = calloc(sys->n_partitions, sizeof(*c->stats));
-		c->ring = calloc(SUP_RING_SIZE, sizeof(*c->ring));
-		if (!c->windows || !c->n_windows || !c->check_after || !c->stats || !c->ring)
-			return -ENOMEM;
-		for (size_t k = 0; k < sys->n_schedules; k++) {
-			const struct pol_schedule *sch = &sys->schedules[k];
-
-			c->n_windows[k] = pol_core_windows(sys, sch, core, NULL, 0);
-			c->windows[k] = calloc(c->n_windows[k] + 1, sizeof(*c->windows[k]));
-			c->check_after[k] = calloc(c->n_windows[k] + 1, sizeof(*c->check_after[k]));
-			if (!c->windows[k] || !c->check_after[k])
-				return -ENOMEM;
-			pol_core_windows(sys, sch, core, c->windows[k], c->n_windows[k]);
-			/* The same every frame: worked out once, off the schedule's path. */
-			for (size_t i = 0; i < c->n_windows[k]; i++) {
-				uint64_t end =
-				    c->windows[k][i].offset_ns + c->windows[k][i].duration_ns;
-
-				c->check_after[k][i] =
-				    sup_check_time(end, 0, sch->major_frame_ns, c->windows[k],
-						   c->n_windows[k]) -
-				    end;
-			}
-		}
-
-		pthread_attr_init(&attr);
-		CPU_ZERO(&cpus);
-		CPU_SET(core, &cpus);
-		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
-		if (s->realtime) {
-			pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-			pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
-			pthread_attr_setschedparam(&attr, &prio);
-		}
-		r = pthread_create(&c->thread, &attr, core_thread, c);
-		if (r == EPERM && s->realtime) {
-			log_warn(
-			    "no permission for SCHED_FIFO (CAP_SYS_NICE): the schedule runs at "
-			    "normal priority and window starts will be later");
-			s->realtime = false;
-			pthread_attr_setinheritsched(&attr, PTHREAD_INHERIT_SCHED);
-			r = pthread_create(&c->thread, &attr, core_thread, c);
-		}
-		pthread_attr_destroy(&attr);
-		if (r != 0)
-			return -r;
-		c->started = true;
+		if ((r = core_init(c, sys, parts)) < 0 || (r = core_thread_create(s, c)) < 0)
+			return r;
 	}
 	return 0;
 }
