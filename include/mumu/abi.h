@@ -116,19 +116,6 @@ enum mumu_start_condition {
 	MUMU_START_COUNT
 };
 
-/* Health-monitor error codes (ARINC 653), as reported and configured. */
-enum mumu_error {
-	MUMU_ERR_DEADLINE_MISSED = 0,
-	MUMU_ERR_APPLICATION_ERROR = 1,
-	MUMU_ERR_NUMERIC_ERROR = 2,
-	MUMU_ERR_ILLEGAL_REQUEST = 3,
-	MUMU_ERR_STACK_OVERFLOW = 4,
-	MUMU_ERR_MEMORY_VIOLATION = 5,
-	MUMU_ERR_HARDWARE_FAULT = 6,
-	MUMU_ERR_POWER_FAIL = 7,
-	MUMU_ERR_COUNT
-};
-
 enum mumu_region_kind {
 	MUMU_REGION_SHARED_MEMORY = 1,
 	MUMU_REGION_SAMPLING_PORT = 2,
