@@ -135,6 +135,21 @@ struct ipc_u32 {
 	uint32_t reserved;
 };
 
+/*
+ * Whether a guest may make a request of the module at all (IPC_SCHEDULE_REQ, IPC_MODE_REQ),
+ * before what it asks for is looked at: 0, or the negative MUMU_E* the guest gets. The one
+ * statement of the rule: the VMM answers its guest by it, the supervisor refuses by it
+ * whatever a VMM passes on. flags: the partition's IPC_CFG_* rights.
+ */
+static inline int ipc_request_allowed(uint32_t flags, uint32_t type, uint32_t value)
+{
+	if (type == IPC_SCHEDULE_REQ)
+		return flags & IPC_CFG_SET_SCHEDULE ? 0 : -MUMU_EPERM;
+	if (type == IPC_MODE_REQ)
+		return value < MUMU_MODE_COUNT ? 0 : -MUMU_EINVAL;
+	return -MUMU_ENOSYS;
+}
+
 enum ipc_done {
 	IPC_DONE_DEADLINE = 1, /* the window's end timer fired */
 	IPC_DONE_YIELD = 2,    /* the guest yielded or halted */

@@ -64,13 +64,14 @@ static void violation(struct run *run, struct sup_partition *p, const char *what
 static void on_schedule_req(struct run *run, struct sup_partition *p, uint32_t id)
 {
 	size_t idx = pol_schedule_index_by_id(run->sys, id);
+	bool may = ipc_request_allowed(sup_partition_rights(p->pol), IPC_SCHEDULE_REQ, id) == 0;
 	char what[96];
 
-	if (!p->pol->set_module_schedule || idx == SIZE_MAX || !run->sched_started) {
+	if (!may || idx == SIZE_MAX || !run->sched_started) {
 		snprintf(what, sizeof(what), "schedule %" PRIu32 " refused: %s", id,
-			 !p->pol->set_module_schedule ? "the partition may not set schedules"
-			 : idx == SIZE_MAX	      ? "no such schedule"
-						      : "the schedule is not running");
+			 !may		   ? "the partition may not set schedules"
+			 : idx == SIZE_MAX ? "no such schedule"
+					   : "the schedule is not running");
 		run_hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what, 0);
 		return;
 	}
@@ -84,6 +85,11 @@ static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
 {
 	char what[64];
 
+	if (ipc_request_allowed(sup_partition_rights(p->pol), IPC_MODE_REQ, mode) < 0) {
+		snprintf(what, sizeof(what), "mode %" PRIu32 " refused: no such mode", mode);
+		run_hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what, 0);
+		return;
+	}
 	switch (mode) {
 	case MUMU_MODE_NORMAL:
 		if (p->ctl->mode == MUMU_MODE_NORMAL)
@@ -112,9 +118,6 @@ static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
 			 mode == MUMU_MODE_COLD_START ? "COLD_START" : "WARM_START");
 		run_restart(run, p, mode == MUMU_MODE_COLD_START, MUMU_START_PARTITION_RESTART);
 		break;
-	default:
-		snprintf(what, sizeof(what), "mode %" PRIu32 " refused: no such mode", mode);
-		run_hm_event(run, p, POL_HM_ILLEGAL_REQUEST, what, 0);
 	}
 }
 

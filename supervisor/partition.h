@@ -111,6 +111,12 @@ uint64_t sup_vmm_as_bytes(const struct pol_partition *pol, const struct pol_regi
  */
 int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, size_t index);
 
+/* The partition's rights as its VMM is told them (IPC_CFG_*, ipc_request_allowed). */
+static inline uint32_t sup_partition_rights(const struct pol_partition *pol)
+{
+	return pol->set_module_schedule ? IPC_CFG_SET_SCHEDULE : 0;
+}
+
 /* How every VMM is started (the same for all partitions of a run). */
 struct sup_spawn {
 	const int *objects;   /* the fds of sup_objects_create */

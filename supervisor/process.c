@@ -154,7 +154,7 @@ static void config_of(const struct sup_partition *p, const struct pol_system *sy
 		cfg->physical_core_id[i] = pol->cores[i].physical_core_id;
 	cfg->ram_bytes = pol->memory_bytes;
 	cfg->image_bytes = p->image_bytes;
-	cfg->flags = how->flags | (pol->set_module_schedule ? IPC_CFG_SET_SCHEDULE : 0);
+	cfg->flags = how->flags | sup_partition_rights(pol);
 	cfg->uid = how->uid;
 	cfg->gid = how->gid;
 	cfg->period_ns = pol->period_ns;

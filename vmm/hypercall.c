@@ -1,68 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Hypercalls (docs/abi.md): arguments in rax/rdi/rsi/rdx, every guest pointer checked. */
 #include <errno.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "common/util.h"
 #include "vmm/vmm.h"
-
-/*
- * A guest that faults or asks in a loop costs its own core, not the supervisor's time: a vCPU
- * sends IPC_FAULT_REPORTS_PER_S non-fatal reports and requests a second at most.
- */
-static bool may_send(struct vmm_vcpu *vcpu)
-{
-	uint64_t now = mono_ns();
-
-	if (now - vcpu->report_period_ns >= 1000000000ULL) {
-		vcpu->report_period_ns = now;
-		vcpu->reports = 0;
-	}
-	if (vcpu->reports >= IPC_FAULT_REPORTS_PER_S)
-		return false;
-	vcpu->reports++;
-	return true;
-}
-
-void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fatal, uint32_t code,
-		      uint64_t addr, const char *fmt, ...)
-{
-	struct ipc_fault f = {
-		.kind = kind,
-		.vcpu = vcpu->id,
-		.fatal = fatal,
-		.code = code,
-		.rip = vcpu->run ? vcpu->run->s.regs.regs.rip : 0,
-		.addr = addr,
-	};
-	va_list ap;
-
-	if (kind < IPC_FAULT_COUNT && !fatal && !may_send(vcpu)) {
-		vcpu->suppressed[kind]++;
-		return;
-	}
-	if (kind < IPC_FAULT_COUNT) {
-		f.suppressed = vcpu->suppressed[kind];
-		vcpu->suppressed[kind] = 0;
-	}
-	va_start(ap, fmt);
-	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
-	va_end(ap);
-	/* A fault report is never dropped: wait for room (the supervisor drains continuously). */
-	for (int tries = 0; tries < 100; tries++) {
-		struct pollfd p = { .fd = vcpu->vmm->sock, .events = POLLOUT };
-		int r = ipc_send(vcpu->vmm->sock, IPC_FAULT, &f, sizeof(f), NULL, 0);
-
-		if (r != -EAGAIN)
-			return;
-		poll(&p, 1, 10);
-	}
-	log_error("fault report lost: %s", f.msg);
-}
 
 /*
  * Guest-physical [gpa, gpa + len) inside the guest's own RAM as the guest itself may access
@@ -130,6 +74,8 @@ static int64_t hc_raise_error(struct vmm_vcpu *vcpu, uint64_t code, uint64_t gpa
 	return 0;
 }
 
+/* Passed on either way: the supervisor decides, and reports a refusal; the guest gets the
+ * rule's answer (ipc_request_allowed) at once. */
 static int64_t hc_request(struct vmm_vcpu *vcpu, uint32_t type, uint64_t value)
 {
 	struct ipc_u32 req = { .value = (uint32_t)value };
@@ -138,9 +84,11 @@ static int64_t hc_request(struct vmm_vcpu *vcpu, uint32_t type, uint64_t value)
 		return bad_args(vcpu,
 				type == IPC_SCHEDULE_REQ ? MUMU_HC_SET_SCHEDULE : MUMU_HC_SET_MODE,
 				-MUMU_EINVAL, "value above 32 bits");
-	if (!may_send(vcpu))
+	if (!vmm_may_send(vcpu))
 		return -MUMU_EAGAIN; /* too many requests this second: nothing was passed on */
-	return ipc_send(vcpu->vmm->sock, type, &req, sizeof(req), NULL, 0) < 0 ? -MUMU_EAGAIN : 0;
+	if (ipc_send(vcpu->vmm->sock, type, &req, sizeof(req), NULL, 0) < 0)
+		return -MUMU_EAGAIN;
+	return ipc_request_allowed(vcpu->vmm->cfg.flags, type, req.value);
 }
 
 static int64_t hc_get_schedule(struct vmm_vcpu *vcpu, uint64_t gpa)
@@ -199,10 +147,7 @@ enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu)
 		ret = hc_raise_error(vcpu, a0, a1, a2);
 		break;
 	case MUMU_HC_SET_SCHEDULE:
-		/* Passed on either way: the supervisor decides, and reports a refusal. */
 		ret = hc_request(vcpu, IPC_SCHEDULE_REQ, a0);
-		if (ret == 0 && !(vcpu->vmm->cfg.flags & IPC_CFG_SET_SCHEDULE))
-			ret = -MUMU_EPERM;
 		break;
 	case MUMU_HC_GET_SCHEDULE:
 		ret = hc_get_schedule(vcpu, a0);

@@ -148,6 +148,9 @@ void vmm_vcpu_arm_event(struct vmm_vcpu *vcpu, uint64_t at_ns, uint64_t period_n
 /* Interrupt another vCPU's KVM_RUN (the window-end signal: it checks its events). */
 void vmm_vcpu_interrupt(struct vmm_vcpu *vcpu);
 
+/* report.c: whether a non-fatal report or request may go to the supervisor this second
+ * (IPC_FAULT_REPORTS_PER_S); counts it when it may. */
+bool vmm_may_send(struct vmm_vcpu *vcpu);
 /* Send a fault report to the supervisor (never dropped; waits briefly when the socket is full). */
 void vmm_report_fault(struct vmm_vcpu *vcpu, enum ipc_fault_kind kind, bool fatal, uint32_t code,
 		      uint64_t addr, const char *fmt, ...) __attribute__((format(printf, 6, 7)));

@@ -346,6 +346,17 @@ static void test_hypercalls(void **state)
 	assert_int_equal(hypercall(&f, MUMU_HC_SET_SCHEDULE, 2, 0), VMM_CONTINUE);
 	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EPERM);
 	assert_int_equal(sent(&f, buf), IPC_SCHEDULE_REQ);
+	f.vmm.cfg.flags = IPC_CFG_SET_SCHEDULE;
+	assert_int_equal(hypercall(&f, MUMU_HC_SET_SCHEDULE, 2, 0), VMM_CONTINUE);
+	assert_int_equal(f.run.s.regs.regs.rax, 0);
+	assert_int_equal(sent(&f, buf), IPC_SCHEDULE_REQ);
+	/* a mode: passed on; one there is not, passed on (the supervisor reports it) and -EINVAL */
+	assert_int_equal(hypercall(&f, MUMU_HC_SET_MODE, MUMU_MODE_NORMAL, 0), VMM_CONTINUE);
+	assert_int_equal(f.run.s.regs.regs.rax, 0);
+	assert_int_equal(sent(&f, buf), IPC_MODE_REQ);
+	assert_int_equal(hypercall(&f, MUMU_HC_SET_MODE, MUMU_MODE_COUNT, 0), VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EINVAL);
+	assert_int_equal(sent(&f, buf), IPC_MODE_REQ);
 	/* its status, from the control page */
 	f.ctl.n_restarts = 3;
 	f.vmm.cfg.period_ns = 50000000;
