@@ -92,9 +92,9 @@ static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
 	}
 	switch (mode) {
 	case MUMU_MODE_NORMAL:
-		if (p->ctl->mode == MUMU_MODE_NORMAL)
+		if (p->port.ctl->mode == MUMU_MODE_NORMAL)
 			break; /* ARINC: NO_ACTION */
-		__atomic_store_n(&p->ctl->mode, MUMU_MODE_NORMAL, __ATOMIC_RELEASE);
+		__atomic_store_n(&p->port.ctl->mode, MUMU_MODE_NORMAL, __ATOMIC_RELEASE);
 		log_info("partition '%s': mode NORMAL", p->pol->name);
 		break;
 	case MUMU_MODE_IDLE:
@@ -128,19 +128,19 @@ static void on_mode_req(struct run *run, struct sup_partition *p, uint32_t mode)
  */
 static void on_console(struct sup_partition *p, const uint8_t *buf, size_t size)
 {
-	p->console_frame_bytes += size;
-	if (p->console_frame_bytes <= SUP_CONSOLE_FRAME_BYTES) {
+	p->chan.console_frame_bytes += size;
+	if (p->chan.console_frame_bytes <= SUP_CONSOLE_FRAME_BYTES) {
 		sup_console_feed(p, buf, size, &run_output, STDOUT_FILENO);
 		return;
 	}
-	p->console_dropped_bytes += size;
+	p->chan.console_dropped_bytes += size;
 }
 
 /* Console bytes of the partition not printed: by the supervisor, and by its VMM (its word). */
 uint64_t run_console_dropped(const struct sup_partition *p)
 {
-	return p->console_dropped_bytes +
-	       __atomic_load_n(&p->status->console_dropped_bytes, __ATOMIC_RELAXED);
+	return p->chan.console_dropped_bytes +
+	       __atomic_load_n(&p->port.status->console_dropped_bytes, __ATOMIC_RELAXED);
 }
 
 /*
@@ -155,8 +155,8 @@ void run_new_frame(struct run *run)
 		uint64_t all = run_console_dropped(p);
 		char name[MUMU_NAME_MAX + 32], what[96];
 
-		if (all > p->console_dropped_seen) {
-			if (!p->console_dropped_seen)
+		if (all > p->chan.console_dropped_seen) {
+			if (!p->chan.console_dropped_seen)
 				log_warn(
 				    "partition '%s': console output over its budget (%u bytes a "
 				    "window, %u a major frame): the rest is dropped and counted",
@@ -164,15 +164,15 @@ void run_new_frame(struct run *run)
 				    SUP_CONSOLE_FRAME_BYTES);
 			snprintf(name, sizeof(name), "console dropped %s", p->pol->name);
 			snprintf(what, sizeof(what), "%" PRIu64 " bytes over its budget",
-				 all - p->console_dropped_seen);
+				 all - p->chan.console_dropped_seen);
 			sup_trace_event(&run->trace, mono_ns(), name, what);
 		}
-		p->console_dropped_seen = all;
-		p->console_frame_bytes = 0;
-		p->frame_msgs = 0;
-		if (p->sock_paused && p->sock >= 0)
-			run_watch(run, p->sock, TAG(TAG_SOCK, p->index));
-		p->sock_paused = false;
+		p->chan.console_dropped_seen = all;
+		p->chan.console_frame_bytes = 0;
+		p->chan.frame_msgs = 0;
+		if (p->chan.sock_paused && p->chan.sock >= 0)
+			run_watch(run, p->chan.sock, TAG(TAG_SOCK, p->index));
+		p->chan.sock_paused = false;
 	}
 }
 
@@ -185,7 +185,7 @@ static bool on_ready(struct run *run, struct sup_partition *p)
 		return false;
 	}
 	log_debug("partition '%s': VMM ready %" PRIu64 " us after spawn", p->pol->name,
-		  (mono_ns() - p->spawn_ns) / 1000);
+		  (mono_ns() - p->proc.spawn_ns) / 1000);
 	/* Never a vCPU of another policy on a real-time core (partition.h). */
 	if (sup_partition_threads(p) < 0) {
 		violation(run, p, "its vCPU threads are not as they should be");
@@ -199,7 +199,7 @@ static bool on_ready(struct run *run, struct sup_partition *p)
 static bool on_message(struct run *run, struct sup_partition *p, uint32_t type, const void *buf,
 		       size_t size)
 {
-	uint32_t gen = p->generation;
+	uint32_t gen = p->proc.generation;
 	struct ipc_fault f;
 	struct ipc_u32 req;
 
@@ -207,10 +207,11 @@ static bool on_message(struct run *run, struct sup_partition *p, uint32_t type, 
 	case IPC_READY:
 		return on_ready(run, p);
 	case IPC_CONSOLE:
-		if (!p->first_output_ns) {
-			p->first_output_ns = mono_ns();
+		if (!p->chan.first_output_ns) {
+			p->chan.first_output_ns = mono_ns();
 			log_debug("partition '%s': first hypercall %" PRIu64 " us after spawn",
-				  p->pol->name, (p->first_output_ns - p->spawn_ns) / 1000);
+				  p->pol->name,
+				  (p->chan.first_output_ns - p->proc.spawn_ns) / 1000);
 		}
 		on_console(p, buf, size);
 		return true;
@@ -231,7 +232,7 @@ static bool on_message(struct run *run, struct sup_partition *p, uint32_t type, 
 		return false;
 	}
 	/* Restarted or stopped meanwhile: the old socket is gone. */
-	return p->generation == gen && p->pid > 0;
+	return p->proc.generation == gen && p->proc.pid > 0;
 }
 
 /*
@@ -241,15 +242,15 @@ static bool on_message(struct run *run, struct sup_partition *p, uint32_t type, 
  */
 static bool over_budget(struct run *run, struct sup_partition *p)
 {
-	if (p->frame_msgs < SUP_MSGS_PER_FRAME || !run->sched_started || run->stop)
+	if (p->chan.frame_msgs < SUP_MSGS_PER_FRAME || !run->sched_started || run->stop)
 		return false;
-	if (!p->sock_paused)
-		run_unwatch(run, p->sock);
-	if (!p->sock_paused && !p->msgs_warned)
+	if (!p->chan.sock_paused)
+		run_unwatch(run, p->chan.sock);
+	if (!p->chan.sock_paused && !p->chan.msgs_warned)
 		log_warn("partition '%s': its VMM sent more than %u messages in a major frame: the "
 			 "rest wait for the next one",
 			 p->pol->name, SUP_MSGS_PER_FRAME);
-	p->sock_paused = p->msgs_warned = true;
+	p->chan.sock_paused = p->chan.msgs_warned = true;
 	return true;
 }
 
@@ -257,18 +258,18 @@ void run_on_sock(struct run *run, struct sup_partition *p)
 {
 	static uint8_t buf[IPC_MSG_MAX];
 
-	for (int i = 0; i < MSGS_PER_WAKEUP && p->sock >= 0 && !over_budget(run, p); i++) {
-		uint32_t type, gen = p->generation;
+	for (int i = 0; i < MSGS_PER_WAKEUP && p->chan.sock >= 0 && !over_budget(run, p); i++) {
+		uint32_t type, gen = p->proc.generation;
 		size_t size;
-		int r = ipc_recv(p->sock, buf, &type, &size, NULL, 0, NULL);
+		int r = ipc_recv(p->chan.sock, buf, &type, &size, NULL, 0, NULL);
 
 		if (r == -EAGAIN || r == -EINTR)
 			return;
-		p->frame_msgs++;
+		p->chan.frame_msgs++;
 		if (r == -ECONNRESET) {
 			run_on_exit_of(run, p);
-			if (p->generation == gen) /* not reaped yet: its pidfd tells */
-				run_unwatch(run, p->sock);
+			if (p->proc.generation == gen) /* not reaped yet: its pidfd tells */
+				run_unwatch(run, p->chan.sock);
 			return;
 		}
 		if (r < 0) {

@@ -10,25 +10,26 @@ static void emit(struct sup_partition *p, struct sup_output *out, int out_fd)
 {
 	char line[SUP_CONSOLE_LINE_MAX + MUMU_NAME_MAX + 16];
 	int n = snprintf(line, sizeof(line), "[%s]%s %.*s\n", p->pol->name,
-			 p->console_continued ? "+" : "", (int)p->console_len, p->console);
+			 p->chan.console_continued ? "+" : "", (int)p->chan.console_len,
+			 p->chan.console);
 
 	if (n > (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 1;
 	if (!sup_output_put(out, p->index, out_fd, line, (size_t)n))
-		p->console_dropped_bytes += (uint64_t)n;
-	p->console_len = 0;
+		p->chan.console_dropped_bytes += (uint64_t)n;
+	p->chan.console_len = 0;
 }
 
 /* Append one output character (or its escape); cut the line when it is full. */
 static void put(struct sup_partition *p, const char *text, size_t len, struct sup_output *out,
 		int out_fd)
 {
-	if (p->console_len + len > SUP_CONSOLE_LINE_MAX) {
+	if (p->chan.console_len + len > SUP_CONSOLE_LINE_MAX) {
 		emit(p, out, out_fd);
-		p->console_continued = true;
+		p->chan.console_continued = true;
 	}
-	memcpy(p->console + p->console_len, text, len);
-	p->console_len += len;
+	memcpy(p->chan.console + p->chan.console_len, text, len);
+	p->chan.console_len += len;
 }
 
 void sup_console_feed(struct sup_partition *p, const uint8_t *buf, size_t len,
@@ -40,7 +41,7 @@ void sup_console_feed(struct sup_partition *p, const uint8_t *buf, size_t len,
 
 		if (c == '\n') {
 			emit(p, out, out_fd);
-			p->console_continued = false;
+			p->chan.console_continued = false;
 		} else if (c == '\r') {
 			continue;
 		} else if (is_printable(c)) {
@@ -54,7 +55,7 @@ void sup_console_feed(struct sup_partition *p, const uint8_t *buf, size_t len,
 
 void sup_console_flush(struct sup_partition *p, struct sup_output *out, int out_fd)
 {
-	if (p->console_len > 0)
+	if (p->chan.console_len > 0)
 		emit(p, out, out_fd);
-	p->console_continued = false;
+	p->chan.console_continued = false;
 }

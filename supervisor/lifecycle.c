@@ -18,11 +18,11 @@
 /* The partition's VMM is gone or must go: no more windows for it, its process reaped. */
 void run_partition_down(struct run *run, struct sup_partition *p, const char *why)
 {
-	if (p->pid <= 0)
+	if (p->proc.pid <= 0)
 		return;
 	__atomic_store_n(&p->state, SUP_PART_STOPPED, __ATOMIC_RELEASE);
-	run_unwatch(run, p->sock);
-	run_unwatch(run, p->pidfd);
+	run_unwatch(run, p->chan.sock);
+	run_unwatch(run, p->proc.pidfd);
 	if (why)
 		log_error("partition '%s': %s; its VMM is stopped, the other partitions go on",
 			  p->pol->name, why);
@@ -39,17 +39,17 @@ int run_spawn(struct run *run, struct sup_partition *p)
 				       .gid = run->opts->vmm_gid };
 	int r;
 
-	p->spawn_ns = mono_ns();
+	p->proc.spawn_ns = mono_ns();
 	r = sup_partition_spawn(p, run->sys, &how);
 	if (r < 0) {
 		log_error("partition '%s': cannot start '%s': %s", p->pol->name,
 			  run->opts->vmm_path, strerror(-r));
 		return r;
 	}
-	p->frame_msgs = 0;
-	p->sock_paused = false;
-	if ((r = run_watch(run, p->sock, TAG(TAG_SOCK, p->index))) < 0 ||
-	    (r = run_watch(run, p->pidfd, TAG(TAG_PIDFD, p->index))) < 0) {
+	p->chan.frame_msgs = 0;
+	p->chan.sock_paused = false;
+	if ((r = run_watch(run, p->chan.sock, TAG(TAG_SOCK, p->index))) < 0 ||
+	    (r = run_watch(run, p->proc.pidfd, TAG(TAG_PIDFD, p->index))) < 0) {
 		run_partition_down(run, p, NULL);
 		return r;
 	}
@@ -60,7 +60,7 @@ int run_spawn(struct run *run, struct sup_partition *p)
 void run_go_idle(struct run *run, struct sup_partition *p)
 {
 	run_partition_down(run, p, NULL);
-	__atomic_store_n(&p->ctl->mode, MUMU_MODE_IDLE, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->port.ctl->mode, MUMU_MODE_IDLE, __ATOMIC_RELEASE);
 }
 
 /*
@@ -79,9 +79,9 @@ void run_restart(struct run *run, struct sup_partition *p, bool cold, enum mumu_
 		return;
 	}
 	p->n_restarts++;
-	p->ctl->mode = cold ? MUMU_MODE_COLD_START : MUMU_MODE_WARM_START;
-	p->ctl->start_condition = why;
-	p->ctl->n_restarts = (uint32_t)p->n_restarts;
+	p->port.ctl->mode = cold ? MUMU_MODE_COLD_START : MUMU_MODE_WARM_START;
+	p->port.ctl->start_condition = why;
+	p->port.ctl->n_restarts = (uint32_t)p->n_restarts;
 	if (run_spawn(run, p) < 0)
 		run_go_idle(run, p);
 }
@@ -161,7 +161,8 @@ void run_hm_record(struct run *run, struct sup_partition *p, enum pol_hm_error e
 void run_hm_event(struct run *run, struct sup_partition *p, enum pol_hm_error ev, const char *what,
 		  uint64_t before)
 {
-	bool dead = p->pid <= 0 || __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SUP_PART_FAULTED;
+	bool dead =
+	    p->proc.pid <= 0 || __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SUP_PART_FAULTED;
 	struct sup_hm_decision d = sup_hm_decide(p->pol, &p->budget, ev, dead, mono_ns());
 
 	run_hm_record(run, p, ev, d.action, d.budget_spent, what, before);
@@ -173,7 +174,8 @@ void run_on_exit_of(struct run *run, struct sup_partition *p)
 	siginfo_t si = { 0 };
 	char why[128];
 
-	if (p->pid <= 0 || waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+	if (p->proc.pid <= 0 ||
+	    waitid(P_PID, (id_t)p->proc.pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
 	    si.si_pid == 0)
 		return;
 	if (run->stop) { /* stopping: the VMMs are meant to go, no health-monitor event */
@@ -181,10 +183,10 @@ void run_on_exit_of(struct run *run, struct sup_partition *p)
 		return;
 	}
 	if (si.si_code == CLD_EXITED)
-		snprintf(why, sizeof(why), "VMM (pid %d) exited with status %d", p->pid,
+		snprintf(why, sizeof(why), "VMM (pid %d) exited with status %d", p->proc.pid,
 			 si.si_status);
 	else
-		snprintf(why, sizeof(why), "VMM (pid %d) killed by signal %s", p->pid,
+		snprintf(why, sizeof(why), "VMM (pid %d) killed by signal %s", p->proc.pid,
 			 sigabbrev_np(si.si_status) ?: "?");
 	run_partition_down(run, p, NULL);
 	run_hm_event(run, p, POL_HM_VMM_DIED, why, 0);
@@ -200,13 +202,25 @@ void run_on_slow_starts(struct run *run)
 		struct sup_partition *p = &run->parts[i];
 
 		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != SUP_PART_STARTING ||
-		    now - p->spawn_ns < READY_TIMEOUT_NS)
+		    now - p->proc.spawn_ns < READY_TIMEOUT_NS)
 			continue;
 		snprintf(why, sizeof(why), "VMM (pid %d) not ready %llu s after its start; killed",
-			 p->pid, READY_TIMEOUT_NS / 1000000000ULL);
+			 p->proc.pid, READY_TIMEOUT_NS / 1000000000ULL);
 		run_partition_down(run, p, NULL);
 		run_hm_event(run, p, POL_HM_VMM_DIED, why, 0);
 	}
+}
+
+/* A window the core threads recorded, as the main thread drains them (run.c). */
+void run_on_window(struct run *run, const struct sup_window_record *w)
+{
+	struct sup_partition *p = &run->parts[w->part];
+
+	if (run->trace.f)
+		sup_trace_window(&run->trace, w);
+	/* Its VMM's, never a successor's. */
+	if (w->outcome == SUP_WINDOW_ENFORCED && w->generation == p->proc.generation)
+		p->overruns++;
 }
 
 /*
@@ -218,22 +232,19 @@ void run_on_overruns(struct run *run)
 {
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_partition *p = &run->parts[i];
-		uint32_t gen = p->generation;
+		uint32_t gen = p->proc.generation;
 		uint64_t due = 0, now = mono_ns();
 		char what[128];
 
-		pthread_mutex_lock(&p->lock);
-		if (p->generation != gen || p->state != SUP_PART_RUNNING ||
-		    p->overruns_seen == p->overruns) {
+		if (p->state != SUP_PART_RUNNING || p->overruns == 0) {
 			p->overrun_since_ns = 0;
 		} else if (!p->overrun_since_ns) {
 			p->overrun_since_ns = now;
 		} else if (now - p->overrun_since_ns >= SUP_HM_SETTLE_NS) {
-			due = p->overruns - p->overruns_seen;
-			p->overruns_seen = p->overruns;
+			due = p->overruns;
+			p->overruns = 0;
 			p->overrun_since_ns = 0;
 		}
-		pthread_mutex_unlock(&p->lock);
 		if (!due)
 			continue;
 		run_on_exit_of(run, p); /* a VMM that died in its window: that is the event */
@@ -241,7 +252,7 @@ void run_on_overruns(struct run *run)
 		    what, sizeof(what),
 		    "a vCPU was still in its window %llu us after its end; the VMM was stopped",
 		    SUP_ENFORCE_GRACE_NS / 1000);
-		for (; due > 0 && p->generation == gen && p->state == SUP_PART_RUNNING; due--)
+		for (; due > 0 && p->proc.generation == gen && p->state == SUP_PART_RUNNING; due--)
 			run_hm_event(run, p, POL_HM_DEADLINE_MISSED, what, 0);
 	}
 }
@@ -262,14 +273,14 @@ void run_on_switches(struct run *run)
 		 run->sys->schedules[cur].id);
 	sup_trace_event(
 	    &run->trace,
-	    __atomic_load_n(&run->parts[0].ctl->time_of_last_switch_ns, __ATOMIC_RELAXED),
+	    __atomic_load_n(&run->parts[0].port.ctl->time_of_last_switch_ns, __ATOMIC_RELAXED),
 	    "schedule switch", what);
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_partition *p = &run->parts[i];
 		int a = __atomic_exchange_n(&p->switch_action, POL_ACTION_IGNORE, __ATOMIC_ACQ_REL);
 
 		if (a == POL_ACTION_IGNORE ||
-		    (a == POL_ACTION_IDLE && p->ctl->mode == MUMU_MODE_IDLE))
+		    (a == POL_ACTION_IDLE && p->port.ctl->mode == MUMU_MODE_IDLE))
 			continue;
 		log_info("partition '%s': ScheduleChangeAction %s", p->pol->name,
 			 pol_action_name((enum pol_action)a));
@@ -294,11 +305,11 @@ void run_stop_vmms(struct run *run)
 
 		if (!p->pol)
 			continue;
-		if (p->sock >= 0) /* what it said before it stopped */
+		if (p->chan.sock >= 0) /* what it said before it stopped */
 			run_on_sock(run, p);
 		sup_partition_ask_exit(p);
-		if (p->pidfd >= 0 && pfd)
-			pfd[n++] = (struct pollfd){ .fd = p->pidfd, .events = POLLIN };
+		if (p->proc.pidfd >= 0 && pfd)
+			pfd[n++] = (struct pollfd){ .fd = p->proc.pidfd, .events = POLLIN };
 	}
 	while (pfd && !run->forced && (now = mono_ns()) < deadline) {
 		size_t live = 0;
@@ -319,7 +330,7 @@ void run_stop_vmms(struct run *run)
 	}
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_partition *p = &run->parts[i];
-		pid_t pid = p->pid;
+		pid_t pid = p->proc.pid;
 		int status;
 
 		if (!p->pol)

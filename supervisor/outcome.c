@@ -21,6 +21,8 @@ void sup_core_record(struct sup_core *c, const struct sup_pending *pw, uint64_t 
 	}
 	c->ring[head % SUP_RING_SIZE] = (struct sup_window_record){
 		.partition = c->sched->sys->partitions[pw->partition].name,
+		.part = pw->partition,
+		.generation = pw->generation,
 		.schedule_id = pw->schedule_id,
 		.frame = pw->frame,
 		.core = c->core_id,
@@ -65,11 +67,11 @@ void sup_core_check(struct sup_core *c, const struct sup_pending *pw)
 {
 	struct sup_partition *p = &c->sched->parts[pw->partition];
 	struct sup_part_stats *st = &c->stats[pw->partition];
-	const volatile struct ipc_vcpu_status *vs = &p->status->vcpu[pw->vcpu];
+	const volatile struct ipc_vcpu_status *vs = &p->port.status->vcpu[pw->vcpu];
 	uint64_t v, seq, entry, exit, outcome;
 	bool done;
 
-	while (read(p->done_fd[pw->vcpu], &v, sizeof(v)) > 0)
+	while (read(p->port.done_fd[pw->vcpu], &v, sizeof(v)) > 0)
 		;
 	seq = __atomic_load_n(&vs->window_seq, __ATOMIC_ACQUIRE);
 	entry = vs->entry_ns;
@@ -77,12 +79,12 @@ void sup_core_check(struct sup_core *c, const struct sup_pending *pw)
 	outcome = vs->outcome;
 	/* A vCPU takes its next window only after it finished this one. */
 	done = seq > pw->seq || (seq == pw->seq && exit <= pw->end_ns + SUP_ENFORCE_GRACE_NS);
-	if (__atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) != pw->generation) {
+	if (__atomic_load_n(&p->proc.generation, __ATOMIC_ACQUIRE) != pw->generation) {
 		/* Its VMM died (or was replaced) during the window: the HM reports that. */
 		sup_core_record(c, pw, 0, 0, SUP_WINDOW_IDLE);
 		return;
 	}
-	if (__atomic_load_n(&p->kicks, __ATOMIC_ACQUIRE) == pw->kick) {
+	if (__atomic_load_n(&p->port.kicks, __ATOMIC_ACQUIRE) == pw->kick) {
 		/* Its status page may say it left in time where the kernel says not. */
 		if (done && overran_cpu(p, pw))
 			done = false;
@@ -90,13 +92,9 @@ void sup_core_check(struct sup_core *c, const struct sup_pending *pw)
 	}
 	if (!done) {
 		st->enforced++;
-		pthread_mutex_lock(&p->lock); /* counted for this VMM only, never its successor */
-		if (p->generation == pw->generation)
-			p->overruns++;
-		pthread_mutex_unlock(&p->lock);
 		sup_core_record(c, pw, seq == pw->seq ? entry : 0, seq == pw->seq ? exit : 0,
 				SUP_WINDOW_ENFORCED);
-		return; /* the main thread reports it to the health monitor (overruns) */
+		return; /* the main thread reports it to the health monitor (run_on_window) */
 	}
 	/* The VMM woke too late to enter the guest before the window's end. */
 	if (seq == pw->seq && outcome == IPC_DONE_DEADLINE && entry == 0) {

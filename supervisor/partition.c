@@ -144,15 +144,16 @@ int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, si
 	void *m;
 	int r;
 
-	*p = (struct sup_partition){ .pol = pol, .index = index, .sock = -1, .pidfd = -1 };
+	*p =
+	    (struct sup_partition){ .pol = pol, .index = index, .chan.sock = -1, .proc.pidfd = -1 };
 	/* Priority inheritance: a real-time core thread never waits behind the main thread. */
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT);
-	pthread_mutex_init(&p->lock, &attr);
+	pthread_mutex_init(&p->proc.lock, &attr);
 	pthread_mutexattr_destroy(&attr);
 	p->ram_fd = p->image_fd = p->ctl_fd = p->status_fd = -1;
 	for (size_t i = 0; i < MUMU_VCPU_MAX; i++)
-		p->go_fd[i] = p->done_fd[i] = -1;
+		p->port.go_fd[i] = p->port.done_fd[i] = -1;
 
 	r = memfd_sized("mumu-ram", pol->memory_bytes);
 	if (r < 0)
@@ -192,22 +193,22 @@ int sup_partition_init(struct sup_partition *p, const struct pol_system *sys, si
 		r = -errno;
 		goto fail;
 	}
-	p->ctl = m;
+	p->port.ctl = m;
 	m = mmap(NULL, MUMU_PAGE_BYTES, PROT_READ, MAP_SHARED, p->status_fd, 0);
 	if (m == MAP_FAILED) {
 		r = -errno;
 		goto fail;
 	}
-	p->status = m;
-	p->ctl->magic = IPC_CTL_MAGIC;
-	p->ctl->n_vcpus = (uint32_t)pol->n_cores;
-	p->ctl->mode = MUMU_MODE_COLD_START; /* until the guest says NORMAL (SET_MODE) */
-	p->ctl->start_condition = MUMU_START_NORMAL;
+	p->port.status = m;
+	p->port.ctl->magic = IPC_CTL_MAGIC;
+	p->port.ctl->n_vcpus = (uint32_t)pol->n_cores;
+	p->port.ctl->mode = MUMU_MODE_COLD_START; /* until the guest says NORMAL (SET_MODE) */
+	p->port.ctl->start_condition = MUMU_START_NORMAL;
 
 	for (size_t i = 0; i < pol->n_cores; i++) {
-		p->go_fd[i] = eventfd(0, EFD_CLOEXEC);
-		p->done_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (p->go_fd[i] < 0 || p->done_fd[i] < 0) {
+		p->port.go_fd[i] = eventfd(0, EFD_CLOEXEC);
+		p->port.done_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (p->port.go_fd[i] < 0 || p->port.done_fd[i] < 0) {
 			r = -errno;
 			goto fail;
 		}
@@ -267,22 +268,22 @@ void sup_partition_fini(struct sup_partition *p)
 	if (!p->pol)
 		return; /* released already (a failed sup_partition_init does it) */
 	sup_partition_kill(p, 0);
-	pthread_mutex_destroy(&p->lock);
-	if (p->ctl)
-		munmap(p->ctl, MUMU_PAGE_BYTES);
-	if (p->status)
-		munmap((void *)p->status, MUMU_PAGE_BYTES);
-	p->ctl = NULL;
-	p->status = NULL;
+	pthread_mutex_destroy(&p->proc.lock);
+	if (p->port.ctl)
+		munmap(p->port.ctl, MUMU_PAGE_BYTES);
+	if (p->port.status)
+		munmap((void *)p->port.status, MUMU_PAGE_BYTES);
+	p->port.ctl = NULL;
+	p->port.status = NULL;
 	closep(&p->ram_fd);
 	closep(&p->image_fd);
 	closep(&p->ctl_fd);
 	closep(&p->status_fd);
 	p->ram_fd = p->image_fd = p->ctl_fd = p->status_fd = -1;
 	for (size_t i = 0; i < MUMU_VCPU_MAX; i++) {
-		closep(&p->go_fd[i]);
-		closep(&p->done_fd[i]);
-		p->go_fd[i] = p->done_fd[i] = -1;
+		closep(&p->port.go_fd[i]);
+		closep(&p->port.done_fd[i]);
+		p->port.go_fd[i] = p->port.done_fd[i] = -1;
 	}
 	p->pol = NULL;
 }

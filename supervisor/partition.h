@@ -39,6 +39,53 @@ struct sup_baton {
 	int fd; /* eventfd, non-blocking, owned by the caller of sup_batons_plan */
 };
 
+/*
+ * What the core threads give a partition its windows through (sched.c, outcome.c): set up by
+ * sup_partition_init and fixed after, but for the kick count.
+ */
+struct sup_port {
+	struct ipc_ctl_page *ctl;		       /* mapped read-write here */
+	const volatile struct ipc_status_page *status; /* mapped read-only here, untrusted */
+	int go_fd[MUMU_VCPU_MAX];	/* eventfd: supervisor -> vCPU thread, a window started */
+	int done_fd[MUMU_VCPU_MAX];	/* eventfd (non-blocking): vCPU thread -> supervisor */
+	const struct sup_baton *batons; /* every partition's (sup_batons_plan) */
+	size_t n_batons;
+	uint64_t kicks; /* windows started, across cores: a late check never stops a newer one */
+};
+
+/*
+ * The partition's VMM process (process.c). The core threads signal it while the main thread
+ * may reap and replace it: lock guards pid and pidfd, and signals go through the pidfd, never
+ * to a recycled pid. Only the main thread writes the rest.
+ */
+struct sup_proc {
+	pthread_mutex_t lock;
+	pid_t pid;	     /* the VMM, 0 when none */
+	int pidfd;	     /* pidfd of the VMM, -1 when none */
+	uint32_t generation; /* incremented at every spawn: a window belongs to one VMM */
+	uint32_t rt_vcpus;   /* vCPUs that run SCHED_FIFO (sup_partition_threads), fixed */
+	pid_t vcpu_tid[MUMU_VCPU_MAX]; /* of the current VMM, 0 before READY (under lock) */
+	clockid_t cpu_clock;	       /* the VMM's process CPU-time clock (under lock, with pid) */
+	bool stopped_by_sup; /* the VMM is SIGSTOPped by window enforcement (under lock) */
+	uint64_t spawn_ns;   /* when the VMM was forked */
+};
+
+/* What its VMM sends, as the main thread takes it (channel.c), and the budgets on it. */
+struct sup_chan {
+	int sock; /* supervisor's end of the SOCK_SEQPACKET pair, non-blocking; -1 when none */
+	char console[SUP_CONSOLE_LINE_MAX]; /* an incomplete console line */
+	size_t console_len;
+	bool console_continued;		/* the line being assembled continues a cut one */
+	uint64_t console_frame_bytes;	/* received in this major frame */
+	uint64_t console_dropped_bytes; /* over the budget or the output queue, all runs */
+	uint64_t console_dropped_seen;	/* of those and the VMM's, already traced */
+	uint32_t frame_msgs;		/* messages read from its VMM in this major frame */
+	bool sock_paused;	  /* over SUP_MSGS_PER_FRAME: its socket waits for the next frame */
+	bool msgs_warned;	  /* said so once */
+	uint64_t first_output_ns; /* its first console message, 0 before */
+};
+
+/* One partition as the supervisor holds it: its memory, and the three parts above. */
 struct sup_partition {
 	const struct pol_partition *pol; /* lives as long as the policy */
 	size_t index;			 /* in pol_system.partitions */
@@ -48,50 +95,23 @@ struct sup_partition {
 	int image_fd;  /* sealed memfd holding the pristine binary (cold start reloads it) */
 	int ctl_fd;    /* sealed memfd, one page; the VMM gets it re-opened O_RDONLY */
 	int status_fd; /* sealed memfd, one page; the VMM writes it */
-	struct ipc_ctl_page *ctl;		       /* mapped read-write here */
-	const volatile struct ipc_status_page *status; /* mapped read-only here, untrusted */
-	int go_fd[MUMU_VCPU_MAX];   /* eventfd: supervisor -> vCPU thread, a window started */
-	int done_fd[MUMU_VCPU_MAX]; /* eventfd (non-blocking): vCPU thread -> supervisor */
-
-	int sock; /* supervisor's end of the SOCK_SEQPACKET pair, non-blocking; -1 when none */
-	/*
-	 * The core threads signal the VMM while the main thread may reap and replace it: lock
-	 * guards pid and pidfd, and signals go through the pidfd, never to a recycled pid.
-	 */
-	pthread_mutex_t lock;
-	pid_t pid;	     /* the VMM, 0 when none */
-	int pidfd;	     /* pidfd of the VMM, -1 when none */
-	uint32_t generation; /* incremented at every spawn: a window belongs to one VMM */
-	uint32_t rt_vcpus;   /* vCPUs that run SCHED_FIFO (sup_partition_threads), fixed */
-	pid_t vcpu_tid[MUMU_VCPU_MAX];	/* of the current VMM, 0 before READY (under lock) */
-	const struct sup_baton *batons; /* every partition's (sup_batons_plan), fixed */
-	size_t n_batons;
-	clockid_t cpu_clock; /* the VMM's process CPU-time clock (under lock, with pid) */
-	bool stopped_by_sup; /* the VMM is SIGSTOPped by window enforcement (under lock) */
-
-	char console[SUP_CONSOLE_LINE_MAX]; /* an incomplete console line */
-	size_t console_len;
-	bool console_continued;		/* the line being assembled continues a cut one */
-	uint64_t console_frame_bytes;	/* received in this major frame (main thread) */
-	uint64_t console_dropped_bytes; /* over the budget or the output queue, all runs */
-	uint64_t console_dropped_seen;	/* of those and the VMM's, already traced */
-	uint32_t frame_msgs; /* messages read from its VMM in this major frame (main thread) */
-	bool sock_paused;    /* over SUP_MSGS_PER_FRAME: its socket waits for the next frame */
-	bool msgs_warned;    /* said so once */
-	uint64_t n_faults;
-	uint64_t spawn_ns;	  /* when the VMM was forked */
-	uint64_t first_output_ns; /* its first console message, 0 before */
-
 	uint64_t image_bytes;
+
+	struct sup_port port;
+	struct sup_proc proc;
+	struct sup_chan chan;
+
+	/* The health monitor's, main thread only. */
+	uint64_t n_faults;
+	uint64_t n_restarts;
+	struct sup_budget budget; /* restarts by the health monitor */
+	/* Windows of the current VMM the core threads enforced (from their records), not yet
+	 * reported, and since when. */
+	uint64_t overruns;
+	uint64_t overrun_since_ns;
 	/* A schedule switch asked for this action (enum pol_action); IGNORE when none pending.
 	 * Set by a core thread, applied and cleared by the main thread; no windows meanwhile. */
 	int switch_action;
-	uint64_t kicks;	   /* windows started, across cores: a late check never stops a newer one */
-	uint64_t overruns; /* windows enforced of the current VMM (under lock) */
-	uint64_t overruns_seen;	   /* of those, reported to the health monitor (under lock) */
-	uint64_t overrun_since_ns; /* when unreported overruns were first seen, 0: none */
-	uint64_t n_restarts;
-	struct sup_budget budget; /* restarts by the health monitor */
 };
 
 /*

@@ -114,28 +114,28 @@ static int fork_vmm(struct sup_partition *p, const char *vmm_path, const struct 
 	if (pid == 0)
 		child_exec(vmm_path, p->pol, sv[1], sup_vmm_as_bytes(p->pol, regions, n_regions));
 	close(sv[1]);
-	p->sock = sv[0];
+	p->chan.sock = sv[0];
 	r = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (r < 0) {
 		r = -errno;
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		close(p->sock);
-		p->sock = -1;
+		close(p->chan.sock);
+		p->chan.sock = -1;
 		return r;
 	}
-	pthread_mutex_lock(&p->lock);
-	p->pid = pid;
-	p->pidfd = r;
-	memset(p->vcpu_tid, 0, sizeof(p->vcpu_tid)); /* known at READY */
-	if (clock_getcpuclockid(pid, &p->cpu_clock) != 0)
-		p->cpu_clock = -1;
-	p->generation++;
-	__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
-	p->overruns_seen = p->overruns; /* those were the old VMM's */
+	pthread_mutex_lock(&p->proc.lock);
+	p->proc.pid = pid;
+	p->proc.pidfd = r;
+	memset(p->proc.vcpu_tid, 0, sizeof(p->proc.vcpu_tid)); /* known at READY */
+	if (clock_getcpuclockid(pid, &p->proc.cpu_clock) != 0)
+		p->proc.cpu_clock = -1;
+	p->proc.generation++;
+	__atomic_store_n(&p->proc.stopped_by_sup, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&p->proc.lock);
+	p->overruns = 0; /* those were the old VMM's */
 	p->overrun_since_ns = 0;
-	pthread_mutex_unlock(&p->lock);
-	fcntl(p->sock, F_SETFL, O_NONBLOCK);
+	fcntl(p->chan.sock, F_SETFL, O_NONBLOCK);
 	__atomic_store_n(&p->state, SUP_PART_STARTING, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -181,9 +181,9 @@ static int send_config(struct sup_partition *p, const struct pol_system *sys,
 	fds[n++] = ro;
 	fds[n++] = p->status_fd;
 	for (size_t i = 0; i < p->pol->n_cores; i++)
-		fds[n++] = p->go_fd[i];
+		fds[n++] = p->port.go_fd[i];
 	for (size_t i = 0; i < p->pol->n_cores; i++)
-		fds[n++] = p->done_fd[i];
+		fds[n++] = p->port.done_fd[i];
 	/* A reader's memfd is re-opened O_RDONLY: the kernel refuses it a writable mapping. */
 	cfg.n_regions = (uint32_t)n_regions;
 	for (size_t i = 0; i < n_regions && r >= 0; i++) {
@@ -196,8 +196,8 @@ static int send_config(struct sup_partition *p, const struct pol_system *sys,
 		fds[n++] = obj;
 	}
 	/* Its batons, in the order of their from_idx/to_idx (sup_batons_plan counts so). */
-	for (size_t i = 0; i < p->n_batons; i++) {
-		const struct sup_baton *b = &p->batons[i];
+	for (size_t i = 0; i < p->port.n_batons; i++) {
+		const struct sup_baton *b = &p->port.batons[i];
 
 		if (b->from == p->index)
 			cfg.batons[cfg.n_batons++] =
@@ -210,7 +210,7 @@ static int send_config(struct sup_partition *p, const struct pol_system *sys,
 		fds[n++] = b->fd;
 	}
 	if (r >= 0)
-		r = ipc_send(p->sock, IPC_CONFIG, &cfg, sizeof(cfg), fds, n);
+		r = ipc_send(p->chan.sock, IPC_CONFIG, &cfg, sizeof(cfg), fds, n);
 	close(ro);
 	for (size_t i = 0; i < n_regions; i++)
 		closep(&ro_fds[i]);
@@ -254,23 +254,24 @@ int sup_partition_spawn(struct sup_partition *p, const struct pol_system *sys,
 
 static bool signal_locked(struct sup_partition *p, int sig)
 {
-	return p->pidfd >= 0 && syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0) == 0;
+	return p->proc.pidfd >= 0 &&
+	       syscall(SYS_pidfd_send_signal, p->proc.pidfd, sig, NULL, 0) == 0;
 }
 
 bool sup_partition_stop(struct sup_partition *p, uint32_t generation, uint32_t vcpu)
 {
 	bool sent = false;
 
-	pthread_mutex_lock(&p->lock);
-	if (p->generation == generation && !p->stopped_by_sup) {
+	pthread_mutex_lock(&p->proc.lock);
+	if (p->proc.generation == generation && !p->proc.stopped_by_sup) {
 		/* The pid is not reaped (under the lock): tgkill finds the thread in that process
 		 * or nothing, never a reused id elsewhere. */
-		if (vcpu < MUMU_VCPU_MAX && p->vcpu_tid[vcpu] > 0 && p->pid > 0)
-			syscall(SYS_tgkill, p->pid, p->vcpu_tid[vcpu], SIGSTOP);
+		if (vcpu < MUMU_VCPU_MAX && p->proc.vcpu_tid[vcpu] > 0 && p->proc.pid > 0)
+			syscall(SYS_tgkill, p->proc.pid, p->proc.vcpu_tid[vcpu], SIGSTOP);
 		sent = signal_locked(p, SIGSTOP);
-		__atomic_store_n(&p->stopped_by_sup, sent, __ATOMIC_RELEASE);
+		__atomic_store_n(&p->proc.stopped_by_sup, sent, __ATOMIC_RELEASE);
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->proc.lock);
 	return sent;
 }
 
@@ -278,14 +279,14 @@ bool sup_partition_resume(struct sup_partition *p)
 {
 	bool sent = false;
 
-	if (!__atomic_load_n(&p->stopped_by_sup, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&p->proc.stopped_by_sup, __ATOMIC_ACQUIRE))
 		return false; /* the common case, without the lock */
-	pthread_mutex_lock(&p->lock);
-	if (p->stopped_by_sup) {
+	pthread_mutex_lock(&p->proc.lock);
+	if (p->proc.stopped_by_sup) {
 		sent = signal_locked(p, SIGCONT);
-		__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
+		__atomic_store_n(&p->proc.stopped_by_sup, false, __ATOMIC_RELEASE);
 	}
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->proc.lock);
 	return sent;
 }
 
@@ -294,10 +295,10 @@ bool sup_partition_cpu_ns(struct sup_partition *p, uint32_t generation, uint64_t
 	struct timespec ts;
 	bool ok;
 
-	pthread_mutex_lock(&p->lock); /* the pid cannot be reaped and reused meanwhile */
-	ok = p->generation == generation && p->pid > 0 && p->cpu_clock != (clockid_t)-1 &&
-	     clock_gettime(p->cpu_clock, &ts) == 0;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&p->proc.lock); /* the pid cannot be reaped and reused meanwhile */
+	ok = p->proc.generation == generation && p->proc.pid > 0 &&
+	     p->proc.cpu_clock != (clockid_t)-1 && clock_gettime(p->proc.cpu_clock, &ts) == 0;
+	pthread_mutex_unlock(&p->proc.lock);
 	if (ok)
 		*ret_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	return ok;
@@ -312,7 +313,7 @@ int sup_partition_threads(struct sup_partition *p)
 	struct dirent *e;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->proc.pid);
 	d = opendir(path);
 	if (!d)
 		return -ESRCH;
@@ -323,7 +324,8 @@ int sup_partition_threads(struct sup_partition *p)
 
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)p->pid, e->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)p->proc.pid,
+			 e->d_name);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
@@ -334,38 +336,42 @@ int sup_partition_threads(struct sup_partition *p)
 			continue;
 		found |= 1U << v;
 		tid[v] = atoi(e->d_name);
-		if ((p->rt_vcpus & (1U << v)) && sched_setscheduler(tid[v], SCHED_FIFO, &prio) == 0)
+		if ((p->proc.rt_vcpus & (1U << v)) &&
+		    sched_setscheduler(tid[v], SCHED_FIFO, &prio) == 0)
 			rt |= 1U << v;
 	}
 	closedir(d);
-	pthread_mutex_lock(&p->lock);
-	memcpy(p->vcpu_tid, tid, sizeof(p->vcpu_tid));
-	pthread_mutex_unlock(&p->lock);
-	return found == all && rt == p->rt_vcpus ? 0 : -ESRCH;
+	pthread_mutex_lock(&p->proc.lock);
+	memcpy(p->proc.vcpu_tid, tid, sizeof(p->proc.vcpu_tid));
+	pthread_mutex_unlock(&p->proc.lock);
+	return found == all && rt == p->proc.rt_vcpus ? 0 : -ESRCH;
 }
 
 void sup_partition_ask_exit(struct sup_partition *p)
 {
 	__atomic_store_n(&p->state, SUP_PART_STOPPED, __ATOMIC_RELEASE);
-	if (p->pid <= 0)
+	if (p->proc.pid <= 0)
 		return;
-	if (p->sock >= 0)
-		ipc_send(p->sock, IPC_SHUTDOWN, NULL, 0, NULL, 0);
-	pthread_mutex_lock(&p->lock); /* enforcement may have stopped it: it must run to exit */
+	if (p->chan.sock >= 0)
+		ipc_send(p->chan.sock, IPC_SHUTDOWN, NULL, 0, NULL, 0);
+	pthread_mutex_lock(
+	    &p->proc.lock); /* enforcement may have stopped it: it must run to exit */
 	/*
 	 * Its end (the VM's teardown, its memory freed) runs in its own threads: below every
 	 * window, not at a real-time vCPU's priority in the next partition's (it took 0.2-0.7 ms
 	 * of a neighbour's 45 ms window at each restart). tgkill(0) first: the thread is still
 	 * that process's, its id not reused.
 	 */
-	for (size_t i = 0; i < MUMU_VCPU_MAX && p->pid > 0; i++)
-		if (p->vcpu_tid[i] > 0 && syscall(SYS_tgkill, p->pid, p->vcpu_tid[i], 0) == 0)
-			sched_setscheduler(p->vcpu_tid[i], SCHED_IDLE, &(struct sched_param){ 0 });
-	if (p->pid > 0)
-		sched_setscheduler(p->pid, SCHED_IDLE, &(struct sched_param){ 0 });
+	for (size_t i = 0; i < MUMU_VCPU_MAX && p->proc.pid > 0; i++)
+		if (p->proc.vcpu_tid[i] > 0 &&
+		    syscall(SYS_tgkill, p->proc.pid, p->proc.vcpu_tid[i], 0) == 0)
+			sched_setscheduler(p->proc.vcpu_tid[i], SCHED_IDLE,
+					   &(struct sched_param){ 0 });
+	if (p->proc.pid > 0)
+		sched_setscheduler(p->proc.pid, SCHED_IDLE, &(struct sched_param){ 0 });
 	signal_locked(p, SIGCONT);
-	__atomic_store_n(&p->stopped_by_sup, false, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&p->lock);
+	__atomic_store_n(&p->proc.stopped_by_sup, false, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&p->proc.lock);
 }
 
 int sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
@@ -374,13 +380,13 @@ int sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
 	pid_t pid;
 
 	sup_partition_ask_exit(p);
-	pthread_mutex_lock(&p->lock); /* from here on no core thread can signal it */
-	pid = p->pid;
-	pidfd = p->pidfd;
-	p->pid = 0;
-	p->pidfd = -1;
-	memset(p->vcpu_tid, 0, sizeof(p->vcpu_tid));
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&p->proc.lock); /* from here on no core thread can signal it */
+	pid = p->proc.pid;
+	pidfd = p->proc.pidfd;
+	p->proc.pid = 0;
+	p->proc.pidfd = -1;
+	memset(p->proc.vcpu_tid, 0, sizeof(p->proc.vcpu_tid));
+	pthread_mutex_unlock(&p->proc.lock);
 	if (pid > 0) {
 		if (timeout_ns > 0) {
 			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
@@ -390,10 +396,10 @@ int sup_partition_kill(struct sup_partition *p, uint64_t timeout_ns)
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		waitpid(pid, &status, 0);
 	}
-	if (p->sock >= 0)
-		close(p->sock);
+	if (p->chan.sock >= 0)
+		close(p->chan.sock);
 	if (pidfd >= 0)
 		close(pidfd);
-	p->sock = -1;
+	p->chan.sock = -1;
 	return status;
 }

@@ -75,10 +75,10 @@ static void status_report(struct run *run, FILE *out, bool json)
 				",\"missed\":%" PRIu64 ",\"enforced\":%" PRIu64 ",\"idle\":%" PRIu64
 				"},\"console_dropped_bytes\":%" PRIu64
 				",\"start_late_p99_ns\":%" PRIu64 ",\"last_error\":",
-				i ? "," : "", p->pol->name, p->pol->id, mode_name(p->ctl->mode),
-				p->pid, cores, p->n_restarts, p->n_faults, st.ran, st.yielded,
-				st.missed, st.enforced, st.idle, run_console_dropped(p),
-				sup_hist_percentile(&st.lateness_ns, 99));
+				i ? "," : "", p->pol->name, p->pol->id,
+				mode_name(p->port.ctl->mode), p->proc.pid, cores, p->n_restarts,
+				p->n_faults, st.ran, st.yielded, st.missed, st.enforced, st.idle,
+				run_console_dropped(p), sup_hist_percentile(&st.lateness_ns, 99));
 			if (e) {
 				fprintf(out, "{\"error\":\"%s\",\"action\":\"%s\",\"detail\":\"",
 					pol_hm_error_name(e->error), pol_action_name(e->action));
@@ -92,8 +92,8 @@ static void status_report(struct run *run, FILE *out, bool json)
 		fprintf(out,
 			"%-16s %-10s %7d %-7s %6" PRIu64 " %6" PRIu64 " %7" PRIu64 " %6" PRIu64
 			" %8" PRIu64 " %7.1f  %s%s%s\n",
-			p->pol->name, mode_name(p->ctl->mode), p->pid, cores, p->n_restarts,
-			p->n_faults, st.ran + st.yielded + st.enforced, st.missed,
+			p->pol->name, mode_name(p->port.ctl->mode), p->proc.pid, cores,
+			p->n_restarts, p->n_faults, st.ran + st.yielded + st.enforced, st.missed,
 			run_console_dropped(p),
 			(double)sup_hist_percentile(&st.lateness_ns, 99) / 1000.0,
 			e ? pol_hm_error_name(e->error) : "-", e ? ": " : "", e ? e->detail : "");
@@ -176,13 +176,13 @@ int run_control_request(void *ctx, const struct ipc_ctl_request *req, FILE *out)
 		log_info("partition '%s': %s requested by the operator", pol->name,
 			 cold ? "COLD_START" : "WARM_START");
 		run_restart(run, p, cold, MUMU_START_PARTITION_RESTART);
-		if (p->pid <= 0) {
+		if (p->proc.pid <= 0) {
 			fprintf(out, "partition '%s' could not be restarted: it is IDLE\n",
 				pol->name);
 			return -EIO;
 		}
 		fprintf(out, "partition '%s': %s, new VMM pid %d\n", pol->name,
-			cold ? "COLD_START" : "WARM_START", p->pid);
+			cold ? "COLD_START" : "WARM_START", p->proc.pid);
 		return 0;
 	}
 	case IPC_CTL_STOP:

@@ -75,12 +75,17 @@ bool run_on_signal(struct run *run)
 	return stop;
 }
 
+static void on_record(void *ctx, const struct sup_window_record *w)
+{
+	run_on_window(ctx, w);
+}
+
+/* The core threads' window records: into the trace, enforced windows to the health monitor. */
 static void drain(struct run *run)
 {
-	if (!run->trace.f)
-		return;
-	sup_sched_drain(&run->sched, sup_trace_window, &run->trace);
-	sup_trace_flush(&run->trace);
+	sup_sched_drain(&run->sched, on_record, run);
+	if (run->trace.f)
+		sup_trace_flush(&run->trace);
 }
 
 static void dispatch(struct run *run, uint64_t tag)
@@ -354,7 +359,7 @@ static int setup_partitions(struct run *run)
 	if (!run->parts)
 		return -ENOMEM;
 	for (size_t i = 0; i < run->sys->n_partitions; i++)
-		run->parts[i] = (struct sup_partition){ .sock = -1, .pidfd = -1 };
+		run->parts[i] = (struct sup_partition){ .chan.sock = -1, .proc.pidfd = -1 };
 	for (size_t i = 0; i < run->sys->n_partitions; i++) {
 		struct sup_partition *p = &run->parts[i];
 
@@ -364,9 +369,9 @@ static int setup_partitions(struct run *run)
 				  run->sys->partitions[i].name, strerror(-r));
 			return r;
 		}
-		p->rt_vcpus = rt_vcpus(run, p->pol);
-		p->batons = run->batons;
-		p->n_batons = run->n_batons;
+		p->proc.rt_vcpus = rt_vcpus(run, p->pol);
+		p->port.batons = run->batons;
+		p->port.n_batons = run->n_batons;
 		run_spawn(run, p); /* on failure the others run without it */
 	}
 	return 0;

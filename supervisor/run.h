@@ -57,6 +57,9 @@ struct run {
  * blocked for good on a stalled stdout may outlive sup_run. */
 extern struct sup_output run_output;
 
+/* lifecycle.c: a window a core thread recorded (the trace; enforced ones count). */
+void run_on_window(struct run *run, const struct sup_window_record *w);
+
 /* run.c */
 int run_watch(struct run *run, int fd, uint64_t tag);
 void run_unwatch(struct run *run, int fd);

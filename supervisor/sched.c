@@ -50,9 +50,9 @@ static uint32_t handover(struct sup_core *c, const struct sup_baton *b)
 	lp = &c->sched->parts[last->partition];
 	while (read(b->fd, &junk, sizeof(junk)) > 0)
 		;
-	if (__atomic_load_n(&lp->status->vcpu[last->vcpu].window_seq, __ATOMIC_ACQUIRE) >=
+	if (__atomic_load_n(&lp->port.status->vcpu[last->vcpu].window_seq, __ATOMIC_ACQUIRE) >=
 		last->seq ||
-	    __atomic_load_n(&lp->generation, __ATOMIC_ACQUIRE) != last->generation)
+	    __atomic_load_n(&lp->proc.generation, __ATOMIC_ACQUIRE) != last->generation)
 		return 0;
 	return b->to_idx + 1;
 }
@@ -62,7 +62,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 {
 	struct sup_partition *p = &c->sched->parts[w->partition];
 	struct sup_part_stats *st = &c->stats[w->partition];
-	volatile struct ipc_vcpu_ctl *ctl = &p->ctl->vcpu[w->vcpu];
+	volatile struct ipc_vcpu_ctl *ctl = &p->port.ctl->vcpu[w->vcpu];
 	/* The generation before held(): the VMM this window is for, should the main thread
 	 * replace it meanwhile. */
 	struct sup_pending pw = {
@@ -71,7 +71,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 		.frame = frame,
 		.schedule_id = c->schedule_id,
 		.offset_ns = w->offset_ns,
-		.generation = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE),
+		.generation = __atomic_load_n(&p->proc.generation, __ATOMIC_ACQUIRE),
 		.start_ns = start,
 		.end_ns = end,
 		.check_ns = check,
@@ -90,7 +90,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 			 (unsigned long long)(start - c->sched->epoch_ns), c->core_id);
 		return;
 	}
-	while (read(p->done_fd[w->vcpu], &junk, sizeof(junk)) > 0)
+	while (read(p->port.done_fd[w->vcpu], &junk, sizeof(junk)) > 0)
 		; /* a late answer to an earlier window */
 	sup_partition_resume(p);
 	ctl->start_ns = start;
@@ -98,9 +98,9 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	ctl->handover = handover(c, b);
 	pw.seq = ctl->window_seq + 1;
 	__atomic_store_n(&ctl->window_seq, pw.seq, __ATOMIC_RELEASE);
-	if (write(p->go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
+	if (write(p->port.go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
 		return;
-	pw.kick = __atomic_add_fetch(&p->kicks, 1, __ATOMIC_ACQ_REL);
+	pw.kick = __atomic_add_fetch(&p->port.kicks, 1, __ATOMIC_ACQ_REL);
 	if (c->n_pending < ARRAY_SIZE(c->pending))
 		c->pending[c->n_pending++] = pw;
 }
@@ -161,11 +161,12 @@ static void hand_over(struct sup_core *c, uint64_t until_ns)
 	const struct sup_partition *p = &c->sched->parts[pw->partition];
 	uint64_t v, now;
 
-	while (__atomic_load_n(&p->status->vcpu[pw->vcpu].window_seq, __ATOMIC_ACQUIRE) < pw->seq &&
-	       __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == pw->generation &&
+	while (__atomic_load_n(&p->port.status->vcpu[pw->vcpu].window_seq, __ATOMIC_ACQUIRE) <
+		   pw->seq &&
+	       __atomic_load_n(&p->proc.generation, __ATOMIC_ACQUIRE) == pw->generation &&
 	       (now = mono_ns()) < until_ns) {
 		struct timespec ts = ns_timespec(until_ns - now);
-		struct pollfd pfd = { .fd = p->done_fd[pw->vcpu], .events = POLLIN };
+		struct pollfd pfd = { .fd = p->port.done_fd[pw->vcpu], .events = POLLIN };
 
 		if (ppoll(&pfd, 1, &ts, NULL) > 0)
 			while (read(pfd.fd, &v, sizeof(v)) > 0)
@@ -177,7 +178,7 @@ static void hand_over(struct sup_core *c, uint64_t until_ns)
 static void publish(struct sup_sched *s, size_t current, size_t next, uint64_t last_switch_ns)
 {
 	for (size_t i = 0; i < s->sys->n_partitions; i++) {
-		struct ipc_ctl_page *ctl = s->parts[i].ctl;
+		struct ipc_ctl_page *ctl = s->parts[i].port.ctl;
 
 		if (!ctl)
 			continue;
@@ -359,7 +360,7 @@ static int core_init(struct sup_core *c, const struct pol_system *sys,
 	for (size_t i = 0; i < sys->n_partitions; i++)
 		for (size_t v = 0; v < sys->partitions[i].n_cores; v++)
 			if (sys->partitions[i].cores[v].physical_core_id == c->core_id &&
-			    (parts[i].rt_vcpus & (1U << v)))
+			    (parts[i].proc.rt_vcpus & (1U << v)))
 				c->rt_vcpus = true;
 	c->windows = calloc(sys->n_schedules, sizeof(*c->windows));
 	c->n_windows = calloc(sys->n_schedules, sizeof(*c->n_windows));

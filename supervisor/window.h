@@ -18,6 +18,8 @@ enum sup_window_outcome {
 /* One executed (or missed) window of one partition on one physical core. */
 struct sup_window_record {
 	const char *partition; /* name; lives as long as the policy */
+	size_t part;	       /* its index in pol_system.partitions */
+	uint32_t generation;   /* of the VMM the window was given to */
 	uint32_t schedule_id;
 	uint64_t frame; /* major frame index since the schedule's epoch */
 	uint32_t core;	/* physical core id */

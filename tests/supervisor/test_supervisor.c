@@ -423,7 +423,7 @@ static void test_image_load(void **state)
 	assert_memory_equal(got, img, sizeof(img));
 	assert_int_equal(pread(p.ram_fd, z, sizeof(z), 0x300000), sizeof(z));
 	assert_memory_equal(z, zero, sizeof(z));
-	assert_int_equal(p.ctl->magic, IPC_CTL_MAGIC);
+	assert_int_equal(p.port.ctl->magic, IPC_CTL_MAGIC);
 	sup_partition_fini(&p);
 	sup_partition_fini(&p); /* idempotent */
 	/* A binary that vanished is an error, with nothing left allocated (ASan checks). */
@@ -455,10 +455,10 @@ static void test_enforce_generation(void **state)
 		for (;;)
 			pause();
 	}
-	p.pid = child;
-	p.pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-	assert_true(p.pidfd >= 0);
-	p.generation = 2;
+	p.proc.pid = child;
+	p.proc.pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	assert_true(p.proc.pidfd >= 0);
+	p.proc.generation = 2;
 
 	assert_false(sup_partition_resume(&p));	    /* not stopped by us */
 	assert_false(sup_partition_stop(&p, 1, 0)); /* the predecessor's window */
