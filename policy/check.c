@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Semantic checks of a system policy: everything the schema cannot say, every problem found. */
+/* The rules of a linked system policy: everything the schema cannot say, every problem found. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,15 +14,7 @@
 
 #define MIB (1024ULL * 1024ULL)
 
-struct ctx {
-	struct pol_system *sys;
-	const struct pol_host *host;
-	struct pol_diags *diags;
-	size_t n;
-};
-
-#define problem(c, line, ...) \
-	((c)->n++, pol_diag_add((c)->diags, (c)->sys->path, line, __VA_ARGS__))
+#define problem pol_problem
 
 bool pol_name_ok(const char *s)
 {
@@ -48,13 +40,13 @@ size_t pol_check_name(struct pol_diags *diags, const char *file, int line, const
 	return 1;
 }
 
-static void check_names(struct ctx *c)
+static void check_names(struct pol_pass *c)
 {
-	struct pol_system *sys = c->sys;
+	const struct pol_system *sys = c->sys;
 
 	c->n += pol_check_name(c->diags, sys->path, sys->line, "module", sys->name);
 	for (size_t i = 0; i < sys->n_partitions; i++) {
-		struct pol_partition *p = &sys->partitions[i];
+		const struct pol_partition *p = &sys->partitions[i];
 
 		c->n += pol_check_name(c->diags, sys->path, p->line, "partition", p->name);
 		for (size_t j = 0; j < i; j++) {
@@ -74,17 +66,15 @@ static void check_names(struct ctx *c)
 	}
 }
 
-static void check_cores(struct ctx *c, struct pol_partition *p)
+static void check_cores(struct pol_pass *c, const struct pol_partition *p)
 {
-	struct pol_core_mapping sorted[POL_VCPU_MAX];
-
 	if (p->n_cores == 0) {
 		problem(c, p->line, "partition '%s' has no CoreMapping; allowed: 1 to %d", p->name,
 			POL_VCPU_MAX);
 		return;
 	}
 	for (size_t i = 0; i < p->n_cores; i++) {
-		struct pol_core_mapping *m = &p->cores[i];
+		const struct pol_core_mapping *m = &p->cores[i];
 
 		if (m->logical_core_id >= p->n_cores)
 			problem(c, m->line,
@@ -111,51 +101,6 @@ static void check_cores(struct ctx *c, struct pol_partition *p)
 					p->name, m->physical_core_id, p->cores[j].line);
 		}
 	}
-	/* Store by logical id once it is a permutation of 0..n-1. */
-	memset(sorted, 0, sizeof(sorted));
-	for (size_t i = 0; i < p->n_cores; i++) {
-		if (p->cores[i].logical_core_id >= p->n_cores)
-			return;
-		sorted[p->cores[i].logical_core_id] = p->cores[i];
-	}
-	for (size_t i = 0; i < p->n_cores; i++)
-		if (sorted[i].line == 0)
-			return;
-	memcpy(p->cores, sorted, sizeof(sorted[0]) * p->n_cores);
-}
-
-static int resolve_binary(struct pol_partition *p, const char *config, const struct pol_host *h)
-{
-	char dir[POL_PATH_MAX], cand[POL_PATH_MAX];
-	const char *slash = strrchr(config, '/');
-	struct stat st;
-	int n;
-
-	if (p->binary_path[0] == '/') {
-		snprintf(cand, sizeof(cand), "%s", p->binary_path);
-		goto try_one;
-	}
-	if (slash)
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - config), config);
-	else
-		snprintf(dir, sizeof(dir), ".");
-	for (size_t i = 0; i <= h->n_guest_dirs; i++) {
-		const char *d = i == 0 ? dir : h->guest_dirs[i - 1];
-
-		n = snprintf(cand, sizeof(cand), "%s/%s", d, p->binary_path);
-		if (n < 0 || (size_t)n >= sizeof(cand))
-			continue;
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode))
-			goto found;
-	}
-	return -ENOENT;
-try_one:
-	if (stat(cand, &st) < 0 || !S_ISREG(st.st_mode))
-		return -ENOENT;
-found:
-	snprintf(p->binary_resolved, sizeof(p->binary_resolved), "%s", cand);
-	p->binary_bytes = (uint64_t)st.st_size;
-	return 0;
 }
 
 /* An ELF file's magic: entered as a flat binary it would triple-fault at its header. */
@@ -171,7 +116,7 @@ static bool is_elf(const char *path)
 		      sizeof(magic)) == 0;
 }
 
-static void check_memory(struct ctx *c, struct pol_partition *p)
+static void check_memory(struct pol_pass *c, const struct pol_partition *p)
 {
 	uint64_t avail;
 
@@ -183,14 +128,8 @@ static void check_memory(struct ctx *c, struct pol_partition *p)
 			p->name, (unsigned long long)p->memory_bytes,
 			(unsigned long long)MUMU_RAM_MIN_BYTES,
 			(unsigned long long)MUMU_RAM_MAX_BYTES);
-	if (resolve_binary(p, c->sys->path, c->host) < 0) {
-		problem(c, p->line,
-			"partition '%s': BinaryPath '%s' not found; looked beside the config, then "
-			"in the guest directories (%s)",
-			p->name, p->binary_path,
-			c->host->n_guest_dirs ? c->host->guest_dirs[0] : "-");
-		return;
-	}
+	if (!p->binary_resolved[0])
+		return; /* not found: pol_link said so */
 	if (p->memory_bytes < MUMU_RAM_MIN_BYTES || p->memory_bytes > MUMU_RAM_MAX_BYTES)
 		return;
 	avail = p->memory_bytes - MUMU_USER_GPA - (uint64_t)p->n_cores * MUMU_STACK_BYTES;
@@ -208,7 +147,7 @@ static void check_memory(struct ctx *c, struct pol_partition *p)
 			p->name, p->binary_resolved, p->binary_resolved, p->name);
 }
 
-static void check_flags(struct ctx *c, struct pol_partition *p)
+static void check_flags(struct pol_pass *c, const struct pol_partition *p)
 {
 	if (p->set_module_schedule && !p->system_partition)
 		problem(
@@ -218,20 +157,18 @@ static void check_flags(struct ctx *c, struct pol_partition *p)
 		    p->name);
 }
 
-static void check_schedules(struct ctx *c)
+static void check_schedules(struct pol_pass *c)
 {
-	struct pol_system *sys = c->sys;
+	const struct pol_system *sys = c->sys;
 	size_t n_initial = 0;
 
 	if (sys->n_schedules == 0)
 		problem(c, sys->line, "no Schedules; allowed: at least one, exactly one initial");
 	for (size_t i = 0; i < sys->n_schedules; i++) {
-		struct pol_schedule *s = &sys->schedules[i];
+		const struct pol_schedule *s = &sys->schedules[i];
 
 		if (s->initial) {
-			if (n_initial++ == 0)
-				sys->initial_schedule = i;
-			else
+			if (n_initial++ > 0)
 				problem(
 				    c, s->line,
 				    "schedule %u: a second InitialModuleSchedule=\"true\" (schedule "
@@ -252,18 +189,8 @@ static void check_schedules(struct ctx *c)
 				s->id, (unsigned long long)s->major_frame_ns,
 				(unsigned long long)POL_MIN_WINDOW_NS);
 		for (size_t w = 0; w < s->n_windows; w++) {
-			struct pol_window *win = &s->windows[w];
-			const struct pol_partition *p =
-			    pol_partition_by_name(sys, s->window_refs[w]);
+			const struct pol_window *win = &s->windows[w];
 
-			if (!p)
-				problem(
-				    c, win->line,
-				    "PartitionNameRef '%s' names no partition; allowed: a Name of "
-				    "a PartitionDefinition",
-				    s->window_refs[w]);
-			else
-				win->partition = (size_t)(p - sys->partitions);
 			if (win->duration_ns < POL_MIN_WINDOW_NS)
 				problem(
 				    c, win->line,
@@ -288,12 +215,12 @@ static void check_schedules(struct ctx *c)
 }
 
 /* Two windows overlap on a physical core when both their partitions map a vCPU there. */
-static void check_overlaps(struct ctx *c)
+static void check_overlaps(struct pol_pass *c)
 {
-	struct pol_system *sys = c->sys;
+	const struct pol_system *sys = c->sys;
 
 	for (size_t i = 0; i < sys->n_schedules; i++) {
-		struct pol_schedule *s = &sys->schedules[i];
+		const struct pol_schedule *s = &sys->schedules[i];
 
 		for (size_t a = 0; a < s->n_windows; a++) {
 			for (size_t b = 0; b < a; b++) {
@@ -329,9 +256,9 @@ static void check_overlaps(struct ctx *c)
 	}
 }
 
-static void check_periodicity(struct ctx *c, size_t pi)
+static void check_periodicity(struct pol_pass *c, size_t pi)
 {
-	struct pol_partition *p = &c->sys->partitions[pi];
+	const struct pol_partition *p = &c->sys->partitions[pi];
 	int line = p->periodicity_line ? p->periodicity_line : p->line;
 
 	if (!p->has_periodicity)
@@ -373,7 +300,7 @@ static void check_periodicity(struct ctx *c, size_t pi)
 	}
 }
 
-static void check_scheduled(struct ctx *c, size_t pi)
+static void check_scheduled(struct pol_pass *c, size_t pi)
 {
 	const struct pol_partition *p = &c->sys->partitions[pi];
 
@@ -387,9 +314,9 @@ static void check_scheduled(struct ctx *c, size_t pi)
 		p->name);
 }
 
-size_t pol_check(struct pol_system *sys, const struct pol_host *host, struct pol_diags *diags)
+size_t pol_check(const struct pol_system *sys, const struct pol_host *host, struct pol_diags *diags)
 {
-	struct ctx c = { .sys = sys, .host = host, .diags = diags };
+	struct pol_pass c = { .sys = sys, .host = host, .diags = diags };
 
 	check_names(&c);
 	if (sys->n_partitions == 0)

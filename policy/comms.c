@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Checks of ports, channels and shared memories: every reference resolved, every rule held. */
+/* The rules of ports, channels and shared memories, once pol_link resolved their references. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,18 +8,11 @@
 
 #define REGION_SPACE_BYTES (MUMU_INFO_GPA - MUMU_REGION_GPA)
 
-struct ctx {
-	struct pol_system *sys;
-	struct pol_diags *diags;
-	size_t n;
-};
-
-#define problem(c, line, ...) \
-	((c)->n++, pol_diag_add((c)->diags, (c)->sys->path, line, __VA_ARGS__))
+#define problem pol_problem
 
 static const char *const kind_names[] = { "sampling", "queuing" };
 
-static void check_port(struct ctx *c, const struct pol_partition *p, size_t k)
+static void check_port(struct pol_pass *c, const struct pol_partition *p, size_t k)
 {
 	const struct pol_port *port = &p->ports[k];
 
@@ -44,45 +37,24 @@ static void check_port(struct ctx *c, const struct pol_partition *p, size_t k)
 			port->name);
 }
 
-/* Resolve one end of a channel; false when it does not name a port. */
-static bool resolve_end(struct ctx *c, const struct pol_channel *ch, struct pol_ref *r, bool source)
+/* A resolved end's port: its Direction is the end's. */
+static void check_end(struct pol_pass *c, const struct pol_channel *ch, const struct pol_ref *r,
+		      bool source)
 {
-	const struct pol_partition *p = pol_partition_by_name(c->sys, r->partition_ref);
-	struct pol_port *port = NULL;
+	const struct pol_partition *p = &c->sys->partitions[r->partition];
+	const struct pol_port *port = &p->ports[r->port];
 
-	if (!p) {
-		problem(c, r->line, "channel '%s': PartitionNameRef=\"%s\" names no partition",
-			ch->name, r->partition_ref);
-		return false;
-	}
-	r->partition = (size_t)(p - c->sys->partitions);
-	for (size_t k = 0; k < p->n_ports; k++)
-		if (strcmp(p->ports[k].name, r->port_ref) == 0) {
-			r->port = k;
-			port = &c->sys->partitions[r->partition].ports[k];
-		}
-	if (!port) {
-		problem(c, r->line, "channel '%s': partition '%s' has no port '%s'", ch->name,
-			p->name, r->port_ref);
-		return false;
-	}
 	if (port->source != source)
 		problem(c, r->line,
 			"channel '%s': port '%s' of '%s' is a %s; a channel's %s needs "
 			"Direction=\"%s\"",
 			ch->name, port->name, p->name, port->source ? "SOURCE" : "DESTINATION",
 			source ? "Source" : "Destination", source ? "SOURCE" : "DESTINATION");
-	if (port->channel != SIZE_MAX)
-		problem(c, r->line, "channel '%s': port '%s' of '%s' is already in channel '%s'",
-			ch->name, port->name, p->name, c->sys->channels[port->channel].name);
-	else
-		port->channel = (size_t)(ch - c->sys->channels);
-	return true;
 }
 
-static void check_channel(struct ctx *c, size_t i)
+static void check_channel(struct pol_pass *c, size_t i)
 {
-	struct pol_channel *ch = &c->sys->channels[i];
+	const struct pol_channel *ch = &c->sys->channels[i];
 	const struct pol_port *src;
 
 	c->n += pol_check_name(c->diags, c->sys->path, ch->line, "channel", ch->name);
@@ -91,22 +63,21 @@ static void check_channel(struct ctx *c, size_t i)
 			problem(c, ch->line,
 				"a second channel '%s' (first on line %d); names are unique",
 				ch->name, c->sys->channels[j].line);
-	if (!resolve_end(c, ch, &ch->source, true)) {
-		for (size_t d = 0; d < ch->n_destinations; d++)
-			resolve_end(c, ch, &ch->destinations[d], false);
-		return;
-	}
+	if (ch->source.port == SIZE_MAX)
+		return; /* pol_link said why */
+	check_end(c, ch, &ch->source, true);
 	src = &c->sys->partitions[ch->source.partition].ports[ch->source.port];
 	if (src->kind == POL_PORT_QUEUING && ch->n_destinations != 1)
 		problem(c, ch->line,
 			"channel '%s' has %zu Destinations; a queuing channel has exactly one",
 			ch->name, ch->n_destinations);
 	for (size_t d = 0; d < ch->n_destinations; d++) {
-		struct pol_ref *r = &ch->destinations[d];
+		const struct pol_ref *r = &ch->destinations[d];
 		const struct pol_port *dst;
 
-		if (!resolve_end(c, ch, r, false))
+		if (r->port == SIZE_MAX)
 			continue;
+		check_end(c, ch, r, false);
 		dst = &c->sys->partitions[r->partition].ports[r->port];
 		if (dst->kind != src->kind)
 			problem(c, r->line,
@@ -131,9 +102,9 @@ static void check_channel(struct ctx *c, size_t i)
 	}
 }
 
-static void check_shared_memory(struct ctx *c, size_t i)
+static void check_shared_memory(struct pol_pass *c, size_t i)
 {
-	struct pol_shared_memory *m = &c->sys->shared_memories[i];
+	const struct pol_shared_memory *m = &c->sys->shared_memories[i];
 	size_t writers = 0;
 
 	c->n += pol_check_name(c->diags, c->sys->path, m->line, "shared memory", m->name);
@@ -150,23 +121,18 @@ static void check_shared_memory(struct ctx *c, size_t i)
 			m->name, (unsigned long long)m->size_bytes,
 			(unsigned long long)REGION_SPACE_BYTES);
 	for (size_t a = 0; a < m->n_access; a++) {
-		struct pol_ref *r = &m->access[a];
-		const struct pol_partition *p = pol_partition_by_name(c->sys, r->partition_ref);
+		const struct pol_ref *r = &m->access[a];
 
 		writers += r->write;
-		if (!p) {
-			problem(c, r->line,
-				"shared memory '%s': PartitionNameRef=\"%s\" names no partition",
-				m->name, r->partition_ref);
-			continue;
-		}
-		r->partition = (size_t)(p - c->sys->partitions);
+		if (r->partition == SIZE_MAX)
+			continue; /* pol_link said why */
 		for (size_t b = 0; b < a; b++)
 			if (m->access[b].partition == r->partition)
 				problem(c, r->line,
 					"shared memory '%s': a second Access for '%s' (first on "
 					"line %d); one Access per partition",
-					m->name, p->name, m->access[b].line);
+					m->name, c->sys->partitions[r->partition].name,
+					m->access[b].line);
 	}
 	if (writers != 1)
 		problem(c, m->line,
@@ -176,7 +142,7 @@ static void check_shared_memory(struct ctx *c, size_t i)
 }
 
 /* After everything resolved: what each partition sees must fit its information page. */
-static void check_fit(struct ctx *c, size_t pi)
+static void check_fit(struct pol_pass *c, size_t pi)
 {
 	const struct pol_partition *p = &c->sys->partitions[pi];
 	struct pol_region regions[MUMU_REGION_MAX];
@@ -207,9 +173,26 @@ static void check_fit(struct ctx *c, size_t pi)
 			p->name, (unsigned long long)bytes, (unsigned long long)REGION_SPACE_BYTES);
 }
 
-size_t pol_check_comms(struct pol_system *sys, struct pol_diags *diags)
+/* Every channel end and shared memory access names what it should (pol_link). */
+static bool all_linked(const struct pol_system *sys)
 {
-	struct ctx c = { .sys = sys, .diags = diags };
+	for (size_t i = 0; i < sys->n_channels; i++) {
+		if (sys->channels[i].source.port == SIZE_MAX)
+			return false;
+		for (size_t d = 0; d < sys->channels[i].n_destinations; d++)
+			if (sys->channels[i].destinations[d].port == SIZE_MAX)
+				return false;
+	}
+	for (size_t i = 0; i < sys->n_shared_memories; i++)
+		for (size_t a = 0; a < sys->shared_memories[i].n_access; a++)
+			if (sys->shared_memories[i].access[a].partition == SIZE_MAX)
+				return false;
+	return true;
+}
+
+size_t pol_check_comms(const struct pol_system *sys, struct pol_diags *diags)
+{
+	struct pol_pass c = { .sys = sys, .diags = diags };
 
 	for (size_t i = 0; i < sys->n_partitions; i++)
 		for (size_t k = 0; k < sys->partitions[i].n_ports; k++)
@@ -225,7 +208,7 @@ size_t pol_check_comms(struct pol_system *sys, struct pol_diags *diags)
 				    &c, sys->partitions[i].ports[k].line,
 				    "port '%s' of '%s' is in no Channel; every port is connected",
 				    sys->partitions[i].ports[k].name, sys->partitions[i].name);
-	if (c.n == 0) /* pol_partition_regions needs every reference resolved */
+	if (c.n == 0 && all_linked(sys)) /* pol_partition_regions needs every reference */
 		for (size_t i = 0; i < sys->n_partitions; i++)
 			check_fit(&c, i);
 	return c.n;

@@ -20,8 +20,16 @@ bool pol_name_ok(const char *s);
 size_t pol_check_name(struct pol_diags *diags, const char *file, int line, const char *what,
 		      const char *name);
 
-/* Ports, channels and shared memories: resolves their references; returns the problems. */
-size_t pol_check_comms(struct pol_system *sys, struct pol_diags *diags);
+/* One pass over a system (link or check): where its problems go, and how many it found. */
+struct pol_pass {
+	const struct pol_system *sys;
+	const struct pol_host *host;
+	struct pol_diags *diags;
+	size_t n;
+};
+
+#define pol_problem(c, line, ...) \
+	((c)->n++, pol_diag_add((c)->diags, (c)->sys->path, line, __VA_ARGS__))
 
 /* xml.c: a config's text checked, parsed and validated against the schema: 0 and the document
  * (xmlFreeDoc it), or -EINVAL / -ENOMEM with the problems in diags. */
@@ -31,7 +39,17 @@ int pol_xml_read(const char *name, const char *buf, size_t size, const char *sch
 /* A config file's bytes (a regular file, bounded), NUL-terminated; -EINVAL with a diagnostic. */
 int pol_xml_read_file(const char *path, char **ret_buf, size_t *ret_size, struct pol_diags *diags);
 
-/* Semantic checks of a parsed system: every problem goes to diags. Returns the count. */
-size_t pol_check(struct pol_system *sys, const struct pol_host *host, struct pol_diags *diags);
+/*
+ * link.c: finish the model parse.c built: every reference resolved to an index (windows,
+ * channel ends, shared memory access), the initial schedule, the vCPUs in logical order,
+ * each binary found and its size. A reference that names nothing is a problem here, and
+ * stays SIZE_MAX. Returns the problems added.
+ */
+size_t pol_link(struct pol_system *sys, const struct pol_host *host, struct pol_diags *diags);
+
+/* check.c, comms.c: the rules of a linked system, which they only read. Return the count. */
+size_t pol_check(const struct pol_system *sys, const struct pol_host *host,
+		 struct pol_diags *diags);
+size_t pol_check_comms(const struct pol_system *sys, struct pol_diags *diags);
 
 #endif

@@ -364,6 +364,7 @@ int pol_load_buffer(const char *name, const char *buf, size_t size, const char *
 	r = build_model(doc, name, sys, diags);
 	if (r < 0)
 		goto out;
+	pol_link(sys, host, diags);
 	pol_check(sys, host, diags);
 	if (diags->n > before) {
 		r = -EINVAL;
