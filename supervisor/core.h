@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside the schedule, shared by its parts: sched.c (a thread per core: the frames, the kicks,
- * the hand-over) and outcome.c (each window's check after its end, enforcement, the counts
- * and the record ring). Not an API: sched.h is.
+ * Inside the schedule, shared by its parts: sched.c (a thread per core: the frames, the
+ * kicks), handover.c (the hand-over between two vCPUs on the core) and outcome.c (each
+ * window's check after its end, enforcement, the counts and the record ring). Not an API:
+ * sched.h is.
  */
 #ifndef MUMU_SUPERVISOR_CORE_H
 #define MUMU_SUPERVISOR_CORE_H
@@ -44,6 +45,26 @@ struct sup_core {
 	bool rt_vcpus;	    /* its vCPUs run SCHED_FIFO: the kernel orders the hand-over */
 	bool switched;	    /* this core decided a switch at frame_end: it publishes it */
 };
+
+/* The last window given to a VMM on the core, until it is checked; NULL when none. */
+static inline const struct sup_pending *sup_core_last(const struct sup_core *c)
+{
+	return c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+}
+
+/* outcome.c: the checks due until t_ns, each at its time. */
+void sup_core_checks_until(struct sup_core *c, uint64_t t_ns);
+
+/*
+ * handover.c: whether w's vCPU, kicked now, must wait for baton b (0, or 1 + its index in the
+ * VMM's batons: ipc_vcpu_ctl.handover); the baton from the last window given on the core to
+ * w's vCPU, if there is one; the core thread's wait, until at most until_ns, for the vCPU of
+ * the last window given to leave its guest.
+ */
+uint32_t sup_core_handover(struct sup_core *c, const struct sup_baton *b);
+const struct sup_baton *sup_core_baton_to(const struct sup_core *c,
+					  const struct pol_core_window *w);
+void sup_core_hand_over(struct sup_core *c, uint64_t until_ns);
 
 /* Record a window's outcome in the core's ring (single producer: the core thread). */
 void sup_core_record(struct sup_core *c, const struct sup_pending *pw, uint64_t entry,

@@ -4,6 +4,7 @@
  * time? The VMM is stopped either way; the window is counted and recorded.
  */
 #include <pthread.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -119,5 +120,17 @@ void sup_core_check(struct sup_core *c, const struct sup_pending *pw)
 	} else {
 		st->ran++;
 		sup_core_record(c, pw, 0, 0, SUP_WINDOW_RAN);
+	}
+}
+
+void sup_core_checks_until(struct sup_core *c, uint64_t t_ns)
+{
+	while (c->n_pending > 0 && c->pending[0].check_ns <= t_ns) {
+		struct sup_pending pw = c->pending[0];
+
+		memmove(&c->pending[0], &c->pending[1], (c->n_pending - 1) * sizeof(pw));
+		c->n_pending--;
+		sleep_until_ns(pw.check_ns);
+		sup_core_check(c, &pw);
 	}
 }

@@ -2,7 +2,6 @@
 /* The static schedule: a thread per core kicks each window ahead of its start (core.h). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -28,33 +27,19 @@ static bool held(const struct sup_partition *p)
 	       __atomic_load_n(&p->switch_action, __ATOMIC_ACQUIRE) != POL_ACTION_IGNORE;
 }
 
-/* The last window given to a VMM on the core, until it is checked; NULL when none. */
-static const struct sup_pending *last_given(const struct sup_core *c)
+/* The end of the last window this core gave a VMM, until it is checked; 0 when none. */
+static uint64_t busy_until(const struct sup_core *c)
 {
-	return c->n_pending ? &c->pending[c->n_pending - 1] : NULL;
+	return sup_core_last(c) ? sup_core_last(c)->end_ns : 0;
 }
 
-/*
- * Whether w's vCPU, kicked now, must wait for baton b: the last window given on the core is
- * b's and its vCPU has not left it yet. The baton is emptied first, so that only a leaving
- * after this look counts; one before it shows in the status page.
- */
-static uint32_t handover(struct sup_core *c, const struct sup_baton *b)
+/* Whether the last window given on the core went to the vCPU of w (a thread has one window
+ * to start at a time: its next is kicked after its last one's end). */
+static bool same_vcpu(const struct sup_core *c, const struct pol_core_window *w)
 {
-	const struct sup_pending *last = last_given(c);
-	const struct sup_partition *lp;
-	uint64_t junk;
+	const struct sup_pending *last = sup_core_last(c);
 
-	if (!b || !last || last->partition != b->from || last->vcpu != b->from_vcpu)
-		return 0;
-	lp = &c->sched->parts[last->partition];
-	while (read(b->fd, &junk, sizeof(junk)) > 0)
-		;
-	if (__atomic_load_n(&lp->port.status->vcpu[last->vcpu].window_seq, __ATOMIC_ACQUIRE) >=
-		last->seq ||
-	    __atomic_load_n(&lp->proc.generation, __ATOMIC_ACQUIRE) != last->generation)
-		return 0;
-	return b->to_idx + 1;
+	return last && last->partition == w->partition && last->vcpu == w->vcpu;
 }
 
 static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t frame,
@@ -95,7 +80,7 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	sup_partition_resume(p);
 	ctl->start_ns = start;
 	ctl->end_ns = end;
-	ctl->handover = handover(c, b);
+	ctl->handover = sup_core_handover(c, b);
 	pw.seq = ctl->window_seq + 1;
 	__atomic_store_n(&ctl->window_seq, pw.seq, __ATOMIC_RELEASE);
 	if (write(p->port.go_fd[w->vcpu], &one, sizeof(one)) != sizeof(one))
@@ -103,75 +88,6 @@ static void kick(struct sup_core *c, const struct pol_core_window *w, uint64_t f
 	pw.kick = __atomic_add_fetch(&p->port.kicks, 1, __ATOMIC_ACQ_REL);
 	if (c->n_pending < ARRAY_SIZE(c->pending))
 		c->pending[c->n_pending++] = pw;
-}
-
-/* The end of the last window this core gave a VMM, until it is checked; 0 when none. */
-static uint64_t busy_until(const struct sup_core *c)
-{
-	return last_given(c) ? last_given(c)->end_ns : 0;
-}
-
-/* Whether the last window given on the core went to the vCPU of w (a thread has one window
- * to start at a time: its next is kicked after its last one's end). */
-static bool same_vcpu(const struct sup_core *c, const struct pol_core_window *w)
-{
-	const struct sup_pending *last = last_given(c);
-
-	return last && last->partition == w->partition && last->vcpu == w->vcpu;
-}
-
-/* The baton from the last window given on the core to w's vCPU, if there is one. */
-static const struct sup_baton *baton_to(const struct sup_core *c, const struct pol_core_window *w)
-{
-	const struct sup_pending *last = last_given(c);
-
-	for (size_t i = 0; last && i < c->sched->n_batons; i++) {
-		const struct sup_baton *b = &c->sched->batons[i];
-
-		if (b->from == last->partition && b->from_vcpu == last->vcpu &&
-		    b->to == w->partition && b->to_vcpu == w->vcpu)
-			return b;
-	}
-	return NULL;
-}
-
-static void run_checks_until(struct sup_core *c, uint64_t t_ns)
-{
-	while (c->n_pending > 0 && c->pending[0].check_ns <= t_ns) {
-		struct sup_pending pw = c->pending[0];
-
-		memmove(&c->pending[0], &c->pending[1], (c->n_pending - 1) * sizeof(pw));
-		c->n_pending--;
-		sleep_until_ns(pw.check_ns);
-		sup_core_check(c, &pw);
-	}
-}
-
-/*
- * The last window given on the core (busy_until) was given to a VMM whose vCPU leaves the
- * guest at its end. Wait until it says so (its status page), at most until until_ns: a VMM
- * woken for the next window at once, or the core thread's own work, would take the core from
- * it in the middle of its exit, and its late exit would count as an overrun its guest did not
- * cause. The wait is on its done eventfd from now on, not a timer at its end: waking at the
- * very instant its vCPU's own timer fires would take the core from that exit just as well.
- */
-static void hand_over(struct sup_core *c, uint64_t until_ns)
-{
-	const struct sup_pending *pw = last_given(c); /* the callers know there is one */
-	const struct sup_partition *p = &c->sched->parts[pw->partition];
-	uint64_t v, now;
-
-	while (__atomic_load_n(&p->port.status->vcpu[pw->vcpu].window_seq, __ATOMIC_ACQUIRE) <
-		   pw->seq &&
-	       __atomic_load_n(&p->proc.generation, __ATOMIC_ACQUIRE) == pw->generation &&
-	       (now = mono_ns()) < until_ns) {
-		struct timespec ts = ns_timespec(until_ns - now);
-		struct pollfd pfd = { .fd = p->port.done_fd[pw->vcpu], .events = POLLIN };
-
-		if (ppoll(&pfd, 1, &ts, NULL) > 0)
-			while (read(pfd.fd, &v, sizeof(v)) > 0)
-				;
-	}
 }
 
 /* Every partition's control page tells its guest the current and the next schedule. */
@@ -230,7 +146,7 @@ static bool end_frame(struct sup_core *c)
 	struct sup_sched *s = c->sched;
 	uint64_t one = 1;
 
-	run_checks_until(c, c->frame_end);
+	sup_core_checks_until(c, c->frame_end);
 	sleep_until_ns(c->frame_end);
 	if (c->switched) {
 		const struct sup_plan *pl = &s->plan;
@@ -275,7 +191,8 @@ static void *core_thread(void *arg)
 			 * ahead and its vCPU waits for the one leaving by itself: the kernel's FIFO
 			 * order on a real-time core, else the baton between them. After a longer
 			 * gap the core thread kicks it once that one has left, in the gap. */
-			const struct sup_baton *b = c->rt_vcpus ? NULL : baton_to(c, &win[i]);
+			const struct sup_baton *b =
+			    c->rt_vcpus ? NULL : sup_core_baton_to(c, &win[i]);
 			bool ahead = busy_until(c) && start - busy_until(c) < IPC_SPIN_NS &&
 				     (b || (c->rt_vcpus && !same_vcpu(c, &win[i])));
 			uint64_t at = ahead ? sup_kick_ahead(start, busy_until(c))
@@ -283,7 +200,7 @@ static void *core_thread(void *arg)
 
 			if (at >= c->frame_end && c->frame_end && c->switched)
 				ok = end_frame(c); /* a switch is published before this kick */
-			run_checks_until(c, at);
+			sup_core_checks_until(c, at);
 			if (!ahead && at == busy_until(c)) {
 				/* Back to back, its VMM is continued ahead, off the hand-over's path
 				 * (after a gap, that would be at the leaving vCPU's exit). */
@@ -292,7 +209,7 @@ static void *core_thread(void *arg)
 					if (!held(&s->parts[win[i].partition]))
 						sup_partition_resume(&s->parts[win[i].partition]);
 				}
-				hand_over(c, at + IPC_HANDOVER_MAX_NS);
+				sup_core_hand_over(c, at + IPC_HANDOVER_MAX_NS);
 			}
 			sleep_until_ns(at);
 			kick(c, &win[i], frames, start, end, end + c->check_after[cur][i], b);
@@ -302,13 +219,13 @@ static void *core_thread(void *arg)
 		boundary = sup_sched_planned_ns(epoch, frame_ns, f + 1, 0);
 		if (c->frame_end && c->switched)
 			ok = ok && end_frame(c); /* a switch, and no window after its lead */
-		run_checks_until(c, boundary - IPC_KICK_LEAD_NS);
+		sup_core_checks_until(c, boundary - IPC_KICK_LEAD_NS);
 		/* A window that ends at the decision, or just before it, is left first: the
 		 * decision's work (the plan's lock, the frame's end) would take the core from
 		 * that vCPU's exit (1 ms windows ending there left 12 us later at the median). */
 		if (busy_until(c) && busy_until(c) <= boundary - IPC_KICK_LEAD_NS &&
 		    boundary - IPC_KICK_LEAD_NS < busy_until(c) + SUP_CHECK_CLEAR_NS)
-			hand_over(c, boundary - IPC_KICK_LEAD_NS + SUP_CHECK_CLEAR_NS);
+			sup_core_hand_over(c, boundary - IPC_KICK_LEAD_NS + SUP_CHECK_CLEAR_NS);
 		sleep_until_ns(boundary - IPC_KICK_LEAD_NS);
 		if (c->frame_end)
 			ok = ok && end_frame(c); /* long over: the frame is longer than the lead */
@@ -325,7 +242,7 @@ static void *core_thread(void *arg)
 	}
 	if (c->frame_end)
 		end_frame(c);
-	run_checks_until(c, UINT64_MAX);
+	sup_core_checks_until(c, UINT64_MAX);
 	return NULL;
 }
 
