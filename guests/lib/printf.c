@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A small printf for guests: %s %c %d %i %u %x %p with l/ll/z, width and zero padding. */
+/* A small printf for guests: %s %c %d %i %u %x %p with l/ll/z, width, zero padding, and a
+ * string's precision (%.Ns, %.*s). */
 #include "mumu.h"
 
 size_t mumu_strlen(const char *s)
@@ -45,7 +46,7 @@ int mumu_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct out o = { .buf = buf, .size = size };
 
 	for (; *fmt; fmt++) {
-		int width = 0, longs = 0;
+		int width = 0, longs = 0, prec = -1;
 		char pad = ' ';
 
 		if (*fmt != '%') {
@@ -57,16 +58,29 @@ int mumu_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			pad = '0';
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
+		if (*fmt == '.') {
+			prec = 0;
+			if (*++fmt == '*') {
+				prec = va_arg(ap, int);
+				fmt++;
+			}
+			while (*fmt >= '0' && *fmt <= '9')
+				prec = prec * 10 + (*fmt++ - '0');
+		}
 		while (*fmt == 'l' || *fmt == 'z')
 			longs++, fmt++;
 		switch (*fmt) {
 		case 's': {
 			const char *s = va_arg(ap, const char *);
+			int len = 0;
 
-			for (int i = (int)mumu_strlen(s ? s : "(null)"); i < width; i++)
+			s = s ? s : "(null)";
+			while (s[len] && (prec < 0 || len < prec))
+				len++;
+			for (int i = len; i < width; i++)
 				put(&o, ' ');
-			for (s = s ? s : "(null)"; *s; s++)
-				put(&o, *s);
+			for (int i = 0; i < len; i++)
+				put(&o, s[i]);
 			break;
 		}
 		case 'c':

@@ -51,6 +51,18 @@ long mumu_upcall_init(struct mumu_upcalls *up, uint32_t events, mumu_upcall_fn f
 	return mumu_hc(MUMU_HC_UPCALL_REGISTER, (long)&s, 0, 0);
 }
 
+long mumu_upcall_events(struct mumu_upcalls *up, uint32_t events)
+{
+	struct mumu_upcall_setup s = {
+		.entry = (uint64_t)mumu_upcall_entry,
+		.stack_top = up->stack_top,
+		.area = (uint64_t)&up->area,
+		.events = events,
+	};
+
+	return mumu_hc(MUMU_HC_UPCALL_REGISTER, (long)&s, 0, 0);
+}
+
 long mumu_timer_set(struct mumu_upcalls *up, uint64_t deadline_ns, uint64_t period_ns)
 {
 	volatile struct mumu_vcpu_area *a = &up->area;

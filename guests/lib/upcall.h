@@ -62,6 +62,9 @@ struct mumu_upcalls {
 /* Register this vCPU's upcalls for the events (MUMU_EV_*): 0 or the hypercall's error. */
 long mumu_upcall_init(struct mumu_upcalls *up, uint32_t events, mumu_upcall_fn fn);
 
+/* The events registered from now on (entry, stack and area as they are). */
+long mumu_upcall_events(struct mumu_upcalls *up, uint32_t events);
+
 /* The timer: an absolute CLOCK_MONOTONIC deadline (0: none), periodic when period_ns is not
  * 0. Written into the area; an exit (TIMER_SET) only when the VMM's timer would come later. */
 long mumu_timer_set(struct mumu_upcalls *up, uint64_t deadline_ns, uint64_t period_ns);

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The partition OS's kernel (kernel.h): the ready queue, the upcall handler that switches
+ * processes, the one-shot timer for every time in the partition, and the start: main()
+ * registers the upcalls and runs the partition's apex_main() as its initialisation process.
+ */
+#include "apex/kernel.h"
+
+struct apex_kernel apex;
+extern char _end[]; /* the image's end (guest.ld): the partition's memory starts there */
+
+SYSTEM_TIME_TYPE k_now(void)
+{
+	return (SYSTEM_TIME_TYPE)mumu_clock_ns();
+}
+
+void *k_alloc(size_t bytes, size_t align)
+{
+	uint64_t p = ((uint64_t)apex.heap + align - 1) & ~(uint64_t)(align - 1);
+
+	if (p > (uint64_t)apex.heap_end || bytes > (uint64_t)apex.heap_end - p)
+		return NULL;
+	apex.heap = (uint8_t *)(p + bytes);
+	return (void *)p;
+}
+
+struct apex_proc *k_proc(PROCESS_ID_TYPE id)
+{
+	if (id < 1 || id > SYSTEM_LIMIT_NUMBER_OF_PROCESSES || !apex.procs[id - 1].used)
+		return NULL;
+	return &apex.procs[id - 1];
+}
+
+PROCESS_ID_TYPE k_id(const struct apex_proc *p)
+{
+	return (PROCESS_ID_TYPE)(p - apex.procs) + 1;
+}
+
+bool k_name_eq(const char *a, const char *b)
+{
+	for (int i = 0; i < MAX_NAME_LENGTH; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (!a[i])
+			return true;
+	}
+	return true;
+}
+
+void k_name_copy(char *dst, const char *src)
+{
+	int i = 0;
+
+	for (; i < MAX_NAME_LENGTH - 1 && src[i]; i++)
+		dst[i] = src[i];
+	for (; i < MAX_NAME_LENGTH; i++)
+		dst[i] = '\0';
+}
+
+void k_ready(struct apex_proc *p)
+{
+	p->state = READY;
+	p->wait = WAIT_NONE;
+	p->wait_obj = NULL;
+	p->wake_at = 0;
+	p->ready_seq = ++apex.seq;
+}
+
+/* A process's first instruction: its entry point, then STOP_SELF should it return. */
+static void process_start(void *arg)
+{
+	struct apex_proc *p = arg;
+
+	p->attr.ENTRY_POINT();
+	STOP_SELF();
+}
+
+/* DORMANT -> a fresh context at its entry point, its stack's canary in place. */
+void k_fresh(struct apex_proc *p)
+{
+	*(uint64_t *)p->stack = APEX_STACK_CANARY;
+	mumu_context_init(&p->ctx, process_start, p, p->stack, p->stack_bytes);
+	p->prio = p->attr.BASE_PRIORITY;
+	p->deadline_at = p->release_at = p->wake_at = 0;
+	p->suspended = false;
+}
+
+/* Whether a goes before b: higher priority, then the longer ready (the preempted first). */
+static bool before(const struct apex_proc *a, const struct apex_proc *b)
+{
+	return a->prio > b->prio || (a->prio == b->prio && a->ready_seq < b->ready_seq);
+}
+
+/* The process to run: the current one while preemption is locked, else the first ready. */
+static struct apex_proc *pick(void)
+{
+	struct apex_proc *best = NULL;
+
+	if (apex.current && apex.current->state == RUNNING && apex.lock_level > 0)
+		return apex.current;
+	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++) {
+		struct apex_proc *p = &apex.procs[i];
+
+		if (p->used && (p->state == READY || p->state == RUNNING) &&
+		    (!best || before(p, best)))
+			best = p;
+	}
+	return best;
+}
+
+void k_preempt(void)
+{
+	if (apex.mode == NORMAL && !apex.init_running)
+		mumu_upcall_self(&apex.up); /* the handler switches; returns when this runs again */
+}
+
+void k_begin(struct apex_proc *p, SYSTEM_TIME_TYPE now)
+{
+	k_ready(p);
+	if (p->attr.TIME_CAPACITY != INFINITE_TIME_VALUE)
+		p->deadline_at = now + p->attr.TIME_CAPACITY;
+}
+
+SYSTEM_TIME_TYPE k_deadline(SYSTEM_TIME_TYPE time_out)
+{
+	return time_out == INFINITE_TIME_VALUE ? 0 : k_now() + time_out;
+}
+
+bool k_may_wait(void)
+{
+	return !apex.init_running && apex.current && apex.lock_level == 0 &&
+	       !apex.current->error_handler;
+}
+
+RETURN_CODE_TYPE k_block(enum apex_wait wait, const void *obj, SYSTEM_TIME_TYPE wake_at)
+{
+	struct apex_proc *p = apex.current;
+
+	p->state = WAITING;
+	p->wait = wait;
+	p->wait_obj = obj;
+	p->wait_seq = ++apex.seq;
+	p->wake_at = wake_at;
+	p->wait_rc = NO_ERROR;
+	mumu_upcall_self(&apex.up);
+	k_enter(); /* resumed unmasked: the caller goes on masked */
+	return p->wait_rc;
+}
+
+struct apex_proc *k_first_waiter(const void *obj, QUEUING_DISCIPLINE_TYPE discipline)
+{
+	struct apex_proc *best = NULL;
+
+	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++) {
+		struct apex_proc *p = &apex.procs[i];
+
+		if (!p->used || p->state != WAITING || p->wait != WAIT_OBJECT || p->wait_obj != obj)
+			continue;
+		if (!best || (discipline == PRIORITY && p->prio > best->prio) ||
+		    ((discipline == FIFO || p->prio == best->prio) && p->wait_seq < best->wait_seq))
+			best = p;
+	}
+	return best;
+}
+
+WAITING_RANGE_TYPE k_waiters(const void *obj)
+{
+	WAITING_RANGE_TYPE n = 0;
+
+	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++)
+		n += apex.procs[i].used && apex.procs[i].state == WAITING &&
+		     apex.procs[i].wait == WAIT_OBJECT && apex.procs[i].wait_obj == obj;
+	return n;
+}
+
+void k_wake(struct apex_proc *p, RETURN_CODE_TYPE rc)
+{
+	p->wait_rc = rc;
+	if (p->suspended) { /* still suspended: it goes on waiting for RESUME */
+		p->wait = WAIT_SUSPEND;
+		p->wait_obj = NULL;
+		p->wake_at = 0;
+		return;
+	}
+	k_ready(p);
+}
+
+/* A released periodic process: its deadline from this release, its next release point. */
+static void release(struct apex_proc *p, SYSTEM_TIME_TYPE now)
+{
+	SYSTEM_TIME_TYPE period = p->attr.PERIOD;
+
+	if (p->attr.TIME_CAPACITY != INFINITE_TIME_VALUE)
+		p->deadline_at = p->release_at + p->attr.TIME_CAPACITY;
+	do /* release points missed meanwhile pass (the deadline check said so) */
+		p->release_at += period;
+	while (p->release_at <= now);
+	k_ready(p);
+}
+
+/* Time passed: time-outs, delays, release points and deadlines up to now. */
+static void k_time(SYSTEM_TIME_TYPE now)
+{
+	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++) {
+		struct apex_proc *p = &apex.procs[i];
+
+		if (!p->used || p->state == DORMANT)
+			continue;
+		if (p->deadline_at && now > p->deadline_at) {
+			SYSTEM_TIME_TYPE missed = p->deadline_at;
+
+			p->deadline_at = 0;
+			k_error(DEADLINE_MISSED, p, "deadline missed", 15, (uint64_t)missed);
+			if (!p->used || p->state == DORMANT)
+				continue;
+		}
+		if (p->state != WAITING)
+			continue;
+		if (p->wait == WAIT_PERIOD && p->release_at && p->release_at <= now) {
+			if (!p->suspended)
+				release(p, now);
+		} else if (p->wait == WAIT_START && p->wake_at && p->wake_at <= now) {
+			k_begin(p, now);
+		} else if (p->wake_at && p->wake_at <= now) {
+			/* A time-out on an object or a suspension; the end of a delay. */
+			k_wake(p, p->wait == WAIT_OBJECT || p->wait == WAIT_SUSPEND ? TIMED_OUT
+										    : NO_ERROR);
+		}
+	}
+}
+
+/* The earliest time anything is due: the vCPU's timer is set to it (one exit at most). */
+static void k_arm(void)
+{
+	SYSTEM_TIME_TYPE next = 0;
+
+	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++) {
+		const struct apex_proc *p = &apex.procs[i];
+		SYSTEM_TIME_TYPE t[3] = { p->state == WAITING ? p->wake_at : 0,
+					  p->state == WAITING && p->wait == WAIT_PERIOD
+					      ? p->release_at
+					      : 0,
+					  p->deadline_at };
+
+		if (!p->used || p->state == DORMANT)
+			continue;
+		for (int k = 0; k < 3; k++)
+			if (t[k] > 0 && (next == 0 || t[k] < next))
+				next = t[k];
+	}
+	if (next != apex.timer_at) {
+		apex.timer_at = next;
+		mumu_timer_set(&apex.up, (uint64_t)next, 0);
+	}
+}
+
+/* A stack whose lowest word is gone ran over: STACK_OVERFLOW before it runs again. */
+static void check_stack(struct apex_proc *p)
+{
+	if (p && p->stack && *(volatile uint64_t *)p->stack != APEX_STACK_CANARY) {
+		*(uint64_t *)p->stack = APEX_STACK_CANARY;
+		k_error(STACK_OVERFLOW, p, "stack overflow", 14, (uint64_t)p->stack);
+	}
+}
+
+static void exception(struct apex_proc *p, const volatile struct mumu_vcpu_area *a)
+{
+	static const char *const names[20] = {
+		[0] = "divide error",	     [6] = "invalid opcode", [12] = "stack fault",
+		[13] = "general protection", [14] = "page fault",    [16] = "x87 error",
+		[17] = "alignment check",    [19] = "SIMD error"
+	};
+	uint32_t v = a->vector;
+	ERROR_CODE_TYPE code = v == 0 || v == 16 || v == 19 ? NUMERIC_ERROR
+			       : v == 12		    ? STACK_OVERFLOW
+			       : v == 13 || v == 14	    ? MEMORY_VIOLATION
+							    : ILLEGAL_REQUEST;
+	const char *name = v < 20 && names[v] ? names[v] : "exception";
+
+	k_error(code, p, name, mumu_strlen(name), a->frame.rip);
+}
+
+static struct mumu_context *on_upcall(struct mumu_upcalls *u, uint32_t events,
+				      struct mumu_context *interrupted)
+{
+	struct apex_proc *cur = apex.current, *next;
+
+	if (events & MUMU_EV_EXCEPTION) {
+		/* In the initialisation process or idle: the partition's fault. Without the
+		 * exception event the instruction faults again, and mumu ends the partition. */
+		if (!cur || apex.init_running)
+			mumu_upcall_events(u, MUMU_EV_TIMER | MUMU_EV_WINDOW);
+		else
+			exception(cur, &u->area);
+	}
+	check_stack(cur);
+	k_time(k_now());
+	if (apex.init_running || apex.mode != NORMAL) {
+		k_arm();
+		return interrupted;
+	}
+	next = pick();
+	if (cur && cur != next && cur->state == RUNNING)
+		cur->state = READY; /* preempted: keeps its place before the others */
+	apex.current = next;
+	if (next)
+		next->state = RUNNING;
+	k_arm();
+	return next ? &next->ctx : &apex.idle_ctx;
+}
+
+/* No process ready: spin in the window while a time is due in it, else give the window away. */
+static void idle(void *arg)
+{
+	for (;;) {
+		if (apex.timer_at == 0 || (uint64_t)apex.timer_at >= apex.up.area.window_end_ns)
+			mumu_yield();
+		__builtin_ia32_pause();
+	}
+}
+
+int main(uint64_t vcpu, const struct mumu_info *info)
+{
+	if (vcpu != 0) /* processes run on the first vCPU (docs/apex.md) */
+		for (;;)
+			mumu_yield();
+	apex.heap = (uint8_t *)_end;
+	apex.heap_end = (uint8_t *)(info->ram_bytes - info->n_vcpus * MUMU_STACK_BYTES);
+	apex.mode = info->mode == MUMU_MODE_WARM_START ? WARM_START : COLD_START;
+	apex.init_running = true;
+	mumu_context_init(&apex.idle_ctx, idle, NULL, apex.idle_stack, sizeof(apex.idle_stack));
+	if (mumu_upcall_init(&apex.up, MUMU_EV_TIMER | MUMU_EV_WINDOW | MUMU_EV_EXCEPTION,
+			     on_upcall) < 0) {
+		mumu_printf("apex: no upcalls (ABI %u)\n", info->abi_version);
+		return 0;
+	}
+	apex.up.current = &apex.init_ctx;
+	apex_main();
+	/* An initialisation process that ends without SET_PARTITION_MODE: NORMAL. */
+	{
+		RETURN_CODE_TYPE rc;
+
+		SET_PARTITION_MODE(NORMAL, &rc);
+	}
+	return 0;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The partition OS inside a mumu guest (docs/apex.md): processes scheduled by priority on
+ * the partition's first vCPU, preempted by its ABI 3 timer, and the APEX objects they wait
+ * on. Kernel state changes with events masked; every switch goes through the upcall handler
+ * (a timer, a window's start, an exception, or a process that blocks: mumu_upcall_self).
+ */
+#ifndef MUMU_APEX_KERNEL_H
+#define MUMU_APEX_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arinc653/apex.h"
+#include "lib/upcall.h"
+
+#define APEX_STACK_CANARY 0x5354414b43414e59ULL /* "YNACKATS" at a stack's lowest word */
+#define APEX_STACK_MIN	  4096
+
+enum apex_wait {
+	WAIT_NONE,
+	WAIT_NORMAL,  /* started before NORMAL: waits for the mode (and its delay) */
+	WAIT_DELAY,   /* TIMED_WAIT */
+	WAIT_START,   /* DELAYED_START of an aperiodic process */
+	WAIT_PERIOD,  /* PERIODIC_WAIT: the next release point */
+	WAIT_SUSPEND, /* SUSPEND, SUSPEND_SELF: RESUME (or the time-out) */
+	WAIT_OBJECT,  /* a semaphore, event, blackboard or buffer: its queue */
+};
+
+struct apex_proc {
+	bool used;
+	PROCESS_ATTRIBUTE_TYPE attr;
+	PROCESS_STATE_TYPE state;
+	PRIORITY_TYPE prio;
+	uint64_t ready_seq; /* FIFO order within a priority: smaller goes first */
+	bool suspended;	    /* SUSPEND of a process that also waits on something */
+	bool error_handler;
+	struct mumu_context ctx;
+	uint8_t *stack;
+	size_t stack_bytes;
+	/* Times (ns, 0: none). */
+	SYSTEM_TIME_TYPE wake_at;     /* end of a delay or a time-out */
+	SYSTEM_TIME_TYPE release_at;  /* next release point of a periodic process */
+	SYSTEM_TIME_TYPE deadline_at; /* the current release's deadline */
+	SYSTEM_TIME_TYPE start_delay; /* DELAYED_START before NORMAL: after the mode change */
+	/* Waiting. */
+	enum apex_wait wait;
+	const void *wait_obj; /* the object whose queue it is in (WAIT_OBJECT) */
+	uint64_t wait_seq;
+	RETURN_CODE_TYPE wait_rc; /* what its blocking call returns, set by who woke it */
+	/* A message in transfer while it waits (buffers, blackboards). */
+	MESSAGE_ADDR_TYPE msg;
+	MESSAGE_SIZE_TYPE msg_len;
+};
+
+struct apex_kernel {
+	struct mumu_upcalls up;
+	OPERATING_MODE_TYPE mode;
+	struct apex_proc procs[SYSTEM_LIMIT_NUMBER_OF_PROCESSES];
+	struct apex_proc *current; /* NULL: the initialisation process or idle */
+	bool init_running;	   /* the initialisation process (apex_main) runs */
+	LOCK_LEVEL_TYPE lock_level;
+	uint64_t seq;
+	uint8_t *heap, *heap_end; /* partition memory for stacks and messages */
+	struct mumu_context init_ctx, idle_ctx;
+	uint8_t idle_stack[4096] __attribute__((aligned(16)));
+	SYSTEM_TIME_TYPE timer_at; /* what the vCPU's timer is set to, 0: nothing */
+};
+
+extern struct apex_kernel apex;
+
+/* Kernel entry and exit around a service: events masked, then unmasked (pending events taken). */
+static inline void k_enter(void)
+{
+	mumu_events_mask(&apex.up);
+}
+
+static inline void k_leave(void)
+{
+	mumu_events_unmask(&apex.up);
+}
+
+SYSTEM_TIME_TYPE k_now(void);
+/* Memory of the partition, during initialisation only (NULL when none left). */
+void *k_alloc(size_t bytes, size_t align);
+/* Process by id (1..), NULL when none. */
+struct apex_proc *k_proc(PROCESS_ID_TYPE id);
+PROCESS_ID_TYPE k_id(const struct apex_proc *p);
+/* A DORMANT process made new: a context at its entry point, base priority, no times. */
+void k_fresh(struct apex_proc *p);
+/* Make p ready (at the end of its priority's queue). */
+void k_ready(struct apex_proc *p);
+/*
+ * The current process waits (wait kind, on obj, until the absolute time wake_at or for ever:
+ * 0) and another runs; returns what woke it (wait_rc). With events masked; returns so.
+ */
+RETURN_CODE_TYPE k_block(enum apex_wait wait, const void *obj, SYSTEM_TIME_TYPE wake_at);
+/* The waiter of obj that goes first by the discipline, NULL when none. */
+struct apex_proc *k_first_waiter(const void *obj, QUEUING_DISCIPLINE_TYPE discipline);
+/* Wake a waiting process with rc (its queue, time-out and suspension left). */
+void k_wake(struct apex_proc *p, RETURN_CODE_TYPE rc);
+WAITING_RANGE_TYPE k_waiters(const void *obj);
+/* Reschedule after a change (times re-read, the timer set): a process that goes before the
+ * current one runs, unless preemption is locked. Nothing before NORMAL. */
+void k_preempt(void);
+/* An aperiodic process begins: ready, its deadline TIME_CAPACITY from now. */
+void k_begin(struct apex_proc *p, SYSTEM_TIME_TYPE now);
+/* An absolute time-out from a relative one: 0 for INFINITE_TIME_VALUE. */
+SYSTEM_TIME_TYPE k_deadline(SYSTEM_TIME_TYPE time_out);
+/* Whether the caller is a process that may wait (not the initialisation process, not with
+ * preemption locked, not the error handler). */
+bool k_may_wait(void);
+/* Names: equal as APEX compares them (at most MAX_NAME_LENGTH characters). */
+bool k_name_eq(const char *a, const char *b);
+void k_name_copy(char *dst, const char *src);
+
+/* hm.c: an error of a process (or the partition when p is NULL): to the error handler when
+ * there is one, else to mumu's health monitor; the faulty process is stopped. */
+void k_error(ERROR_CODE_TYPE code, struct apex_proc *p, const char *msg, size_t len,
+	     uint64_t address);
+/* hm.c: the error handler process, NULL when none. */
+struct apex_proc *k_error_handler(void);
+
+#endif
