@@ -206,7 +206,7 @@ static void k_time(SYSTEM_TIME_TYPE now)
 
 		if (!p->used || p->state == DORMANT)
 			continue;
-		if (p->deadline_at && now > p->deadline_at) {
+		if (p->deadline_at && now >= p->deadline_at) {
 			SYSTEM_TIME_TYPE missed = p->deadline_at;
 
 			p->deadline_at = 0;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The partition OS (docs/apex.md) end to end: apex_services.bin checks every service and its
+# return codes, apex_sched.bin the process scheduling, each from inside a partition that has
+# one vCPU and then two, next to a neighbour on each core that must keep its windows.
+. "$(dirname "$0")/lib.sh"
+config() { # GUEST VCPUS
+	local cores='<CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/>'
+	[ "$2" = 2 ] && cores+='<CoreMapping LogicalCoreId="1" PhysicalCoreId="1"/>'
+	cat >"$WORK/apex.xml" <<XML
+<Module Name="e2e">
+  <Partitions>
+    <Partition>
+      <PartitionDefinition Identifier="1" Name="apex" BinaryPath="$1.bin"/>
+      <CoreAffinity>$cores</CoreAffinity>
+    </Partition>
+    <Partition>
+      <PartitionDefinition Identifier="2" Name="n0" BinaryPath="hello.bin"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/></CoreAffinity>
+    </Partition>
+    <Partition>
+      <PartitionDefinition Identifier="3" Name="n1" BinaryPath="hello.bin"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="1"/></CoreAffinity>
+    </Partition>
+  </Partitions>
+  <Schedules MajorFrameDuration="20000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
+    <PartitionTimeWindow PartitionNameRef="apex" Duration="10000000" Offset="0"/>
+    <PartitionTimeWindow PartitionNameRef="n0" Duration="8000000" Offset="11000000"/>
+    <PartitionTimeWindow PartitionNameRef="n1" Duration="8000000" Offset="11000000"/>
+  </Schedules>
+</Module>
+XML
+	echo "$WORK/apex.xml"
+}
+run() { # GUEST VCPUS FRAMES DONE-LINE
+	"$SUP" --frames "$3" "$(config "$1" "$2")" >"$WORK/out" 2>&1 || fail "$1: exit status $?"
+	grep '^\[apex\] apex: FAIL' "$WORK/out" && fail "$1 on $2 vCPU(s): a check failed"
+	expect "$WORK/out" "^\[apex\] apex: $4\$"
+	for p in n0 n1; do
+		[ "$(summary_field $p 4)" -eq 0 ] || fail "$1: $p missed windows"
+		[ "$(summary_field $p 3)" -eq "$3" ] || fail "$1: $p did not get its $3 windows"
+	done
+	[ "$(summary_field apex 5)" -eq 0 ] || fail "$1: its VMM had to be stopped"
+	echo "ok: $1 on $2 vCPU(s)"
+}
+for v in 1 2; do
+	run apex_services $v 60 "services done, 92 ok, 0 failed"
+	# The error handler took the raised error: nothing reached mumu's health monitor.
+	[ "$(hm_faults apex)" -eq 0 ] || fail "apex_services: an error reached mumu's health monitor"
+	run apex_sched $v 60 "sched done, 9 ok, 0 failed"
+	expect "$WORK/out" "^\[apex\] apex: preemption latency [0-9]+ us, periodic release jitter"
+done
