@@ -50,3 +50,9 @@ for v in 1 2; do
 	run apex_sched $v 60 "sched done, 9 ok, 0 failed"
 	expect "$WORK/out" "^\[apex\] apex: preemption latency [0-9]+ us, periodic release jitter"
 done
+# Ports between two APEX partitions on one core (tests/e2e/apex_ports.xml): each side's checks.
+"$SUP" --frames 30 "$(dirname "$0")/apex_ports.xml" >"$WORK/out" 2>&1 || fail "ports: exit status $?"
+grep 'apex: FAIL' "$WORK/out" && fail "ports: a check failed"
+expect "$WORK/out" "^\[src\] apex: ports src done, 19 ok, 0 failed\$"
+expect "$WORK/out" "^\[dst\] apex: ports dst done, 23 ok, 0 failed\$"
+echo "ok: sampling and queuing ports"
