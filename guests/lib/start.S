@@ -3,7 +3,7 @@
 	.section .text.start, "ax"
 	.globl _start
 _start:
-	call main
+	call mumu_runtime_start	/* crt.c: constructors, then main */
 	/* main returned: give every window away from now on. */
 1:	movl $2, %eax		/* MUMU_HC_YIELD */
 	movl %eax, 0x7ffff000	/* MUMU_HC_GPA */

@@ -5,6 +5,13 @@
 
 #include <stdint.h>
 
+/* Usable from C and C++ partition programs alike. */
+#ifdef __cplusplus
+#define MUMU_STATIC_ASSERT static_assert
+#else
+#define MUMU_STATIC_ASSERT _Static_assert
+#endif
+
 #define MUMU_ABI_VERSION 3
 #define MUMU_INFO_MAGIC	 0x554d554dU /* "MUMU" little-endian */
 
@@ -139,7 +146,7 @@ struct mumu_region {
 	uint32_t max_nb_messages;
 	uint64_t refresh_period_ns;
 };
-_Static_assert(sizeof(struct mumu_region) == 80, "struct mumu_region is ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_region) == 80, "struct mumu_region is ABI");
 
 /*
  * The information page at MUMU_INFO_GPA, written by the VMM, read-only to the guest.
@@ -174,8 +181,8 @@ struct mumu_info {
 	uint64_t clock_ns;
 	uint64_t reserved1[5];
 };
-_Static_assert(sizeof(struct mumu_info) <= MUMU_PAGE_BYTES, "information page is one page");
-_Static_assert(sizeof(struct mumu_info) == 1504, "struct mumu_info is ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_info) <= MUMU_PAGE_BYTES, "information page is one page");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_info) == 1504, "struct mumu_info is ABI");
 
 /*
  * Upcalls (ABI 3, docs/abi.md "Upcalls"). A vCPU that registers (MUMU_HC_UPCALL_REGISTER) is
@@ -200,7 +207,7 @@ struct mumu_upcall_frame {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t rflags, rip;
 };
-_Static_assert(sizeof(struct mumu_upcall_frame) == 144, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_upcall_frame) == 144, "ABI");
 
 /*
  * A vCPU's upcall area in guest RAM (8-byte aligned, registered by UPCALL_REGISTER): the
@@ -226,7 +233,7 @@ struct mumu_vcpu_area {
 	uint64_t upcalls;		/* upcalls entered so far */
 	struct mumu_upcall_frame frame; /* the interrupted context of the latest upcall */
 };
-_Static_assert(sizeof(struct mumu_vcpu_area) == 216, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_vcpu_area) == 216, "ABI");
 
 struct mumu_upcall_setup {
 	uint64_t entry;	    /* user-mode entry, in RAM */
@@ -235,7 +242,7 @@ struct mumu_upcall_setup {
 	uint32_t events;    /* MUMU_EV_* wanted; 0 with entry 0: unregister */
 	uint32_t reserved;  /* 0 */
 };
-_Static_assert(sizeof(struct mumu_upcall_setup) == 32, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_upcall_setup) == 32, "ABI");
 
 #define MUMU_UPCALL_STACK_MIN	 1024ULL
 #define MUMU_TIMER_PERIOD_MIN_NS 50000ULL /* a shorter period counts as this */
@@ -245,7 +252,7 @@ struct mumu_schedule_status {
 	uint32_t current_schedule_id;
 	uint32_t next_schedule_id; /* equals current when no switch is pending */
 };
-_Static_assert(sizeof(struct mumu_schedule_status) == 16, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_schedule_status) == 16, "ABI");
 
 struct mumu_partition_status {
 	uint32_t partition_id;
@@ -255,6 +262,6 @@ struct mumu_partition_status {
 	uint64_t period_ns;   /* PartitionPeriodicity Period, 0 when none */
 	uint64_t duration_ns; /* PartitionPeriodicity Duration, 0 when none */
 };
-_Static_assert(sizeof(struct mumu_partition_status) == 32, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_partition_status) == 32, "ABI");
 
 #endif

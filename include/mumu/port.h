@@ -24,6 +24,8 @@
 
 #include <stdint.h>
 
+#include "mumu/abi.h" /* MUMU_STATIC_ASSERT */
+
 #define MUMU_PORT_MESSAGE_MAX 65536 /* bytes of one message, MaxMessageSize */
 #define MUMU_QUEUE_DEPTH_MAX  4096  /* messages of a queuing port, MaxNbMessages */
 #define MUMU_SEQ_WRITING      UINT64_MAX
@@ -37,14 +39,14 @@ struct mumu_sampling_slot {
 	uint32_t reserved1;
 	/* max_message_bytes of data follow */
 };
-_Static_assert(sizeof(struct mumu_sampling_slot) == 80, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_sampling_slot) == 80, "ABI");
 
 struct mumu_queue_header {
 	uint64_t head;	    /* messages sent */
 	uint64_t overflows; /* sends refused because the queue was full */
 	uint64_t reserved[6];
 };
-_Static_assert(sizeof(struct mumu_queue_header) == 64, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_queue_header) == 64, "ABI");
 
 struct mumu_queue_slot {
 	uint64_t time_ns;
@@ -52,14 +54,14 @@ struct mumu_queue_slot {
 	uint32_t reserved;
 	/* max_message_bytes of data follow */
 };
-_Static_assert(sizeof(struct mumu_queue_slot) == 16, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_queue_slot) == 16, "ABI");
 
 struct mumu_queue_ack {
 	uint64_t tail;		 /* messages received */
 	uint64_t overflows_seen; /* the sender's overflows the receiver has reported */
 	uint64_t reserved[6];
 };
-_Static_assert(sizeof(struct mumu_queue_ack) == 64, "ABI");
+MUMU_STATIC_ASSERT(sizeof(struct mumu_queue_ack) == 64, "ABI");
 
 static inline uint64_t mumu_page_align(uint64_t n)
 {

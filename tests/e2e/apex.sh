@@ -56,3 +56,8 @@ grep 'apex: FAIL' "$WORK/out" && fail "ports: a check failed"
 expect "$WORK/out" "^\[src\] apex: ports src done, 19 ok, 0 failed\$"
 expect "$WORK/out" "^\[dst\] apex: ports dst done, 23 ok, 0 failed\$"
 echo "ok: sampling and queuing ports"
+# A C++ partition program: its global constructor ran before apex_main, virtual calls work.
+sed 's/apex_services.bin/apex_cpp.bin/' "$(config apex_services 1)" >"$WORK/cpp.xml"
+"$SUP" --frames 5 "$WORK/cpp.xml" >"$WORK/out" 2>&1 || fail "c++: exit status $?"
+expect "$WORK/out" "^\[apex\] apex: c\+\+ ok constructor 42 virtual 4 template 24\$"
+echo "ok: a C++ partition program"
