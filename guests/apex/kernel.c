@@ -229,28 +229,32 @@ static void k_time(SYSTEM_TIME_TYPE now)
 	}
 }
 
-/* The earliest time anything is due: the vCPU's timer is set to it (one exit at most). */
+/*
+ * The earliest time anything is due: the vCPU's timer is set to it. Where that is a periodic
+ * process's release point the timer is periodic too: the VMM moves it on by itself, and the
+ * next release costs no TIMER_SET exit (mumu_timer_set sees it armed already).
+ */
 static void k_arm(void)
 {
-	SYSTEM_TIME_TYPE next = 0;
+	SYSTEM_TIME_TYPE next = 0, period = 0;
 
 	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++) {
 		const struct apex_proc *p = &apex.procs[i];
-		SYSTEM_TIME_TYPE t[3] = { p->state == WAITING ? p->wake_at : 0,
-					  p->state == WAITING && p->wait == WAIT_PERIOD
-					      ? p->release_at
-					      : 0,
+		SYSTEM_TIME_TYPE t[3] = { p->state == WAITING ? p->wake_at : 0, p->release_at,
 					  p->deadline_at };
 
-		if (!p->used || p->state == DORMANT)
+		if (!p->used || p->state == DORMANT || p->state == FAULTED)
 			continue;
 		for (int k = 0; k < 3; k++)
-			if (t[k] > 0 && (next == 0 || t[k] < next))
+			if (t[k] > 0 && (next == 0 || t[k] < next)) {
 				next = t[k];
+				period = k == 1 ? p->attr.PERIOD : 0;
+			}
 	}
-	if (next != apex.timer_at) {
+	if (next != apex.timer_at || period != apex.timer_period) {
 		apex.timer_at = next;
-		mumu_timer_set(&apex.up, (uint64_t)next, 0);
+		apex.timer_period = period;
+		mumu_timer_set(&apex.up, (uint64_t)next, (uint64_t)period);
 	}
 }
 

@@ -64,7 +64,8 @@ struct apex_kernel {
 	uint8_t *heap, *heap_end; /* partition memory for stacks and messages */
 	struct mumu_context init_ctx, idle_ctx;
 	uint8_t idle_stack[4096] __attribute__((aligned(16)));
-	SYSTEM_TIME_TYPE timer_at; /* what the vCPU's timer is set to, 0: nothing */
+	SYSTEM_TIME_TYPE timer_at;     /* what the vCPU's timer is set to, 0: nothing */
+	SYSTEM_TIME_TYPE timer_period; /* and its period, 0: one-shot */
 };
 
 extern struct apex_kernel apex;
