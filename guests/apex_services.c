@@ -282,6 +282,40 @@ static void checker(void)
 	STOP_SELF();
 }
 
+static void idle_process(void)
+{
+	STOP_SELF();
+}
+
+/* The table's limits: objects up to SYSTEM_LIMIT_*, then INVALID_CONFIG. */
+static void check_limits(void)
+{
+	PROCESS_ATTRIBUTE_TYPE a = { .PERIOD = INFINITE_TIME_VALUE,
+				     .TIME_CAPACITY = INFINITE_TIME_VALUE,
+				     .ENTRY_POINT = idle_process,
+				     .STACK_SIZE = 4096,
+				     .BASE_PRIORITY = 1 };
+	RETURN_CODE_TYPE rc = NO_ERROR;
+	PROCESS_ID_TYPE id;
+	EVENT_ID_TYPE e;
+	int n = 4; /* checker, helper, sleeper and the error handler */
+
+	for (; rc == NO_ERROR && n <= SYSTEM_LIMIT_NUMBER_OF_PROCESSES; n++) {
+		mumu_snprintf(a.NAME, sizeof(a.NAME), "filler %d", n);
+		CREATE_PROCESS(&a, &id, &rc);
+	}
+	CHECK("CREATE_PROCESS up to the limit", n - 1, SYSTEM_LIMIT_NUMBER_OF_PROCESSES);
+	CHECK("CREATE_PROCESS beyond it: INVALID_CONFIG", rc, INVALID_CONFIG);
+	n = 1; /* ev */
+	for (rc = NO_ERROR; rc == NO_ERROR && n <= SYSTEM_LIMIT_NUMBER_OF_EVENTS; n++) {
+		char name[16];
+
+		mumu_snprintf(name, sizeof(name), "e%d", n);
+		CREATE_EVENT(name, &e, &rc);
+	}
+	CHECK("CREATE_EVENT beyond the limit: INVALID_CONFIG", rc, INVALID_CONFIG);
+}
+
 static PROCESS_ID_TYPE create(const char *name, void (*entry)(void), PRIORITY_TYPE prio)
 {
 	PROCESS_ATTRIBUTE_TYPE a = { .PERIOD = INFINITE_TIME_VALUE,
@@ -364,6 +398,7 @@ void apex_main(void)
 	CHECK("CREATE_ERROR_HANDLER again: NO_ACTION", rc, NO_ACTION);
 	START(99, &rc);
 	CHECK("START bad id: INVALID_PARAM", rc, INVALID_PARAM);
+	check_limits();
 	START(checker_id, &rc);
 	CHECK("START before NORMAL", rc, NO_ERROR);
 	START(sleeper_id, &rc);
