@@ -7,7 +7,7 @@
 # As root this runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
-build_pkgs=(cmake gcc g++ make pkg-config libxml2-dev libxml2-utils libseccomp-dev libcap-dev
+build_pkgs=(cmake gcc g++ musl-dev make pkg-config libxml2-dev libxml2-utils libseccomp-dev libcap-dev
 	libcmocka-dev clang-format)
 # Without /dev/kvm on the host, the end-to-end tests run on real KVM inside a QEMU (TCG) VM
 # booting Debian's kernel with kvm-amd: see tests/vm/README.md.

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <x86intrin.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -60,6 +62,10 @@ static void info_fill(struct vmm *vmm)
 	memcpy(info->physical_core_id, vmm->cfg.physical_core_id, sizeof(info->physical_core_id));
 	info->n_regions = vmm->cfg.n_regions;
 	memcpy(info->regions, vmm->cfg.regions, sizeof(info->regions));
+	if (getrandom(&info->stack_guard, sizeof(info->stack_guard), GRND_NONBLOCK) !=
+	    sizeof(info->stack_guard))
+		info->stack_guard = __rdtsc() * 0x9e3779b97f4a7c15ULL; /* no entropy yet: unusual */
+	info->stack_guard &= ~0xffULL; /* a zero byte first, as glibc's: string overruns stop */
 	info->mode = vmm->ctl->mode;
 	info->start_condition = vmm->ctl->start_condition;
 }

@@ -110,6 +110,9 @@ void vmm_layout_sregs(struct kvm_sregs *sregs, uint32_t vcpu)
 	seg64(&sregs->cs, MUMU_SEL_CODE, 11, true);
 	seg64(&sregs->ds, MUMU_SEL_DATA, 3, false);
 	sregs->es = sregs->fs = sregs->gs = sregs->ss = sregs->ds;
+	/* %fs:0x28, the stack protector's canary in the x86-64 ABI, is the information page's
+	 * stack_guard (read-only): libraries built with -fstack-protector work in a guest. */
+	sregs->fs.base = MUMU_FS_BASE;
 	sregs->tr = (struct kvm_segment){ .base = VMM_TSS_GPA + vcpu * VMM_TSS_STRIDE,
 					  .selector = (uint16_t)vmm_sel_tss(vcpu),
 					  .limit = 0x67,

@@ -179,10 +179,17 @@ struct mumu_info {
 	 */
 	uint64_t clock_tsc;
 	uint64_t clock_ns;
-	uint64_t reserved1[5];
+	/*
+	 * A random word chosen by the VMM at start-up: the stack protector's canary. Every vCPU's
+	 * FS base is MUMU_FS_BASE, so %fs:0x28, where code built with -fstack-protector reads
+	 * its canary (the x86-64 ABI's TCB slot), is this word, read-only to the guest.
+	 */
+	uint64_t stack_guard;
+	uint64_t reserved1[4];
 };
 MUMU_STATIC_ASSERT(sizeof(struct mumu_info) <= MUMU_PAGE_BYTES, "information page is one page");
 MUMU_STATIC_ASSERT(sizeof(struct mumu_info) == 1504, "struct mumu_info is ABI");
+#define MUMU_FS_BASE (MUMU_INFO_GPA + 1464 - 0x28) /* %fs:0x28 is mumu_info.stack_guard */
 
 /*
  * Upcalls (ABI 3, docs/abi.md "Upcalls"). A vCPU that registers (MUMU_HC_UPCALL_REGISTER) is

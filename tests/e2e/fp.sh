@@ -34,3 +34,23 @@ expect "$WORK/out" '^\[fp2\] fp: after a warm restart ok '
 	"$(sed -n 's/^\[fp2\] fp: pass 1 ok \([0-9a-f]*\).*/\1/p' "$WORK/out")" ] ||
 	fail "both partitions computed the same bits"
 echo "ok: floating point"
+# The math library (musl's libm, docs/abi.md) on both vCPUs of a partition, in two windows:
+# its functions, built with the stack protector, find their canary at %fs:0x28.
+cat >"$WORK/libm.xml" <<XML
+<Module Name="m">
+  <Partitions>
+    <Partition>
+      <PartitionDefinition Identifier="1" Name="libm" BinaryPath="libm.bin"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/>
+        <CoreMapping LogicalCoreId="1" PhysicalCoreId="1"/></CoreAffinity>
+    </Partition>
+  </Partitions>
+  <Schedules MajorFrameDuration="20000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
+    <PartitionTimeWindow PartitionNameRef="libm" Duration="10000000" Offset="0"/>
+  </Schedules>
+</Module>
+XML
+"$SUP" --frames 5 "$WORK/libm.xml" >"$WORK/out" 2>&1 || fail "libm: exit status $?"
+expect "$WORK/out" '^\[libm\] libm: vcpu 0 done 46 ok, 0 failed$'
+expect "$WORK/out" '^\[libm\] libm: vcpu 1 done 46 ok, 0 failed$'
+echo "ok: libm"

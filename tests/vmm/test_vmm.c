@@ -118,6 +118,7 @@ static void test_entry_sregs(void **state)
 	assert_true(sr.cr0 & (1ULL << 31) && sr.cr0 & 1);
 	assert_false(sr.cr4 & 4); /* TSD: RDTSC stays available in user mode */
 	assert_int_equal(sr.efer & 0x500, 0x500);
+	assert_true(sr.fs.base + 0x28 == MUMU_INFO_GPA + offsetof(struct mumu_info, stack_guard));
 	assert_int_equal(sr.idt.base, VMM_IDT_GPA);
 	assert_int_equal(sr.idt.limit, 32 * 16 - 1);
 	assert_int_equal(sr.tr.selector, vmm_sel_tss(1));
