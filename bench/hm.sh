@@ -40,10 +40,10 @@ n_kills=$(wc -l <"$bdir/kills")
 # first guest entry (us), the windows the victim lost meanwhile, and whether the kill landed a
 # VMM start-up (5 ms) or more before the victim's next window (then it should get that one).
 kills=$({
-	grep '"ph":"X"' "$bdir/storm.json"
+	grep '"ph":"X"' "$bdir/storm.json" | grep -v '"cat":"planned"'
 	sed 's/^/K /' "$bdir/kills"
 } | awk "$trace_awk"'
-/"ph":"X"/ { n++; who[n] = str("name"); ps[n] = num("planned_start_ns"); at[n] = num("start_ns"); next }
+/"ph":"X"/ && !/"cat":"planned"/ { n++; who[n] = str("name"); ps[n] = num("planned_start_ns"); at[n] = num("start_ns"); next }
 $1 == "K" {
 	nxt = 0; back = 0
 	for (k = 1; k <= n; k++) if (who[k] == $2 && ps[k] > $3) {

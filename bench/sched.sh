@@ -66,7 +66,7 @@ mumu_run() {
 # Pooled, not the worst of the partitions' own p99s: with 32 partitions of 30 windows each,
 # a partition's p99 is its maximum.
 sup_spread() { # LATE
-	grep '"ph":"X"' "$bdir/t.json" | grep '"core":1,' | awk -v late="$1" "$trace_awk"'
+	grep '"ph":"X"' "$bdir/t.json" | grep -v '"cat":"planned"' | grep '"core":1,' | awk -v late="$1" "$trace_awk"'
 	num("start_ns") > 0 {
 		d = late ? num("start_ns") - num("planned_start_ns") : num("end_ns") - num("planned_end_ns")
 		print (d > 0 ? d : 0)
@@ -75,10 +75,10 @@ sup_spread() { # LATE
 # In-guest figures of partition NAME: first instruction - planned start, or last - planned end.
 guest_spread() {
 	{
-		grep "\"name\":\"$1\"" "$bdir/t.json" | grep '"ph":"X"'
+		grep "\"name\":\"$1\"" "$bdir/t.json" | grep '"ph":"X"' | grep -v '"cat":"planned"'
 		sed -n "s/^\[$1\] probe \([0-9].*\)/P \1/p" "$bdir/out"
 	} | awk -v late="$2" "$trace_awk"'
-	/"ph":"X"/ { n++; ps[n] = num("planned_start_ns"); pe[n] = num("planned_end_ns"); next }
+	/"ph":"X"/ && !/"cat":"planned"/ { n++; ps[n] = num("planned_start_ns"); pe[n] = num("planned_end_ns"); next }
 	$1 == "P" {
 		for (k = n; k > 0 && ps[k] > $3 + 1000000; k--)
 			;
@@ -160,7 +160,7 @@ sched_case "2 partitions per core, 5 ms windows back to back" "$bdir/two.xml" 20
 # The hand-over itself, last round: the leaving vCPU's exit from KVM_RUN to the entering one's
 # entry, back to back on core 1 (mumu: the trace; the floor: its next window's entry less this
 # one's exit, both after the same planned instant).
-mumu_gap=$(grep '"ph":"X"' "$bdir/t.json" | grep '"core":1,' | awk "$trace_awk"'
+mumu_gap=$(grep '"ph":"X"' "$bdir/t.json" | grep -v '"cat":"planned"' | grep '"core":1,' | awk "$trace_awk"'
 	{ ps[NR] = num("planned_start_ns"); pe[NR] = num("planned_end_ns")
 	  s[NR] = num("start_ns"); e[NR] = num("end_ns") }
 	END { for (i = 1; i <= NR; i++) for (j = 1; j <= NR; j++)

@@ -78,6 +78,8 @@ static void on_schedule_req(struct run *run, struct sup_partition *p, uint32_t i
 	sup_sched_request(&run->sched, idx);
 	log_info("partition '%s' requests schedule %" PRIu32 " from the next major frame",
 		 p->pol->name, id);
+	snprintf(what, sizeof(what), "schedule %" PRIu32 " requested by %s", id, p->pol->name);
+	sup_trace_event(&run->trace, mono_ns(), what, "SET_SCHEDULE, from the next major frame");
 }
 
 /* SET_PARTITION_MODE from a guest (ARINC 653): NORMAL, IDLE or a restart of itself. */

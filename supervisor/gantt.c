@@ -127,6 +127,9 @@ int gantt_read(struct gantt *g, FILE *f, const char *path)
 		lineno++;
 		if (lineno == 1) {
 			header = get_u64(line, "epoch_ns", &g->epoch_ns);
+		} else if (strstr(line, "\"cat\":\"planned\"")) {
+			/* The planned track: the windows carry their plan already; only whole. */
+			ok = strstr(line, "}}") != NULL;
 		} else if (strstr(line, "\"ph\":\"X\"")) {
 			if (!GROW(g->windows, g->n_windows, g->cap_windows))
 				r = -ENOMEM;
@@ -250,11 +253,15 @@ static void window_svg(FILE *out, const struct view *v, const struct gantt_windo
 	double px = x_of(v, w->planned_start_ns - epoch),
 	       pw = x_of(v, w->planned_end_ns - epoch) - px;
 	const char *colour = colour_of(v, w->name);
-	bool missed = strcmp(w->outcome, "missed") == 0;
+	bool missed = strcmp(w->outcome, "missed") == 0, idle = strcmp(w->outcome, "idle") == 0;
 
+	/* Missed (the VMM did not enter in time): dashed red. Idle (no VMM to give it to: IDLE
+	 * mode, a dead or restarting VMM): hatched grey. */
 	fprintf(out, "<rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" %s>", px,
-		y, pw < 0.5 ? 0.5 : pw, ROW, colour,
-		missed ? "class=\"missed\"" : "fill-opacity=\"0.3\"");
+		y, pw < 0.5 ? 0.5 : pw, ROW, idle ? "url(#idle)" : colour,
+		missed ? "class=\"missed\""
+		: idle ? "class=\"idle\""
+		       : "fill-opacity=\"0.3\"");
 	fputs("<title>", out);
 	put_xml(out, w->name);
 	fprintf(out, " planned, schedule %" PRIu32 " frame %" PRIu64 ": ", w->schedule, w->frame);
@@ -345,13 +352,19 @@ static void svg_axes(FILE *out, const struct view *v)
 
 	if (legend_h > height)
 		height = legend_h;
-	fprintf(out,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
-		"font-family=\"sans-serif\" font-size=\"11\">\n"
-		"<style>.missed{fill:none;stroke:#d00;stroke-dasharray:3 2}"
-		".event{stroke:#333;stroke-dasharray:4 3}</style>\n"
-		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-		LEFT + WIDTH + 20 + LEGEND_WIDTH, height);
+	fprintf(
+	    out,
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" "
+	    "font-family=\"sans-serif\" font-size=\"11\">\n"
+	    "<style>.missed{fill:none;stroke:#d00;stroke-dasharray:3 2}"
+	    ".idle{stroke:#888}"
+	    ".event{stroke:#333;stroke-dasharray:4 3}</style>\n"
+	    "<defs><pattern id=\"idle\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\""
+	    " patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#eee\"/>"
+	    "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#999\" stroke-width=\"2\"/>"
+	    "</pattern></defs>\n"
+	    "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+	    LEFT + WIDTH + 20 + LEGEND_WIDTH, height);
 	for (size_t i = 0; i < v->n_cores; i++) {
 		double y = TOP + (double)i * CORE_HEIGHT;
 
@@ -375,10 +388,13 @@ static void svg_axes(FILE *out, const struct view *v)
 		LEFT + WIDTH / 2, axis_y + 30);
 }
 
-/* The trace's events (health monitor, switches) as dashed lines with their text. */
+/* The trace's events (health monitor, switches, operator actions) as dashed lines, each
+ * labelled with its name (the detail as the line's tooltip); labels take turns between two
+ * heights so that neighbours do not cover each other. */
 static void svg_events(FILE *out, const struct view *v, const struct gantt *g)
 {
 	double axis_y = TOP + (double)v->n_cores * CORE_HEIGHT;
+	size_t shown = 0;
 
 	for (size_t i = 0; i < g->n_events; i++) {
 		const struct gantt_event *e = &g->events[i];
@@ -392,7 +408,11 @@ static void svg_events(FILE *out, const struct view *v, const struct gantt *g)
 		put_xml(out, e->name);
 		fputs(": ", out);
 		put_xml(out, e->detail);
-		fputs("</title></line>\n", out);
+		fputs("</title></line>", out);
+		fprintf(out, "<text class=\"label\" x=\"%.2f\" y=\"%d\" font-size=\"9\">",
+			x_of(v, t) + 2, TOP - 10 - (int)(shown++ % 2) * 10);
+		put_xml(out, e->name);
+		fputs("</text>\n", out);
 	}
 }
 
@@ -436,7 +456,8 @@ void gantt_svg(const struct gantt *g, FILE *out, uint64_t from_ns, uint64_t to_n
 	ms(out, v.t0);
 	fputs(" to ", out);
 	ms(out, v.t1);
-	fputs(" ms; light: planned, solid: ran, dashed red: missed, red border: enforced</text>\n",
+	fputs(" ms; light: planned, solid: ran, dashed red: missed, red border: enforced, hatched: "
+	      "idle (no VMM)</text>\n",
 	      out);
 	svg_legend(out, &v);
 	fputs("</svg>\n", out);

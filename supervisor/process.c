@@ -40,12 +40,13 @@ static void partition_cpus(const struct pol_partition *pol, cpu_set_t *ret_cpus)
 		CPU_SET(pol->cores[i].physical_core_id, ret_cpus);
 }
 
-static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock,
-		       uint64_t as_bytes) __attribute__((noreturn));
+static void child_exec(const char *vmm_path, const char *module, const struct pol_partition *pol,
+		       int sock, uint64_t as_bytes) __attribute__((noreturn));
 
-static void child_exec(const char *vmm_path, const struct pol_partition *pol, int sock,
-		       uint64_t as_bytes)
+static void child_exec(const char *vmm_path, const char *module, const struct pol_partition *pol,
+		       int sock, uint64_t as_bytes)
 {
+	char supervisor[16];
 	struct rlimit as = { .rlim_cur = as_bytes, .rlim_max = as_bytes };
 	extern char **environ;
 	char *env[16];
@@ -91,13 +92,15 @@ static void child_exec(const char *vmm_path, const struct pol_partition *pol, in
 	close_range(IPC_CTL_FD + 1, ~0U, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execle(vmm_path, vmm_path, pol->name, (char *)NULL, env);
+	/* `mumu-vmm PARTITION MODULE SUPERVISOR_PID` in ps: two systems on a host apart. */
+	snprintf(supervisor, sizeof(supervisor), "%d", (int)getppid());
+	execle(vmm_path, vmm_path, pol->name, module, supervisor, (char *)NULL, env);
 	_exit(127);
 }
 
 /* Fork the VMM into its limits; the new process becomes the partition's, under its lock. */
-static int fork_vmm(struct sup_partition *p, const char *vmm_path, const struct pol_region *regions,
-		    size_t n_regions)
+static int fork_vmm(struct sup_partition *p, const struct pol_system *sys, const char *vmm_path,
+		    const struct pol_region *regions, size_t n_regions)
 {
 	int sv[2], r;
 	pid_t pid;
@@ -112,7 +115,8 @@ static int fork_vmm(struct sup_partition *p, const char *vmm_path, const struct 
 		return r;
 	}
 	if (pid == 0)
-		child_exec(vmm_path, p->pol, sv[1], sup_vmm_as_bytes(p->pol, regions, n_regions));
+		child_exec(vmm_path, sys->name, p->pol, sv[1],
+			   sup_vmm_as_bytes(p->pol, regions, n_regions));
 	close(sv[1]);
 	p->chan.sock = sv[0];
 	r = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -225,7 +229,7 @@ static int spawn(struct sup_partition *p, const struct pol_system *sys, const st
 
 	if (n_regions > MUMU_REGION_MAX)
 		return -E2BIG; /* the policy checks refuse such a config */
-	r = fork_vmm(p, how->vmm_path, regions, n_regions);
+	r = fork_vmm(p, sys, how->vmm_path, regions, n_regions);
 	if (r < 0)
 		return r;
 	r = send_config(p, sys, how, regions, n_regions);

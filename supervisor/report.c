@@ -144,6 +144,16 @@ static void hm_log_report(struct run *run, FILE *out, bool json)
 		fputs("no health-monitor events\n", out);
 }
 
+/* An operator's action, in the trace (Perfetto and mumu-trace show it against the windows). */
+static void operator_event(struct run *run, const char *what, const char *whom, const char *detail)
+{
+	char name[MUMU_NAME_MAX + 32], text[96];
+
+	snprintf(name, sizeof(name), "operator %s %s", what, whom);
+	snprintf(text, sizeof(text), "%s (mumu-ctl)", detail);
+	sup_trace_event(&run->trace, mono_ns(), name, text);
+}
+
 /* One request from mumu-ctl (already checked by sup_control_check). */
 int run_control_request(void *ctx, const struct ipc_ctl_request *req, FILE *out)
 {
@@ -175,6 +185,7 @@ int run_control_request(void *ctx, const struct ipc_ctl_request *req, FILE *out)
 
 		log_info("partition '%s': %s requested by the operator", pol->name,
 			 cold ? "COLD_START" : "WARM_START");
+		operator_event(run, "restart", pol->name, cold ? "COLD_START" : "WARM_START");
 		run_restart(run, p, cold, MUMU_START_PARTITION_RESTART);
 		if (p->proc.pid <= 0) {
 			fprintf(out, "partition '%s' could not be restarted: it is IDLE\n",
@@ -187,6 +198,7 @@ int run_control_request(void *ctx, const struct ipc_ctl_request *req, FILE *out)
 	}
 	case IPC_CTL_STOP:
 		log_info("partition '%s': set IDLE by the operator", pol->name);
+		operator_event(run, "stop", pol->name, "IDLE");
 		run_go_idle(run, p);
 		fprintf(out, "partition '%s' is IDLE\n", pol->name);
 		return 0;
@@ -204,6 +216,12 @@ int run_control_request(void *ctx, const struct ipc_ctl_request *req, FILE *out)
 		sup_sched_request(&run->sched, idx);
 		log_info("the operator requests schedule %" PRIu32 " from the next major frame",
 			 req->schedule_id);
+		{
+			char id[16];
+
+			snprintf(id, sizeof(id), "%" PRIu32, req->schedule_id);
+			operator_event(run, "schedule", id, "from the next major frame");
+		}
 		fprintf(out, "schedule %" PRIu32 " from the next major frame\n", req->schedule_id);
 		return 0;
 	}

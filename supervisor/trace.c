@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Chrome Trace Event JSON, one event per line: planned and actual time of every window. */
+/*
+ * Chrome Trace Event JSON, one event per line: every window as it ran on its core's track, and
+ * as it was planned on the core's planned track, and the events (health monitor, schedule
+ * switches, requests, operator actions) on their own.
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -47,8 +51,10 @@ int sup_trace_open(struct sup_trace *t, const char *path, const struct pol_syste
 			fprintf(
 			    t->f,
 			    ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%" PRIu32
-			    ",\"args\":{\"name\":\"core %" PRIu32 "\"}}",
-			    core, core);
+			    ",\"args\":{\"name\":\"core %" PRIu32 "\"}}"
+			    ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%" PRIu32
+			    ",\"args\":{\"name\":\"core %" PRIu32 " planned\"}}",
+			    core, core, SUP_TRACE_PLANNED_TID + core, core);
 	return 0;
 }
 
@@ -74,6 +80,16 @@ void sup_trace_window(void *trace, const struct sup_window_record *r)
 		",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 "}}",
 		outcome_name(r->outcome), r->schedule_id, r->frame, r->core, r->vcpu, r->offset_ns,
 		r->planned_start_ns, r->planned_end_ns, r->start_ns, r->end_ns);
+	/* The plan, on the core's planned track: Perfetto shows it above what ran. */
+	fprintf(t->f,
+		",\n{\"name\":\"%s\",\"cat\":\"planned\",\"ph\":\"X\",\"pid\":1,\"tid\":%" PRIu32
+		",\"ts\":",
+		r->partition, SUP_TRACE_PLANNED_TID + r->core);
+	put_us(t->f, r->planned_start_ns, t->epoch_ns);
+	fprintf(t->f, ",\"dur\":");
+	put_us(t->f, r->planned_end_ns - r->planned_start_ns, 0);
+	fprintf(t->f, ",\"args\":{\"schedule\":%" PRIu32 ",\"frame\":%" PRIu64 "}}", r->schedule_id,
+		r->frame);
 	if (r->outcome == SUP_WINDOW_MISSED || r->outcome == SUP_WINDOW_ENFORCED) {
 		fprintf(t->f,
 			",\n{\"name\":\"%s %s\",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":%" PRIu32

@@ -178,10 +178,12 @@ int main(int argc, char **argv)
 	int r;
 
 	log_set_tag("mumu-vmm");
-	if (argc != 2 || fcntl(IPC_CTL_FD, F_GETFD) < 0) {
+	/* PARTITION MODULE SUPERVISOR_PID: what ps shows, so that two systems on one host can
+	 * be told apart; only the names are checked against the configuration. */
+	if (argc != 4 || fcntl(IPC_CTL_FD, F_GETFD) < 0) {
 		fprintf(stderr,
-			"usage: mumu-vmm PARTITION (started by mumu-supervisor, which passes "
-			"the partition's configuration on fd 3)\n");
+			"usage: mumu-vmm PARTITION MODULE SUPERVISOR_PID (started by "
+			"mumu-supervisor, which passes the partition's configuration on fd 3)\n");
 		return 2;
 	}
 	/* Only vCPU threads take the window-end signal; everything else blocks it. */
@@ -195,9 +197,10 @@ int main(int argc, char **argv)
 		log_error("cannot receive the configuration: %s", strerror(-r));
 		return 1;
 	}
-	if (strcmp(argv[1], vmm.cfg.partition_name) != 0) {
-		log_error("started as '%s' but configured as '%s'", argv[1],
-			  vmm.cfg.partition_name);
+	if (strcmp(argv[1], vmm.cfg.partition_name) != 0 ||
+	    strcmp(argv[2], vmm.cfg.module_name) != 0) {
+		log_error("started as '%s' of '%s' but configured as '%s' of '%s'", argv[1],
+			  argv[2], vmm.cfg.partition_name, vmm.cfg.module_name);
 		return 1;
 	}
 	r = build();

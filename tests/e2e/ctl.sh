@@ -10,13 +10,13 @@ ctl() { "$CTL" --socket "$SOCK" "$@"; }
 # ask ARGS...: run mumu-ctl, which must succeed; its answer is in $WORK/r.
 ask() { ctl "$@" >"$WORK/r" || fail "mumu-ctl $*: exit $?"; }
 
-start_bg etc/mumu.xml "$WORK/out" --control "$SOCK"
+start_bg etc/mumu.xml "$WORK/out" --control "$SOCK" --trace "$WORK/ctl.json"
 [ "$(stat -c %a "$SOCK")" = 600 ] || fail "socket mode $(stat -c %a "$SOCK")"
 [ "$(stat -c %a "$WORK/run")" = 700 ] || fail "socket directory mode $(stat -c %a "$WORK/run")"
 
 ctl status >"$WORK/st" || fail "status: exit $?"
 cat "$WORK/st"
-alpha=$(pgrep -f 'mumu-vmm alpha$')
+alpha=$(pgrep -f 'mumu-vmm alpha ')
 grep -Eq "^alpha +COLD_START +$alpha +0 " "$WORK/st" || fail "status: alpha's line"
 grep -Eq "^gamma +NORMAL +[0-9]+ +0,1 " "$WORK/st" || fail "status: gamma's cores"
 ctl --json status >"$WORK/st.json" || fail "status --json: exit $?"
@@ -48,9 +48,10 @@ wait_for "$WORK/out" '^\[gamma\] gamma: COLD_START, start condition 1, restarts 
 # stop: IDLE, no VMM; restart brings it back.
 ask stop beta
 grep -qx "partition 'beta' is IDLE" "$WORK/r" || fail "stop"
-pgrep -f 'mumu-vmm beta$' && fail "an IDLE partition kept its VMM"
+pgrep -f 'mumu-vmm beta ' && fail "an IDLE partition kept its VMM"
 ask status
 grep -Eq '^beta +IDLE +0 ' "$WORK/r" || fail "status: beta IDLE"
+sleep 0.3 # a few frames: beta's windows go by idle (the trace shows them, below)
 n=$(grep -c '^\[beta\] hello from beta$' "$WORK/out")
 ask restart beta
 for _ in $(seq 100); do
@@ -105,7 +106,7 @@ chmod 666 "$SOCK"
 setpriv --reuid 65534 --regid 65534 --clear-groups "$CTL" --socket "$SOCK" stop alpha \
 	>"$WORK/bad" 2>&1 && fail "another uid was obeyed"
 grep -q 'permission denied' "$WORK/bad" || { cat "$WORK/bad"; fail "no permission message"; }
-pgrep -f 'mumu-vmm alpha$' >/dev/null || fail "alpha stopped by another uid"
+pgrep -f 'mumu-vmm alpha ' >/dev/null || fail "alpha stopped by another uid"
 # A second supervisor on the same socket is refused.
 "$SUP" --frames 1 --control "$SOCK" etc/mumu.xml >"$WORK/second" 2>&1 && fail "second supervisor"
 grep -q "another supervisor runs" "$WORK/second" || fail "second supervisor: message"
@@ -114,4 +115,15 @@ kill -0 "$sup" || fail "the supervisor died"
 kill -TERM "$sup"
 wait "$sup" || fail "exit status $? after SIGTERM"
 [ -e "$SOCK" ] && fail "the socket outlived the supervisor"
+# The operator's actions are in the trace, and mumu-trace labels them; beta's windows while it
+# was stopped are drawn idle (hatched), not missed.
+grep -q '"name":"beta","cat":"idle"' "$WORK/ctl.json" || fail "beta's stopped windows are not idle"
+for e in "operator restart gamma" "operator stop beta" "operator restart beta" \
+	"operator schedule 2"; do
+	grep -q "\"name\":\"$e\",\"cat\":\"event\"" "$WORK/ctl.json" || fail "no '$e' in the trace"
+done
+"$BUILD/bin/mumu-trace" "$WORK/ctl.json" "$WORK/ctl.svg" || fail "mumu-trace: exit $?"
+grep -q '<text class="label"[^>]*>operator stop beta</text>' "$WORK/ctl.svg" ||
+	fail "the SVG does not label the operator's stop"
+grep -q 'class="idle"' "$WORK/ctl.svg" || fail "no idle window drawn"
 echo "ok"

@@ -20,11 +20,11 @@ policy() {
 # 1. The demo: both cores have room; every vCPU is real-time, nothing else of a VMM is.
 start_bg etc/mumu.xml "$WORK/out"
 for name in alpha beta gamma sensor display; do
-	pid=$(pgrep -f "mumu-vmm $name\$")
+	pid=$(pgrep -f "mumu-vmm $name ")
 	[ "$(policy "$pid" vcpu0)" = "1 50" ] || fail "$name vcpu0: policy $(policy "$pid" vcpu0)"
 	[ "$(policy "$pid" mumu-vmm)" = "0 0" ] || fail "$name main thread: $(policy "$pid" mumu-vmm)"
 done
-[ "$(policy "$(pgrep -f 'mumu-vmm gamma$')" vcpu1)" = "1 50" ] || fail "gamma vcpu1 not real-time"
+[ "$(policy "$(pgrep -f 'mumu-vmm gamma ')" vcpu1)" = "1 50" ] || fail "gamma vcpu1 not real-time"
 if grep -q "real-time budget" "$WORK/out"; then fail "the demo's cores were refused real time"; fi
 kill -TERM "$sup"
 wait "$sup" || fail "demo: exit status $?"
@@ -58,12 +58,12 @@ XML
 "$SUP" --duration 60 "$WORK/full.xml" >"$WORK/out" 2>&1 &
 sup=$!
 wait_for "$WORK/out" '^\[a\] tick 3$'
-[ "$(policy "$(pgrep -f 'mumu-vmm a$')" vcpu0)" = "0 0" ] || fail "a: a real-time vCPU on a full core"
-[ "$(policy "$(pgrep -f 'mumu-vmm c$')" vcpu0)" = "1 50" ] || fail "c: not real-time"
+[ "$(policy "$(pgrep -f 'mumu-vmm a ')" vcpu0)" = "0 0" ] || fail "a: a real-time vCPU on a full core"
+[ "$(policy "$(pgrep -f 'mumu-vmm c ')" vcpu0)" = "1 50" ] || fail "c: not real-time"
 # Batons where they are needed only: a and b hold a->b and b->a beside their go and done
 # eventfds; c, alone on a real-time core, none.
 for v in a:4 b:4 c:2; do
-	n=$(for f in /proc/"$(pgrep -f "mumu-vmm ${v%:*}\$")"/fd/*; do readlink "$f"; done |
+	n=$(for f in /proc/"$(pgrep -f "mumu-vmm ${v%:*} ")"/fd/*; do readlink "$f"; done |
 		grep -c '^anon_inode:\[eventfd\]$' || true)
 	[ "$n" -eq "${v#*:}" ] || fail "${v%:*}: $n eventfds, not ${v#*:}"
 done

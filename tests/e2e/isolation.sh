@@ -26,7 +26,7 @@ cfg=$(pair hm_flood hm_flood.bin)
 "$SUP" --duration 60 --control "$SOCK" "$cfg" >"$WORK/out" 2>&1 &
 sup=$!
 wait_for "$WORK/out" '^\[witness\] tick 5$'
-witness=$(pgrep -f 'mumu-vmm witness$')
+witness=$(pgrep -f 'mumu-vmm witness ')
 kill -KILL "$witness"
 wait_for "$WORK/out" "partition 'witness': VMM_DIED: VMM \\(pid $witness\\)"
 wait_for "$WORK/out" '^\[witness\] tick 10$'
@@ -60,9 +60,9 @@ mkfifo "$WORK/fifo"
 reader=$!
 "$SUP" --duration 60 --control "$SOCK" "$cfg" >"$WORK/fifo" 2>&1 &
 sup=$!
-for _ in $(seq 100); do pgrep -f 'mumu-vmm witness$' >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do pgrep -f 'mumu-vmm witness ' >/dev/null && break; sleep 0.1; done
 sleep 2 # the flood fills the pipe meanwhile
-witness=$(pgrep -f 'mumu-vmm witness$') || fail "stalled: no witness VMM"
+witness=$(pgrep -f 'mumu-vmm witness ') || fail "stalled: no witness VMM"
 kill -KILL "$witness"
 restarted=
 for _ in $(seq 25); do

@@ -10,7 +10,7 @@ KILLS=${MUMU_KILLS:-100}
 sup=$!
 wait_for "$WORK/out" '^\[witness\] tick 3$'
 wait_for "$WORK/out" '^\[v2\] tick 3$'
-witness=$(pgrep -f 'mumu-vmm witness$') || fail "no witness VMM"
+witness=$(pgrep -f 'mumu-vmm witness ') || fail "no witness VMM"
 ticks0=$(grep -c '^\[witness\] tick' "$WORK/out")
 declare -A killed=([v1]=0 [v2]=0)
 for ((i = 0; i < KILLS; i++)); do
@@ -21,14 +21,14 @@ for ((i = 0; i < KILLS; i++)); do
 	# not tell a lost restart from a quick kill.
 	for _ in $(seq 800); do # 40 s: longer than the 20 s READY timeout (see below)
 		[ "$(grep -c "^\[$v\] hello from $v\$" "$WORK/out")" -gt "${killed[$v]}" ] &&
-			pid=$(pgrep -f "mumu-vmm $v\$") && break
+			pid=$(pgrep -f "mumu-vmm $v ") && break
 		sleep 0.05
 	done
 	[ -n "$pid" ] || fail "$v did not come back after ${killed[$v]} kills"
 	kill -KILL "$pid" || fail "kill $pid"
 	killed[$v]=$((killed[$v] + 1))
 	for _ in $(seq 200); do # its replacement, a new process
-		p2=$(pgrep -f "mumu-vmm $v\$") && [ "$p2" != "$pid" ] && break
+		p2=$(pgrep -f "mumu-vmm $v ") && [ "$p2" != "$pid" ] && break
 		sleep 0.05
 	done
 	kill -0 "$sup" 2>/dev/null || fail "the supervisor died after $i kills"
@@ -45,7 +45,7 @@ for v in v1 v2; do
 	n=$(grep -c "^\[$v\] hello from $v\$" "$WORK/out")
 	[ "$n" -eq $((killed[$v] + 1)) ] || fail "$v started $n times after ${killed[$v]} kills"
 done
-[ "$(pgrep -f 'mumu-vmm witness$')" = "$witness" ] || fail "the witness's VMM changed"
+[ "$(pgrep -f 'mumu-vmm witness ')" = "$witness" ] || fail "the witness's VMM changed"
 [ "$(grep -c '^\[witness\] tick' "$WORK/out")" -gt $((ticks0 + 10)) ] ||
 	fail "the witness stopped ticking during the storm"
 kill -TERM "$sup"

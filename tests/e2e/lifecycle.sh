@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 start_bg etc/mumu.xml "$WORK/out"
 main_cores=$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/"$sup"/status)
-gamma=$(pgrep -f 'mumu-vmm gamma$')
+gamma=$(pgrep -f 'mumu-vmm gamma ')
 # The supervisor's memory is locked (as touched), so no page of it is paged out.
 locked=$(awk '/^VmLck/ { print $2 }' /proc/"$sup"/status)
 [ "${locked:-0}" -gt 0 ] || fail "the supervisor has no locked memory"
@@ -26,25 +26,25 @@ done
 [ "${seen:-0}" -eq 2 ] || fail "gamma has $seen vCPU threads"
 # Kill one VMM: reported and restarted from its pristine image; the others go on.
 beta_ticks() { grep -c '^\[beta\] tick' "$WORK/out"; }
-old=$(pgrep -f 'mumu-vmm alpha$')
+old=$(pgrep -f 'mumu-vmm alpha ')
 kill -KILL "$old"
 wait_for "$WORK/out" "partition 'alpha': VMM_DIED: VMM \(pid $old\) killed by signal KILL; action COLD_START"
 wait_for "$WORK/out" '^\[alpha\] hello from alpha$' 2
-new=$(pgrep -f 'mumu-vmm alpha$') || fail "alpha was not restarted"
+new=$(pgrep -f 'mumu-vmm alpha ') || fail "alpha was not restarted"
 [ "$new" != "$old" ] || fail "alpha has its old VMM"
 n=$(beta_ticks)
 # Three restarts a minute at most: the fourth death leaves alpha IDLE.
 for _ in 1 2 3; do
-	pid=$(pgrep -f 'mumu-vmm alpha$') || break
+	pid=$(pgrep -f 'mumu-vmm alpha ') || break
 	kill -KILL "$pid"
 	for _ in $(seq 100); do
-		p2=$(pgrep -f 'mumu-vmm alpha$') && [ "$p2" != "$pid" ] && break
+		p2=$(pgrep -f 'mumu-vmm alpha ') && [ "$p2" != "$pid" ] && break
 		grep -q "restart budget spent" "$WORK/out" && break
 		sleep 0.2
 	done
 done
 wait_for "$WORK/out" "partition 'alpha': VMM_DIED: .*restart budget spent \(3 in 60 s\): IDLE"
-pgrep -f 'mumu-vmm alpha$' && fail "an IDLE partition still has a VMM"
+pgrep -f 'mumu-vmm alpha ' && fail "an IDLE partition still has a VMM"
 for _ in $(seq 100); do
 	[ "$(beta_ticks)" -ge $((n + 5)) ] && break
 	sleep 0.2

@@ -66,7 +66,7 @@ kill_one() {
 	"$SUP" --control none --duration 60 "$1" >"$WORK/out" 2>&1 &
 	sup=$!
 	wait_for "$WORK/out" "$3"
-	kill -KILL "$(pgrep -f "mumu-vmm $2\$")"
+	kill -KILL "$(pgrep -f "mumu-vmm $2 ")"
 	wait_for "$WORK/out" "$4"
 	wait_for "$WORK/out" "$5"
 	kill -TERM $sup

@@ -45,11 +45,11 @@ expect "$WORK/out" '^\[probe\] probe [0-9]+ [0-9]+ [0-9]+ [0-9]+$' $frames
 
 # Trace windows first (name, planned and actual interval), then the probe's records.
 {
-	grep '"ph":"X"' "$WORK/t.json"
+	grep '"ph":"X"' "$WORK/t.json" | grep -v '"cat":"planned"'
 	sed -n 's/^\[probe\] \(probe [0-9].*\)/\1/p' "$WORK/out"
 } | awk -v grace=$GRACE_NS -v stop=$STOP_NS '
 function num(k,   i) { i = index($0, "\"" k "\":"); return i ? substr($0, i + length(k) + 3) + 0 : -1 }
-/"ph":"X"/ {
+/"ph":"X"/ && !/"cat":"planned"/ {
 	w = index($0, "\"name\":\"probe\"") ? "p" : index($0, "\"name\":\"other\"") ? "o" : ""
 	# enforced, or ran with times the supervisor found implausible: planned bounds only
 	forced = index($0, "\"outcome\":\"enforced\"") > 0 ||

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 start_bg etc/mumu.xml "$WORK/out"
 for name in alpha beta gamma sensor display; do
-	pid=$(pgrep -f "mumu-vmm $name\$")
+	pid=$(pgrep -f "mumu-vmm $name ")
 	n_vcpus=1 cores=0 # its CoreMappings in etc/mumu.xml
 	case $name in
 	gamma) n_vcpus=2 cores=0-1 ;;

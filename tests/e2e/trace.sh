@@ -14,7 +14,7 @@ check_trace() {
 	function num(k,   i) { i = index($0, "\"" k "\":"); return i ? substr($0, i + length(k) + 3) + 0 : -1 }
 	function str(k,   i, s) { i = index($0, "\"" k "\":\""); s = substr($0, i + length(k) + 4); return substr(s, 1, index(s, "\"") - 1) }
 	NR == 1 { epoch = num("epoch_ns") }
-	/"ph":"X"/ {
+	/"ph":"X"/ && !/"cat":"planned"/ {
 		n[str("name")]++
 		ps = num("planned_start_ns"); pe = num("planned_end_ns"); s = num("start_ns"); e = num("end_ns")
 		want = epoch + num("frame") * frame + num("offset_ns")
@@ -37,7 +37,7 @@ grep -q 'beta=40 ' "$WORK/counts" || fail "beta windows: $(cat "$WORK/counts")"
 # gamma has 1 window per vCPU per frame in schedule 1, 2 in schedule 2.
 awk '
 function num(k,   i) { i = index($0, "\"" k "\":"); return i ? substr($0, i + length(k) + 3) + 0 : -1 }
-/"ph":"X"/ {
+/"ph":"X"/ && !/"cat":"planned"/ {
 	f = num("frame"); s = num("schedule")
 	if ((f in sched) && sched[f] != s) { print "frame " f " runs schedules " sched[f] " and " s; bad++ }
 	sched[f] = s
@@ -50,6 +50,12 @@ END {
 	exit bad > 0
 }' "$WORK/t.json" || fail "schedule switches in the trace"
 grep -q '"name":"thread_name".*"core 1"' "$WORK/t.json" || fail "cores not named"
+grep -q '"name":"thread_name".*"core 1 planned"' "$WORK/t.json" || fail "no planned track"
+# Every window twice: as it ran on its core's track, as planned on the planned one.
+[ "$(grep -c '"cat":"planned"' "$WORK/t.json")" -eq "$(grep '"ph":"X"' "$WORK/t.json" |
+	grep -vc '"cat":"planned"')" ] || fail "planned windows != windows"
+grep -q '"name":"schedule 2 requested by gamma","cat":"event"' "$WORK/t.json" ||
+	fail "no schedule request event"
 grep -q '"name":"schedule switch","cat":"event"' "$WORK/t.json" || fail "no switch event"
 echo "ok: demo trace"
 
@@ -57,10 +63,12 @@ echo "ok: demo trace"
 TRACE=$BUILD/bin/mumu-trace
 "$TRACE" "$WORK/t.json" "$WORK/t.svg" || fail "mumu-trace exit $?"
 xmllint --noout "$WORK/t.svg" || fail "the SVG is not well-formed"
-ran=$(grep '"ph":"X"' "$WORK/t.json" | grep -vc '"start_ns":0,' || true)
+ran=$(grep '"ph":"X"' "$WORK/t.json" | grep -v '"cat":"planned"' | grep -vc '"start_ns":0,' || true)
 [ "$(grep -c 'class="ran"' "$WORK/t.svg")" -eq "$ran" ] || fail "SVG bars != $ran windows that ran"
 [ "$(grep -c 'class="event"' "$WORK/t.svg")" -eq "$(grep -c '"cat":"event"' "$WORK/t.json")" ] ||
 	fail "SVG event lines != trace events"
+[ "$(grep -c 'class="label"' "$WORK/t.svg")" -eq "$(grep -c '"cat":"event"' "$WORK/t.json")" ] ||
+	fail "SVG event labels != trace events"
 "$TRACE" --from 100 --to 300 "$WORK/t.json" >"$WORK/part.svg" || fail "mumu-trace --from/--to"
 [ "$(grep -c 'class="ran"' "$WORK/part.svg")" -lt "$ran" ] || fail "--from/--to drew everything"
 "$TRACE" etc/mumu.xml >"$WORK/out" 2>&1 && fail "mumu-trace accepted an XML config"
