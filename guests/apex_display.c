@@ -8,6 +8,7 @@
  * application error on purpose: the error handler process reports it.
  */
 #include "arinc653/apex.h"
+#include "arinc653/mumu.h"
 #include "lib/mumu.h"
 #include "lib/port.h"
 
@@ -83,25 +84,10 @@ static void error_handler(void)
 	STOP_SELF();
 }
 
-static void process(const char *name, void (*entry)(void), PRIORITY_TYPE prio,
-		    SYSTEM_TIME_TYPE period)
-{
-	PROCESS_ATTRIBUTE_TYPE a = { .PERIOD = period,
-				     .TIME_CAPACITY = INFINITE_TIME_VALUE,
-				     .ENTRY_POINT = entry,
-				     .STACK_SIZE = 8192,
-				     .BASE_PRIORITY = prio };
-	PROCESS_ID_TYPE id;
-	RETURN_CODE_TYPE rc;
-
-	__builtin_memcpy(a.NAME, name, mumu_strlen(name) + 1);
-	CREATE_PROCESS(&a, &id, &rc);
-	START(id, &rc);
-}
-
 void apex_main(void)
 {
 	const struct mumu_info *info = (const struct mumu_info *)MUMU_INFO_GPA;
+	PROCESS_ID_TYPE id;
 	RETURN_CODE_TYPE rc;
 	uint64_t size;
 	bool writable;
@@ -114,8 +100,8 @@ void apex_main(void)
 	mumu_require(map && !writable ? 0 : -MUMU_ENOENT, "map");
 	CREATE_BLACKBOARD("speed", 64, &board, &rc);
 	CREATE_ERROR_HANDLER(error_handler, 8192, &rc);
-	process("consumer", consumer, 20, 100000000);
-	process("panel", panel, 10, INFINITE_TIME_VALUE);
+	apex_spawn("consumer", consumer, 20, 100000000, &id);
+	apex_spawn("panel", panel, 10, INFINITE_TIME_VALUE, &id);
 	mumu_printf("%s: listening (processes consumer and panel, an error handler)\n",
 		    info->partition_name);
 	SET_PARTITION_MODE(NORMAL, &rc);

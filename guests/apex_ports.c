@@ -6,27 +6,14 @@
  *
  *     apex: ok NAME   /   apex: FAIL NAME (...)   /   apex: ports SIDE done, N ok, M failed
  */
+#include "apex_check.h"
 #include "arinc653/apex.h"
-#include "lib/mumu.h"
+#include "arinc653/mumu.h"
 
-static int n_ok, n_failed;
 static bool is_src;
 static SAMPLING_PORT_ID_TYPE sp;
 static QUEUING_PORT_ID_TYPE qp;
 static volatile int ticks;
-
-#define CHECK(name, got, want) check(name, __LINE__, (long)(got), (long)(want))
-
-static void check(const char *name, int line, long got, long want)
-{
-	if (got == want) {
-		n_ok++;
-		mumu_printf("apex: ok %s\n", name);
-	} else {
-		n_failed++;
-		mumu_printf("apex: FAIL %s (line %d: got %ld, want %ld)\n", name, line, got, want);
-	}
-}
 
 /* Lower priority: runs while the sender or receiver waits on its port. */
 static void ticker(void)
@@ -101,27 +88,13 @@ static void dst(void)
 	STOP_SELF();
 }
 
-static void process(const char *name, void (*entry)(void), PRIORITY_TYPE prio)
-{
-	PROCESS_ATTRIBUTE_TYPE a = { .PERIOD = INFINITE_TIME_VALUE,
-				     .TIME_CAPACITY = INFINITE_TIME_VALUE,
-				     .ENTRY_POINT = entry,
-				     .STACK_SIZE = 8192,
-				     .BASE_PRIORITY = prio };
-	PROCESS_ID_TYPE id;
-	RETURN_CODE_TYPE rc;
-
-	__builtin_memcpy(a.NAME, name, mumu_strlen(name) + 1);
-	CREATE_PROCESS(&a, &id, &rc);
-	START(id, &rc);
-}
-
 void apex_main(void)
 {
 	const struct mumu_info *info = (const struct mumu_info *)MUMU_INFO_GPA;
 	PORT_DIRECTION_TYPE dir, wrong;
 	const char *s, *q;
 	SAMPLING_PORT_ID_TYPE id;
+	PROCESS_ID_TYPE pid;
 	RETURN_CODE_TYPE rc;
 
 	is_src = info->partition_name[0] == 's';
@@ -147,7 +120,7 @@ void apex_main(void)
 	CHECK("CREATE_QUEUING_PORT other depth: INVALID_CONFIG", rc, INVALID_CONFIG);
 	CREATE_QUEUING_PORT(q, 16, 4, dir, FIFO, &qp, &rc);
 	CHECK("CREATE_QUEUING_PORT", rc, NO_ERROR);
-	process(is_src ? "src" : "dst", is_src ? src : dst, 20);
-	process("ticker", ticker, 1);
+	apex_spawn(is_src ? "src" : "dst", is_src ? src : dst, 20, INFINITE_TIME_VALUE, &pid);
+	apex_spawn("ticker", ticker, 1, INFINITE_TIME_VALUE, &pid);
 	SET_PARTITION_MODE(NORMAL, &rc);
 }

@@ -7,6 +7,7 @@
  * (aperiodic, lower priority) what it did through a buffer; logger prints it.
  */
 #include "arinc653/apex.h"
+#include "arinc653/mumu.h"
 #include "lib/mumu.h"
 #include "lib/port.h"
 
@@ -51,25 +52,10 @@ static void logger(void)
 	}
 }
 
-static void process(const char *name, void (*entry)(void), PRIORITY_TYPE prio,
-		    SYSTEM_TIME_TYPE period)
-{
-	PROCESS_ATTRIBUTE_TYPE a = { .PERIOD = period,
-				     .TIME_CAPACITY = INFINITE_TIME_VALUE,
-				     .ENTRY_POINT = entry,
-				     .STACK_SIZE = 8192,
-				     .BASE_PRIORITY = prio };
-	PROCESS_ID_TYPE id;
-	RETURN_CODE_TYPE rc;
-
-	__builtin_memcpy(a.NAME, name, mumu_strlen(name) + 1);
-	CREATE_PROCESS(&a, &id, &rc);
-	START(id, &rc);
-}
-
 void apex_main(void)
 {
 	const struct mumu_info *info = (const struct mumu_info *)MUMU_INFO_GPA;
+	PROCESS_ID_TYPE id;
 	RETURN_CODE_TYPE rc;
 	uint64_t size;
 	bool writable;
@@ -81,8 +67,8 @@ void apex_main(void)
 	map = mumu_region_find(info, "map", &size, &writable);
 	mumu_require(map && writable ? 0 : -MUMU_ENOENT, "map");
 	CREATE_BUFFER("log", 64, 8, FIFO, &log_buf, &rc);
-	process("producer", producer, 20, 100000000); /* one major frame */
-	process("logger", logger, 5, INFINITE_TIME_VALUE);
+	apex_spawn("producer", producer, 20, 100000000, &id); /* one major frame */
+	apex_spawn("logger", logger, 5, INFINITE_TIME_VALUE, &id);
 	mumu_printf("%s: sending (processes producer and logger)\n", info->partition_name);
 	SET_PARTITION_MODE(NORMAL, &rc);
 }

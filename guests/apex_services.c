@@ -9,23 +9,8 @@
  * checks what may be done before NORMAL; the process "checker" the rest, with "helper"
  * (lower priority) signalling, displaying and sending what checker waits for.
  */
+#include "apex_check.h"
 #include "arinc653/apex.h"
-#include "lib/mumu.h"
-
-static int n_ok, n_failed;
-
-#define CHECK(name, got, want) check(name, __LINE__, (long)(got), (long)(want))
-
-static void check(const char *name, int line, long got, long want)
-{
-	if (got == want) {
-		n_ok++;
-		mumu_printf("apex: ok %s\n", name);
-	} else {
-		n_failed++;
-		mumu_printf("apex: FAIL %s (line %d: got %ld, want %ld)\n", name, line, got, want);
-	}
-}
 
 static SEMAPHORE_ID_TYPE sem, sem_full;
 static EVENT_ID_TYPE ev;

@@ -10,6 +10,7 @@
  * One line: switch_ns=P50 P99 MAX jitter_ns=P50 P99 MAX call_ns=C plain_ns=P n=N
  */
 #include "arinc653/apex.h"
+#include "arinc653/mumu.h"
 #include "lib/upcall.h"
 
 #define ROUNDS	  300
@@ -108,30 +109,20 @@ static void bench(void)
 	STOP_SELF();
 }
 
-static void process(const char *name, void (*entry)(void), PRIORITY_TYPE prio,
-		    SYSTEM_TIME_TYPE period, bool start)
-{
-	PROCESS_ATTRIBUTE_TYPE a = { .PERIOD = period,
-				     .TIME_CAPACITY = INFINITE_TIME_VALUE,
-				     .ENTRY_POINT = entry,
-				     .STACK_SIZE = 8192,
-				     .BASE_PRIORITY = prio };
-	PROCESS_ID_TYPE id;
-	RETURN_CODE_TYPE rc;
-
-	__builtin_memcpy(a.NAME, name, mumu_strlen(name) + 1);
-	CREATE_PROCESS(&a, &id, &rc);
-	if (start)
-		START(id, &rc);
-}
-
 void apex_main(void)
 {
 	RETURN_CODE_TYPE rc;
+	PROCESS_ATTRIBUTE_TYPE a = { .PERIOD = PERIOD_NS,
+				     .TIME_CAPACITY = INFINITE_TIME_VALUE,
+				     .ENTRY_POINT = periodic,
+				     .STACK_SIZE = 8192,
+				     .BASE_PRIORITY = 60,
+				     .NAME = "periodic" };
+	PROCESS_ID_TYPE id;
 
 	CREATE_SEMAPHORE("s", 0, 1, FIFO, &sem, &rc);
-	process("bench", bench, 50, INFINITE_TIME_VALUE, true);
-	process("periodic", periodic, 60, PERIOD_NS, false);
-	process("spin", spin, 1, INFINITE_TIME_VALUE, true);
+	apex_spawn("bench", bench, 50, INFINITE_TIME_VALUE, &id);
+	CREATE_PROCESS(&a, &id, &rc); /* started by bench */
+	apex_spawn("spin", spin, 1, INFINITE_TIME_VALUE, &id);
 	SET_PARTITION_MODE(NORMAL, &rc);
 }

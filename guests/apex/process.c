@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* APEX partition, process and time services (ARINC 653 P1 3.2-3.4) on the kernel (kernel.h). */
 #include "apex/kernel.h"
+#include "arinc653/mumu.h"
 
 #define RETURN(rc)                   \
 	do {                         \
@@ -413,4 +414,22 @@ void REPLENISH(SYSTEM_TIME_TYPE BUDGET_TIME, RETURN_CODE_TYPE *RETURN_CODE)
 		RETURN(INVALID_MODE);
 	p->deadline_at = deadline;
 	RETURN(NO_ERROR);
+}
+
+RETURN_CODE_TYPE apex_spawn(const char *name, void (*entry)(void), PRIORITY_TYPE priority,
+			    SYSTEM_TIME_TYPE period, PROCESS_ID_TYPE *id)
+{
+	PROCESS_ATTRIBUTE_TYPE a = { .PERIOD = period,
+				     .TIME_CAPACITY = INFINITE_TIME_VALUE,
+				     .ENTRY_POINT = entry,
+				     .STACK_SIZE = 8192,
+				     .BASE_PRIORITY = priority,
+				     .DEADLINE = SOFT };
+	RETURN_CODE_TYPE rc;
+
+	k_name_copy(a.NAME, name);
+	CREATE_PROCESS(&a, id, &rc);
+	if (rc == NO_ERROR)
+		START(*id, &rc);
+	return rc;
 }
