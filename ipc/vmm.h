@@ -54,8 +54,9 @@ struct ipc_config {
 	uint32_t n_vcpus;
 	uint32_t physical_core_id[MUMU_VCPU_MAX];
 	uint64_t ram_bytes;
-	uint64_t image_bytes;
-	uint32_t flags; /* IPC_CFG_* */
+	uint64_t image_bytes; /* from MUMU_USER_GPA to the image's end (an ELF's last segment) */
+	uint64_t entry;	      /* where every vCPU starts: MUMU_USER_GPA, or an ELF's entry */
+	uint32_t flags;	      /* IPC_CFG_* */
 	uint32_t n_regions;
 	struct mumu_region regions[MUMU_REGION_MAX];
 	uint32_t uid; /* the sandbox drops to these ids */

@@ -103,19 +103,6 @@ static void check_cores(struct pol_pass *c, const struct pol_partition *p)
 	}
 }
 
-/* An ELF file's magic: entered as a flat binary it would triple-fault at its header. */
-static bool is_elf(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	char magic[4];
-
-	return fd >= 0 && read(fd, magic, sizeof(magic)) == sizeof(magic) &&
-	       memcmp(magic,
-		      "\x7f"
-		      "ELF",
-		      sizeof(magic)) == 0;
-}
-
 static void check_memory(struct pol_pass *c, const struct pol_partition *p)
 {
 	uint64_t avail;
@@ -133,18 +120,16 @@ static void check_memory(struct pol_pass *c, const struct pol_partition *p)
 	if (p->memory_bytes < MUMU_RAM_MIN_BYTES || p->memory_bytes > MUMU_RAM_MAX_BYTES)
 		return;
 	avail = p->memory_bytes - MUMU_USER_GPA - (uint64_t)p->n_cores * MUMU_STACK_BYTES;
-	if (p->binary_bytes == 0 || p->binary_bytes > avail)
+	if (p->binary_elf && p->binary_problem[0])
+		problem(c, p->line, "partition '%s': ELF image '%s' cannot be loaded: %s", p->name,
+			p->binary_resolved, p->binary_problem);
+	else if (!p->binary_elf && (p->binary_bytes == 0 || p->binary_bytes > avail))
 		problem(
 		    c, p->line,
 		    "partition '%s': binary '%s' is %llu bytes; allowed: 1 to %llu bytes (MemorySize "
 		    "less the first MiB and the vCPU stacks)",
 		    p->name, p->binary_resolved, (unsigned long long)p->binary_bytes,
 		    (unsigned long long)avail);
-	if (is_elf(p->binary_resolved))
-		problem(c, p->line,
-			"partition '%s': binary '%s' is an ELF file; mumu loads flat binaries, "
-			"entered at their first byte: objcopy -O binary '%s' %s.bin",
-			p->name, p->binary_resolved, p->binary_resolved, p->name);
 }
 
 static void check_flags(struct pol_pass *c, const struct pol_partition *p)

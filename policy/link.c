@@ -9,9 +9,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/elf.h"
+#include "common/util.h"
 #include "policy/internal.h"
 
-#define problem pol_problem
+#define problem	      pol_problem
+#define SELFMAG_BYTES 4
 
 /* Beside the config, then in the guest directories; an absolute path as it is. */
 static int find_binary(struct pol_partition *p, const char *config, const struct pol_host *h)
@@ -47,6 +54,42 @@ found:
 	return 0;
 }
 
+/*
+ * An ELF image: where its segments go (elf.h), within the partition's user area (what its
+ * RAM leaves above MUMU_USER_GPA and below the vCPU stacks); check_memory reports a problem.
+ * A file too big for the RAM is check_memory's to say.
+ */
+static void classify_binary(struct pol_partition *p)
+{
+	_cleanup_close_ int fd =
+	    open(p->binary_resolved, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	uint64_t hi = p->memory_bytes - (uint64_t)p->n_cores * MUMU_STACK_BYTES;
+	struct elf_plan plan;
+	uint8_t head[SELFMAG_BYTES];
+	char *buf;
+
+	p->binary_entry = MUMU_USER_GPA;
+	p->binary_end = MUMU_USER_GPA + p->binary_bytes;
+	if (fd < 0 || read(fd, head, sizeof(head)) != (ssize_t)sizeof(head) ||
+	    !elf_is(head, sizeof(head)))
+		return;
+	p->binary_elf = true;
+	if (p->binary_bytes > MUMU_RAM_MAX_BYTES || hi <= MUMU_USER_GPA ||
+	    p->memory_bytes > MUMU_RAM_MAX_BYTES) {
+		snprintf(p->binary_problem, sizeof(p->binary_problem), "larger than any RAM");
+		return;
+	}
+	buf = malloc(p->binary_bytes ? p->binary_bytes : 1);
+	if (!buf || pread(fd, buf, p->binary_bytes, 0) != (ssize_t)p->binary_bytes)
+		snprintf(p->binary_problem, sizeof(p->binary_problem), "cannot be read");
+	else if (elf_plan(buf, p->binary_bytes, MUMU_USER_GPA, hi, &plan, p->binary_problem,
+			  sizeof(p->binary_problem)) == 0) {
+		p->binary_entry = plan.entry;
+		p->binary_end = plan.end;
+	}
+	free(buf);
+}
+
 static void link_partition(struct pol_pass *c, struct pol_partition *p)
 {
 	struct pol_core_mapping sorted[POL_VCPU_MAX];
@@ -57,6 +100,8 @@ static void link_partition(struct pol_pass *c, struct pol_partition *p)
 			"in the guest directories (%s)",
 			p->name, p->binary_path,
 			c->host->n_guest_dirs ? c->host->guest_dirs[0] : "-");
+	else
+		classify_binary(p);
 	/* The vCPUs by logical id, once those are a permutation of 0..n-1 (check_cores says
 	 * what else they are). */
 	memset(sorted, 0, sizeof(sorted));

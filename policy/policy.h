@@ -71,6 +71,12 @@ struct pol_partition {
 	char binary_path[POL_PATH_MAX];	    /* as written in the XML */
 	char binary_resolved[POL_PATH_MAX]; /* the file found (see pol_load), empty if none */
 	uint64_t binary_bytes;
+	/* What the image is (pol_link): an ELF executable (its entry and extent, or why it cannot
+	 * be loaded) or a flat binary entered at MUMU_USER_GPA. */
+	bool binary_elf;
+	uint64_t binary_entry;
+	uint64_t binary_end; /* highest address loaded, exclusive */
+	char binary_problem[160];
 	enum pol_action schedule_change_action;
 	bool set_module_schedule;
 	bool system_partition;

@@ -82,9 +82,16 @@ void sup_describe(const struct pol_system *sys, FILE *out)
 						"%s%" PRIu32 "->%" PRIu32, v ? " " : "",
 						p->cores[v].logical_core_id,
 						p->cores[v].physical_core_id);
+		char kind[64];
+
+		if (p->binary_elf)
+			snprintf(kind, sizeof(kind), "ELF, entry 0x%" PRIx64, p->binary_entry);
+		else
+			snprintf(kind, sizeof(kind), "flat binary");
 		fprintf(out,
-			"  %-3" PRIu32 " %-17s %4" PRIu64 " MiB %-27s %s (%" PRIu64 " bytes)%s%s\n",
-			p->id, p->name, p->memory_bytes >> 20, cores, p->binary_resolved,
+			"  %-3" PRIu32 " %-17s %4" PRIu64 " MiB %-27s %s (%s, %" PRIu64
+			" bytes)%s%s\n",
+			p->id, p->name, p->memory_bytes >> 20, cores, p->binary_resolved, kind,
 			p->binary_bytes, p->system_partition ? " system" : "",
 			p->set_module_schedule ? " may-set-schedule" : "");
 		if (p->has_periodicity)

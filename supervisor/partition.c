@@ -70,6 +70,27 @@ static int check_image(const struct sup_partition *p, int fd)
 	return 0;
 }
 
+/* An ELF image, as the memfd holds it now (the policy looked at the path before): its plan. */
+static int plan_elf(struct sup_partition *p, size_t size)
+{
+	uint64_t hi = p->pol->memory_bytes - (uint64_t)p->pol->n_cores * MUMU_STACK_BYTES;
+	void *img = mmap(NULL, size, PROT_READ, MAP_SHARED, p->image_fd, 0);
+	char why[160];
+	int r;
+
+	if (img == MAP_FAILED)
+		return -errno;
+	r = elf_plan(img, size, MUMU_USER_GPA, hi, &p->elf, why, sizeof(why));
+	munmap(img, size);
+	if (r < 0) {
+		log_error("partition '%s': the ELF image '%s' cannot be loaded: %s", p->pol->name,
+			  p->pol->binary_resolved, why);
+		return r;
+	}
+	p->image_bytes = p->elf.end - MUMU_USER_GPA;
+	return 0;
+}
+
 /* Copy the guest binary into the image memfd (kept pristine for restarts). */
 static int load_image(struct sup_partition *p)
 {
@@ -110,8 +131,10 @@ static int load_image(struct sup_partition *p)
 			return r;
 		off += n;
 	}
+	if (off == 0)
+		return -ENOEXEC;
 	p->image_bytes = (uint64_t)off;
-	return off > 0 ? 0 : -ENOEXEC;
+	return p->pol->binary_elf ? plan_elf(p, (size_t)off) : 0;
 }
 
 int sup_partition_load_ram(struct sup_partition *p)
@@ -124,7 +147,24 @@ int sup_partition_load_ram(struct sup_partition *p)
 	if (fallocate(p->ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
 		      (off_t)p->pol->memory_bytes) < 0)
 		return -errno;
-	while ((uint64_t)off < p->image_bytes) {
+	for (size_t i = 0; i < p->elf.n; i++) { /* an ELF: each segment where it goes */
+		const struct elf_segment *s = &p->elf.seg[i];
+
+		for (off = 0; (uint64_t)off < s->filesz;) {
+			size_t want = s->filesz - (uint64_t)off < sizeof(buf)
+					  ? s->filesz - (uint64_t)off
+					  : sizeof(buf);
+			ssize_t n = pread(p->image_fd, buf, want, (off_t)s->offset + off);
+
+			if (n <= 0)
+				return n < 0 ? -errno : -EIO;
+			r = write_all(p->ram_fd, buf, (size_t)n, (off_t)s->vaddr + off);
+			if (r < 0)
+				return r;
+			off += n;
+		}
+	}
+	while (p->elf.n == 0 && (uint64_t)off < p->image_bytes) {
 		ssize_t n = pread(p->image_fd, buf, sizeof(buf), off);
 
 		if (n <= 0)

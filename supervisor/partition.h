@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "common/elf.h"
 #include "ipc/vmm.h"
 #include "policy/policy.h"
 #include "supervisor/hm.h"
@@ -91,11 +92,12 @@ struct sup_partition {
 	size_t index;			 /* in pol_system.partitions */
 	enum sup_partition_state state;
 
-	int ram_fd;    /* sealed memfd of pol->memory_bytes, the image at MUMU_USER_GPA */
-	int image_fd;  /* sealed memfd holding the pristine binary (cold start reloads it) */
-	int ctl_fd;    /* sealed memfd, one page; the VMM gets it re-opened O_RDONLY */
-	int status_fd; /* sealed memfd, one page; the VMM writes it */
-	uint64_t image_bytes;
+	int ram_fd;	      /* sealed memfd of pol->memory_bytes, the image at MUMU_USER_GPA */
+	int image_fd;	      /* sealed memfd holding the pristine binary (cold start reloads it) */
+	int ctl_fd;	      /* sealed memfd, one page; the VMM gets it re-opened O_RDONLY */
+	int status_fd;	      /* sealed memfd, one page; the VMM writes it */
+	uint64_t image_bytes; /* MUMU_USER_GPA to the end of what is loaded */
+	struct elf_plan elf;  /* an ELF image's segments (n 0: a flat binary) */
 
 	struct sup_port port;
 	struct sup_proc proc;

@@ -158,6 +158,7 @@ static void config_of(const struct sup_partition *p, const struct pol_system *sy
 		cfg->physical_core_id[i] = pol->cores[i].physical_core_id;
 	cfg->ram_bytes = pol->memory_bytes;
 	cfg->image_bytes = p->image_bytes;
+	cfg->entry = p->elf.n ? p->elf.entry : MUMU_USER_GPA;
 	cfg->flags = how->flags | sup_partition_rights(pol);
 	cfg->uid = how->uid;
 	cfg->gid = how->gid;

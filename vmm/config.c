@@ -30,6 +30,8 @@ int vmm_config_validate(const struct ipc_config *cfg, char *why, size_t why_size
 	else if (cfg->image_bytes == 0 || cfg->image_bytes > cfg->ram_bytes - MUMU_USER_GPA -
 								 cfg->n_vcpus * MUMU_STACK_BYTES)
 		err = "image size";
+	else if (cfg->entry < MUMU_USER_GPA || cfg->entry - MUMU_USER_GPA >= cfg->image_bytes)
+		err = "entry point";
 	else if (cfg->n_regions > MUMU_REGION_MAX)
 		err = "region count";
 	else if (cfg->flags & ~(IPC_CFG_SECCOMP_LOG | IPC_CFG_NO_SANDBOX | IPC_CFG_SET_SCHEDULE))

@@ -180,7 +180,7 @@ int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu)
 	vcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	regs = &vcpu->run->s.regs.regs;
 	memset(regs, 0, sizeof(*regs));
-	regs->rip = MUMU_USER_GPA;
+	regs->rip = vmm->cfg.entry; /* in the image (vmm_config_validate) */
 	regs->rdi = vcpu->id;
 	regs->rsi = MUMU_INFO_GPA;
 	regs->rsp = vmm_stack_top(vmm->cfg.ram_bytes, vcpu->id);

@@ -86,3 +86,17 @@ expect "$WORK/out" 'no permission for SCHED_FIFO \(CAP_SYS_NICE\): the schedule 
 expect "$WORK/out" '^\[beta\] tick 3$'
 expect "$WORK/out" '^\[display\] consumer: valid speed'
 echo "ok"
+
+# An ELF image boots (its segments loaded where they go, entered at its entry), and a cold
+# restart loads it again from its segments: the ELF twin of hello.bin, killed once.
+sed 's/BinaryPath="hello.bin"/BinaryPath="hello.elf"/' "$(pair victim hello.bin)" >"$WORK/elf.xml"
+"$SUP" --duration 30 "$WORK/elf.xml" >"$WORK/out" 2>&1 &
+sup=$!
+wait_for "$WORK/out" '^\[victim\] tick 2$'
+kill -KILL "$(pgrep -f 'mumu-vmm victim ')"
+wait_for "$WORK/out" '^\[victim\] hello from victim$' 2
+kill -TERM $sup
+wait $sup || fail "ELF run: exit status $?"
+sup=
+grep -q '^\[witness\] hello from witness$' "$WORK/out" || fail "the ELF witness did not boot"
+echo "ok: ELF images boot and restart"

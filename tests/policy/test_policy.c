@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the policy library: numbers, CPU lists, timelines, hostile XML. */
+#include <elf.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "mumu/port.h"
 
+#include "common/elf.h"
 #include "policy/internal.h"
 
 #define XSD MUMU_SOURCE_DIR "/etc/mumu.xsd"
@@ -356,15 +358,93 @@ static void test_action_names(void **state)
 	assert_string_equal(pol_action_name(POL_ACTION_COUNT), "?");
 }
 
+/* An ELF64 image of one PT_LOAD segment at vaddr, filesz bytes of file, memsz in RAM. */
+static size_t make_elf(uint8_t *buf, uint64_t vaddr, uint64_t filesz, uint64_t memsz,
+		       uint64_t entry)
+{
+	Elf64_Ehdr *h = (Elf64_Ehdr *)buf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*h));
+
+	memset(buf, 0, 4096);
+	memcpy(h->e_ident, ELFMAG, SELFMAG);
+	h->e_ident[EI_CLASS] = ELFCLASS64;
+	h->e_ident[EI_DATA] = ELFDATA2LSB;
+	h->e_type = ET_EXEC;
+	h->e_machine = EM_X86_64;
+	h->e_entry = entry;
+	h->e_phoff = sizeof(*h);
+	h->e_phentsize = sizeof(*ph);
+	h->e_phnum = 1;
+	*ph = (Elf64_Phdr){ .p_type = PT_LOAD,
+			    .p_offset = 256,
+			    .p_vaddr = vaddr,
+			    .p_paddr = vaddr,
+			    .p_filesz = filesz,
+			    .p_memsz = memsz };
+	return 256 + filesz;
+}
+
+/* ELF images (common/elf.c): the plan of a good one; every malformed one refused, never read
+ * outside the buffer. */
+static void test_elf_plan(void **state)
+{
+	static uint8_t buf[4096];
+	const uint64_t lo = MUMU_USER_GPA, hi = 0x1000000;
+	struct elf_plan plan;
+	char why[160];
+	size_t n;
+
+	(void)state;
+	n = make_elf(buf, lo, 100, 300, lo + 8);
+	assert_int_equal(elf_plan(buf, n, lo, hi, &plan, why, sizeof(why)), 0);
+	assert_int_equal(plan.n, 1);
+	assert_true(plan.entry == lo + 8 && plan.end == lo + 300);
+	assert_true(plan.seg[0].offset == 256 && plan.seg[0].filesz == 100);
+	/* truncated: the segment's bytes, the header, the program headers */
+	assert_int_equal(elf_plan(buf, n - 1, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	assert_int_equal(elf_plan(buf, 40, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	assert_int_equal(elf_plan(buf, 80, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	/* below the user area, beyond RAM, wrapping around, filesz above memsz */
+	make_elf(buf, 0x1000, 100, 100, 0x1000);
+	assert_int_equal(elf_plan(buf, n, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	make_elf(buf, hi - 16, 16, 32, hi - 16);
+	assert_int_equal(elf_plan(buf, 256 + 16, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	make_elf(buf, lo, 16, UINT64_MAX - 8, lo);
+	assert_int_equal(elf_plan(buf, 256 + 16, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	make_elf(buf, lo, 200, 100, lo);
+	assert_int_equal(elf_plan(buf, 256 + 200, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	/* the entry in no segment; a dynamic image; another machine; not ELF at all */
+	n = make_elf(buf, lo, 100, 100, lo + 100);
+	assert_int_equal(elf_plan(buf, n, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	assert_non_null(strstr(why, "in no loadable segment"));
+	make_elf(buf, lo, 100, 100, lo);
+	((Elf64_Phdr *)(buf + sizeof(Elf64_Ehdr)))->p_type = PT_INTERP;
+	assert_int_equal(elf_plan(buf, n, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	make_elf(buf, lo, 100, 100, lo);
+	((Elf64_Ehdr *)buf)->e_machine = EM_AARCH64;
+	assert_int_equal(elf_plan(buf, n, lo, hi, &plan, why, sizeof(why)), -ENOEXEC);
+	assert_false(elf_is("\x7f"
+			    "ELX",
+			    4));
+	assert_false(elf_is(buf, 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64),	    cmocka_unit_test(test_cpulist),
-		cmocka_unit_test(test_core_windows),	    cmocka_unit_test(test_window_time),
-		cmocka_unit_test(test_timeline_render),	    cmocka_unit_test(test_load_valid),
-		cmocka_unit_test(test_xxe_never_reads),	    cmocka_unit_test(test_entity_bomb_fast),
-		cmocka_unit_test(test_hostile_bytes),	    cmocka_unit_test(test_action_names),
-		cmocka_unit_test(test_load_health_monitor), cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_core_windows),
+		cmocka_unit_test(test_window_time),
+		cmocka_unit_test(test_timeline_render),
+		cmocka_unit_test(test_load_valid),
+		cmocka_unit_test(test_xxe_never_reads),
+		cmocka_unit_test(test_entity_bomb_fast),
+		cmocka_unit_test(test_hostile_bytes),
+		cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_load_health_monitor),
+		cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_elf_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,6 +145,7 @@ static struct ipc_config good(void)
 	c.physical_core_id[1] = 1;
 	c.ram_bytes = MUMU_RAM_DEFAULT_BYTES;
 	c.image_bytes = 4096;
+	c.entry = MUMU_USER_GPA;
 	return c;
 }
 
