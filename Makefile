@@ -4,11 +4,13 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_RELEASE ?= build-release
+PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 CONFIG     ?= etc/mumu.xml
 RUN_SECONDS ?= 3
 
-.PHONY: all build deps run test unit-test asan-test e2e-test format format-check bench fuzz clean
+.PHONY: all build deps run test unit-test asan-test e2e-test format format-check bench fuzz clean install
 
 all: build
 
@@ -47,6 +49,13 @@ asan-test: deps
 
 e2e-test: build
 	tests/vm/run-e2e.sh $(BUILD)
+
+# A Release build (no test hooks) installed under PREFIX (into DESTDIR when given): the
+# programs, the schema, the examples, and the SDK for partition programs (docs/sdk.md).
+install: deps
+	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD_RELEASE) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD_RELEASE)
 
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

@@ -109,24 +109,32 @@ static const char *first_existing(const char *const *paths, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (paths[i] && access(paths[i], R_OK) == 0)
 			return paths[i];
-	return paths[0];
+	return paths[1]; /* the build's: its absence is what the error names */
 }
 
-/* mumu-vmm lives beside mumu-supervisor: find it through /proc/self/exe. */
-static const char *default_vmm_path(void)
+/* rel, from the directory of this program (/proc/self/exe), into buf; NULL when unknown. */
+static const char *beside_me(const char *rel, char *buf, size_t size)
 {
-	static char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
 	char *slash;
 
 	if (n <= 0)
-		return MUMU_BUILD_BIN_DIR "/mumu-vmm";
-	path[n] = '\0';
-	slash = strrchr(path, '/');
-	if (!slash || (size_t)(slash - path) + sizeof("/mumu-vmm") > sizeof(path))
-		return MUMU_BUILD_BIN_DIR "/mumu-vmm";
-	strcpy(slash, "/mumu-vmm");
-	return path;
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash || (size_t)(slash + 1 - buf) + strlen(rel) + 1 > size)
+		return NULL;
+	strcpy(slash + 1, rel);
+	return buf;
+}
+
+/* mumu-vmm lives beside mumu-supervisor. */
+static const char *default_vmm_path(void)
+{
+	static char path[PATH_MAX];
+	const char *p = beside_me("mumu-vmm", path, sizeof(path));
+
+	return p ? p : MUMU_BUILD_BIN_DIR "/mumu-vmm";
 }
 
 /* The long options; their values past any character. */
@@ -164,9 +172,13 @@ static const struct option longopts[] = {
 	{ 0 },
 };
 
-/* Where the schema is looked for when --schema does not say: the build's, then installed. */
-static const char *const schemas[] = {
+/* Where the schema is looked for when --schema does not say: the build's, the installed one
+ * (the prefix's), the usual prefixes; before them all, the one of an installed tree wherever
+ * it was put (PREFIX/bin/../share/mumu). */
+static const char *schemas[] = {
+	NULL,
 	MUMU_SOURCE_DIR "/etc/mumu.xsd",
+	MUMU_INSTALL_SCHEMA,
 	"/usr/local/share/mumu/mumu.xsd",
 	"/usr/share/mumu/mumu.xsd",
 };
@@ -275,8 +287,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return EXIT_OTHER;
 	}
 	a->opts.config_path = argv[optind];
-	if (!a->opts.schema_path)
+	if (!a->opts.schema_path) {
+		static char mine[PATH_MAX];
+
+		schemas[0] = beside_me("../share/mumu/mumu.xsd", mine, sizeof(mine));
 		a->opts.schema_path = first_existing(schemas, ARRAY_SIZE(schemas));
+	}
 	if (!a->opts.vmm_path)
 		a->opts.vmm_path = default_vmm_path();
 	return -1;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The SDK as a user outside the tree has it (docs/sdk.md): make install into a DESTDIR, the
+# example (examples/hello-apex) copied elsewhere and built against the installed pkg-config
+# files alone, its ELF image checked and run by the installed supervisor.
+. "$(dirname "$0")/lib.sh"
+src=$(pwd)
+root=$WORK/root
+make -s -C "$src" install DESTDIR="$root" PREFIX=/usr BUILD_RELEASE="$WORK/release" \
+	>"$WORK/install.log" 2>&1 || { tail -20 "$WORK/install.log"; fail "make install"; }
+for f in usr/bin/mumu-supervisor usr/bin/mumu-vmm usr/bin/mumu-ctl usr/bin/mumu-trace \
+	usr/share/mumu/mumu.xsd usr/share/mumu/examples/mumu.xml usr/share/mumu/guests/hello.bin \
+	usr/include/mumu-guest/arinc653/apex.h usr/include/mumu-guest/lib/mumu.h; do
+	[ -e "$root/$f" ] || fail "not installed: /$f"
+done
+pc=$(dirname "$(find "$root" -name mumu-apex.pc)")
+[ -n "$pc" ] || fail "no mumu-apex.pc installed"
+# A Release build: the installed VMM has no test hooks.
+grep -qa MUMU_TEST_ATTEMPT "$root/usr/bin/mumu-vmm" && fail "the installed VMM has test hooks"
+
+cp -r examples/hello-apex "$WORK/ex"
+cd "$WORK/ex"
+PKG_CONFIG_PATH=$pc make >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fail "the example does not build"; }
+grep -q -- "$src" "$WORK/build.log" && fail "the example's build reaches into the source tree"
+"$root/usr/bin/mumu-supervisor" --check system.xml >"$WORK/out" 2>&1 || fail "--check: exit $?"
+expect "$WORK/out" 'counter\.elf \(ELF, entry 0x[0-9a-f]+'
+"$root/usr/bin/mumu-supervisor" --frames 6 system.xml >"$WORK/out" 2>&1 || fail "run: exit $?"
+expect "$WORK/out" '^\[counter\] printer: count [0-9]+, sqrt [0-9]+$' 3
+echo "ok: the example built against the installed SDK runs"
