@@ -27,3 +27,12 @@ expect "$WORK/out" 'counter\.elf \(ELF, entry 0x[0-9a-f]+'
 "$root/usr/bin/mumu-supervisor" --frames 6 system.xml >"$WORK/out" 2>&1 || fail "run: exit $?"
 expect "$WORK/out" '^\[counter\] printer: count [0-9]+, sqrt [0-9]+$' 3
 echo "ok: the example built against the installed SDK runs"
+
+# The same with CMake: find_package(mumu) and mumu_add_partition, against the DESTDIR tree.
+cmake -S . -B "$WORK/cm" -DCMAKE_PREFIX_PATH="$root/usr" >"$WORK/cmake.log" 2>&1 &&
+	cmake --build "$WORK/cm" >>"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log"; fail "CMake build"; }
+cp "$WORK/cm/counter.elf" counter.elf
+chmod o+r counter.elf
+"$root/usr/bin/mumu-supervisor" --frames 4 system.xml >"$WORK/out" 2>&1 || fail "CMake run: exit $?"
+expect "$WORK/out" '^\[counter\] printer: count [0-9]+, sqrt [0-9]+$' 2
+echo "ok: the same with find_package(mumu)"
