@@ -47,6 +47,21 @@ bool k_name_eq(const char *a, const char *b)
 	return true;
 }
 
+int k_lookup(const void *table, size_t size, int n, const char *name, int *unused)
+{
+	if (unused)
+		*unused = -1;
+	for (int i = 0; i < n; i++) {
+		const struct apex_named *o = (const void *)((const char *)table + (size_t)i * size);
+
+		if (o->used && k_name_eq(o->name, name))
+			return i;
+		if (!o->used && unused && *unused < 0)
+			*unused = i;
+	}
+	return -1;
+}
+
 void k_name_copy(char *dst, const char *src)
 {
 	int i = 0;

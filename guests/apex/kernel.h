@@ -111,6 +111,19 @@ SYSTEM_TIME_TYPE k_deadline(SYSTEM_TIME_TYPE time_out);
 /* Whether the caller is a process that may wait (not the initialisation process, not with
  * preemption locked, not the error handler). */
 bool k_may_wait(void);
+/* What every named APEX object (semaphore, event, blackboard, buffer) starts with. */
+struct apex_named {
+	bool used;
+	NAME_TYPE name;
+};
+#define APEX_NAMED(type) \
+	_Static_assert(offsetof(type, name) == offsetof(struct apex_named, name), #type)
+/*
+ * The object named name in a table of n objects of size bytes, each starting as a struct
+ * apex_named: its index, or -1. *unused (when not NULL): the first unused index, or -1.
+ */
+int k_lookup(const void *table, size_t size, int n, const char *name, int *unused);
+
 /* Names: equal as APEX compares them (at most MAX_NAME_LENGTH characters). */
 bool k_name_eq(const char *a, const char *b);
 void k_name_copy(char *dst, const char *src);

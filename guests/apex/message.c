@@ -30,6 +30,9 @@ struct buffer {
 	APEX_BYTE *data;
 };
 
+APEX_NAMED(struct blackboard);
+APEX_NAMED(struct buffer);
+
 static struct blackboard boards[SYSTEM_LIMIT_NUMBER_OF_BLACKBOARDS];
 static struct buffer buffers[SYSTEM_LIMIT_NUMBER_OF_BUFFERS];
 
@@ -56,19 +59,18 @@ static const void *senders(const struct buffer *b)
 void CREATE_BLACKBOARD(const char *BLACKBOARD_NAME, MESSAGE_SIZE_TYPE MAX_MESSAGE_SIZE,
 		       BLACKBOARD_ID_TYPE *BLACKBOARD_ID, RETURN_CODE_TYPE *RETURN_CODE)
 {
-	struct blackboard *free = NULL;
+	struct blackboard *free;
+	int unused;
 
 	k_enter();
 	if (apex.mode == NORMAL)
 		RETURN(INVALID_MODE);
 	if (MAX_MESSAGE_SIZE <= 0 || MAX_MESSAGE_SIZE > SYSTEM_LIMIT_MESSAGE_SIZE)
 		RETURN(INVALID_PARAM);
-	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_BLACKBOARDS; i++) {
-		if (boards[i].used && k_name_eq(boards[i].name, BLACKBOARD_NAME))
-			RETURN(NO_ACTION);
-		if (!boards[i].used && !free)
-			free = &boards[i];
-	}
+	if (k_lookup(boards, sizeof(boards[0]), SYSTEM_LIMIT_NUMBER_OF_BLACKBOARDS, BLACKBOARD_NAME,
+		     &unused) >= 0)
+		RETURN(NO_ACTION);
+	free = unused >= 0 ? &boards[unused] : NULL;
 	if (!free || !(free->data = k_alloc((size_t)MAX_MESSAGE_SIZE, 16)))
 		RETURN(INVALID_CONFIG);
 	free->used = true;
@@ -148,13 +150,15 @@ void CLEAR_BLACKBOARD(BLACKBOARD_ID_TYPE BLACKBOARD_ID, RETURN_CODE_TYPE *RETURN
 void GET_BLACKBOARD_ID(const char *BLACKBOARD_NAME, BLACKBOARD_ID_TYPE *BLACKBOARD_ID,
 		       RETURN_CODE_TYPE *RETURN_CODE)
 {
+	int i;
+
 	k_enter();
-	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_BLACKBOARDS; i++)
-		if (boards[i].used && k_name_eq(boards[i].name, BLACKBOARD_NAME)) {
-			*BLACKBOARD_ID = i + 1;
-			RETURN(NO_ERROR);
-		}
-	RETURN(INVALID_CONFIG);
+	i = k_lookup(boards, sizeof(boards[0]), SYSTEM_LIMIT_NUMBER_OF_BLACKBOARDS, BLACKBOARD_NAME,
+		     NULL);
+	if (i < 0)
+		RETURN(INVALID_CONFIG);
+	*BLACKBOARD_ID = i + 1;
+	RETURN(NO_ERROR);
 }
 
 void GET_BLACKBOARD_STATUS(BLACKBOARD_ID_TYPE BLACKBOARD_ID,
@@ -178,7 +182,8 @@ void CREATE_BUFFER(const char *BUFFER_NAME, MESSAGE_SIZE_TYPE MAX_MESSAGE_SIZE,
 		   MESSAGE_RANGE_TYPE MAX_NB_MESSAGE, QUEUING_DISCIPLINE_TYPE QUEUING_DISCIPLINE,
 		   BUFFER_ID_TYPE *BUFFER_ID, RETURN_CODE_TYPE *RETURN_CODE)
 {
-	struct buffer *free = NULL;
+	struct buffer *free;
+	int unused;
 
 	k_enter();
 	if (apex.mode == NORMAL)
@@ -187,12 +192,10 @@ void CREATE_BUFFER(const char *BUFFER_NAME, MESSAGE_SIZE_TYPE MAX_MESSAGE_SIZE,
 	    MAX_NB_MESSAGE <= 0 || MAX_NB_MESSAGE > SYSTEM_LIMIT_NUMBER_OF_MESSAGES ||
 	    (QUEUING_DISCIPLINE != FIFO && QUEUING_DISCIPLINE != PRIORITY))
 		RETURN(INVALID_PARAM);
-	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_BUFFERS; i++) {
-		if (buffers[i].used && k_name_eq(buffers[i].name, BUFFER_NAME))
-			RETURN(NO_ACTION);
-		if (!buffers[i].used && !free)
-			free = &buffers[i];
-	}
+	if (k_lookup(buffers, sizeof(buffers[0]), SYSTEM_LIMIT_NUMBER_OF_BUFFERS, BUFFER_NAME,
+		     &unused) >= 0)
+		RETURN(NO_ACTION);
+	free = unused >= 0 ? &buffers[unused] : NULL;
 	if (!free ||
 	    !(free->data = k_alloc((size_t)MAX_MESSAGE_SIZE * (size_t)MAX_NB_MESSAGE, 16)) ||
 	    !(free->lens = k_alloc(sizeof(*free->lens) * (size_t)MAX_NB_MESSAGE, 8)))
@@ -289,13 +292,15 @@ void RECEIVE_BUFFER(BUFFER_ID_TYPE BUFFER_ID, SYSTEM_TIME_TYPE TIME_OUT,
 void GET_BUFFER_ID(const char *BUFFER_NAME, BUFFER_ID_TYPE *BUFFER_ID,
 		   RETURN_CODE_TYPE *RETURN_CODE)
 {
+	int i;
+
 	k_enter();
-	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_BUFFERS; i++)
-		if (buffers[i].used && k_name_eq(buffers[i].name, BUFFER_NAME)) {
-			*BUFFER_ID = i + 1;
-			RETURN(NO_ERROR);
-		}
-	RETURN(INVALID_CONFIG);
+	i = k_lookup(buffers, sizeof(buffers[0]), SYSTEM_LIMIT_NUMBER_OF_BUFFERS, BUFFER_NAME,
+		     NULL);
+	if (i < 0)
+		RETURN(INVALID_CONFIG);
+	*BUFFER_ID = i + 1;
+	RETURN(NO_ERROR);
 }
 
 void GET_BUFFER_STATUS(BUFFER_ID_TYPE BUFFER_ID, BUFFER_STATUS_TYPE *BUFFER_STATUS,

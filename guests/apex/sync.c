@@ -22,6 +22,9 @@ struct event {
 	EVENT_STATE_TYPE state;
 };
 
+APEX_NAMED(struct semaphore);
+APEX_NAMED(struct event);
+
 static struct semaphore sems[SYSTEM_LIMIT_NUMBER_OF_SEMAPHORES];
 static struct event events[SYSTEM_LIMIT_NUMBER_OF_EVENTS];
 
@@ -44,7 +47,8 @@ void CREATE_SEMAPHORE(const char *SEMAPHORE_NAME, SEMAPHORE_VALUE_TYPE CURRENT_V
 		      QUEUING_DISCIPLINE_TYPE QUEUING_DISCIPLINE, SEMAPHORE_ID_TYPE *SEMAPHORE_ID,
 		      RETURN_CODE_TYPE *RETURN_CODE)
 {
-	struct semaphore *free = NULL;
+	struct semaphore *free;
+	int unused;
 
 	k_enter();
 	if (apex.mode == NORMAL)
@@ -53,14 +57,12 @@ void CREATE_SEMAPHORE(const char *SEMAPHORE_NAME, SEMAPHORE_VALUE_TYPE CURRENT_V
 	    CURRENT_VALUE > MAXIMUM_VALUE ||
 	    (QUEUING_DISCIPLINE != FIFO && QUEUING_DISCIPLINE != PRIORITY))
 		RETURN(INVALID_PARAM);
-	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_SEMAPHORES; i++) {
-		if (sems[i].used && k_name_eq(sems[i].name, SEMAPHORE_NAME))
-			RETURN(NO_ACTION);
-		if (!sems[i].used && !free)
-			free = &sems[i];
-	}
-	if (!free)
+	if (k_lookup(sems, sizeof(sems[0]), SYSTEM_LIMIT_NUMBER_OF_SEMAPHORES, SEMAPHORE_NAME,
+		     &unused) >= 0)
+		RETURN(NO_ACTION);
+	if (unused < 0)
 		RETURN(INVALID_CONFIG);
+	free = &sems[unused];
 	*free = (struct semaphore){ .used = true,
 				    .value = CURRENT_VALUE,
 				    .max = MAXIMUM_VALUE,
@@ -114,13 +116,15 @@ void SIGNAL_SEMAPHORE(SEMAPHORE_ID_TYPE SEMAPHORE_ID, RETURN_CODE_TYPE *RETURN_C
 void GET_SEMAPHORE_ID(const char *SEMAPHORE_NAME, SEMAPHORE_ID_TYPE *SEMAPHORE_ID,
 		      RETURN_CODE_TYPE *RETURN_CODE)
 {
+	int i;
+
 	k_enter();
-	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_SEMAPHORES; i++)
-		if (sems[i].used && k_name_eq(sems[i].name, SEMAPHORE_NAME)) {
-			*SEMAPHORE_ID = i + 1;
-			RETURN(NO_ERROR);
-		}
-	RETURN(INVALID_CONFIG);
+	i = k_lookup(sems, sizeof(sems[0]), SYSTEM_LIMIT_NUMBER_OF_SEMAPHORES, SEMAPHORE_NAME,
+		     NULL);
+	if (i < 0)
+		RETURN(INVALID_CONFIG);
+	*SEMAPHORE_ID = i + 1;
+	RETURN(NO_ERROR);
 }
 
 void GET_SEMAPHORE_STATUS(SEMAPHORE_ID_TYPE SEMAPHORE_ID, SEMAPHORE_STATUS_TYPE *SEMAPHORE_STATUS,
@@ -140,19 +144,18 @@ void GET_SEMAPHORE_STATUS(SEMAPHORE_ID_TYPE SEMAPHORE_ID, SEMAPHORE_STATUS_TYPE 
 
 void CREATE_EVENT(const char *EVENT_NAME, EVENT_ID_TYPE *EVENT_ID, RETURN_CODE_TYPE *RETURN_CODE)
 {
-	struct event *free = NULL;
+	struct event *free;
+	int unused;
 
 	k_enter();
 	if (apex.mode == NORMAL)
 		RETURN(INVALID_MODE);
-	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_EVENTS; i++) {
-		if (events[i].used && k_name_eq(events[i].name, EVENT_NAME))
-			RETURN(NO_ACTION);
-		if (!events[i].used && !free)
-			free = &events[i];
-	}
-	if (!free)
+	if (k_lookup(events, sizeof(events[0]), SYSTEM_LIMIT_NUMBER_OF_EVENTS, EVENT_NAME,
+		     &unused) >= 0)
+		RETURN(NO_ACTION);
+	if (unused < 0)
 		RETURN(INVALID_CONFIG);
+	free = &events[unused];
 	*free = (struct event){ .used = true, .state = DOWN };
 	k_name_copy(free->name, EVENT_NAME);
 	*EVENT_ID = (EVENT_ID_TYPE)(free - events) + 1;
@@ -210,13 +213,14 @@ void WAIT_EVENT(EVENT_ID_TYPE EVENT_ID, SYSTEM_TIME_TYPE TIME_OUT, RETURN_CODE_T
 
 void GET_EVENT_ID(const char *EVENT_NAME, EVENT_ID_TYPE *EVENT_ID, RETURN_CODE_TYPE *RETURN_CODE)
 {
+	int i;
+
 	k_enter();
-	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_EVENTS; i++)
-		if (events[i].used && k_name_eq(events[i].name, EVENT_NAME)) {
-			*EVENT_ID = i + 1;
-			RETURN(NO_ERROR);
-		}
-	RETURN(INVALID_CONFIG);
+	i = k_lookup(events, sizeof(events[0]), SYSTEM_LIMIT_NUMBER_OF_EVENTS, EVENT_NAME, NULL);
+	if (i < 0)
+		RETURN(INVALID_CONFIG);
+	*EVENT_ID = i + 1;
+	RETURN(NO_ERROR);
 }
 
 void GET_EVENT_STATUS(EVENT_ID_TYPE EVENT_ID, EVENT_STATUS_TYPE *EVENT_STATUS,
