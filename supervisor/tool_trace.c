@@ -10,18 +10,18 @@
 
 static void usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "Usage: mumu-trace [--from MS] [--to MS] TRACE [SVG]\n"
-	    "Draw TRACE (written by mumu-supervisor --trace) as an SVG Gantt chart: per\n"
-	    "physical core the planned windows above what actually ran, missed windows dashed\n"
-	    "red, enforced ones with a red border, schedule switches and health-monitor events\n"
-	    "as vertical lines; hover for the times. Writes SVG (default: standard output).\n"
-	    "\n"
-	    "  --from MS, --to MS  only the windows in this range (ms after the epoch)\n"
-	    "  -h, --help          this text\n"
-	    "\n"
-	    "Exit status: 0 drawn, 2 TRACE is not a mumu trace (FILE:LINE), 1 other errors.\n");
+	fprintf(out,
+		"Usage: mumu-trace [--from MS] [--to MS] TRACE [SVG]\n"
+		"Draw TRACE (written by mumu-supervisor --trace) as an SVG Gantt chart: per\n"
+		"physical core the planned windows above what actually ran, missed windows dashed\n"
+		"red, idle ones (no VMM) hatched, enforced ones with a red border; schedule\n"
+		"switches and requests, health-monitor events and operator actions as labelled\n"
+		"vertical lines; hover for the times. Writes SVG (default: standard output).\n"
+		"\n"
+		"  --from MS, --to MS  only the windows in this range (ms after the epoch)\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Exit status: 0 drawn, 2 TRACE is not a mumu trace (FILE:LINE), 1 other errors.\n");
 }
 
 static int parse_ms(const char *s, uint64_t *ns)

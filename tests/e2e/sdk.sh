@@ -13,6 +13,14 @@ for f in usr/bin/mumu-supervisor usr/bin/mumu-vmm usr/bin/mumu-ctl usr/bin/mumu-
 	usr/include/mumu-guest/arinc653/apex.h usr/include/mumu-guest/lib/mumu.h; do
 	[ -e "$root/$f" ] || fail "not installed: /$f"
 done
+# The man pages render, without a warning.
+for m in man1/mumu-supervisor.1 man1/mumu-vmm.1 man1/mumu-ctl.1 man1/mumu-trace.1 man5/mumu.xml.5; do
+	f=$root/usr/share/man/$m
+	[ -e "$f" ] || fail "not installed: $m"
+	MANWIDTH=80 man -l "$f" >"$WORK/man.txt" 2>"$WORK/man.err" || fail "man -l $m: exit $?"
+	[ -s "$WORK/man.err" ] && { cat "$WORK/man.err"; fail "man -l $m warns"; }
+	grep -q '^NAME' "$WORK/man.txt" || fail "$m has no NAME"
+done
 pc=$(dirname "$(find "$root" -name mumu-apex.pc)")
 [ -n "$pc" ] || fail "no mumu-apex.pc installed"
 # A Release build: the installed VMM has no test hooks.
