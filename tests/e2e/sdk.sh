@@ -21,6 +21,20 @@ for m in man1/mumu-supervisor.1 man1/mumu-vmm.1 man1/mumu-ctl.1 man1/mumu-trace.
 	[ -s "$WORK/man.err" ] && { cat "$WORK/man.err"; fail "man -l $m warns"; }
 	grep -q '^NAME' "$WORK/man.txt" || fail "$m has no NAME"
 done
+# The systemd unit runs the installed supervisor on SYSCONFDIR/mumu/NAME.xml, checked first.
+unit=$root/usr/lib/systemd/system/mumu@.service
+grep -qx 'ExecStart=/usr/bin/mumu-supervisor --control /run/mumu/%i.sock /etc/mumu/%i.xml' "$unit" ||
+	fail "the unit does not run the installed supervisor"
+grep -qx 'ExecStartPre=/usr/bin/mumu-supervisor --check /etc/mumu/%i.xml' "$unit" ||
+	fail "the unit does not check the config first"
+# Shell completion: the commands and a restart's start modes.
+comp=$root/usr/share/bash-completion/completions
+got=$(bash -c '. "$1"; COMP_WORDS=(mumu-ctl re); COMP_CWORD=1; _mumu_ctl; echo "${COMPREPLY[*]}"
+	COMP_WORDS=(mumu-ctl restart alpha w); COMP_CWORD=3; _mumu_ctl; echo "${COMPREPLY[*]}"
+	COMP_WORDS=(mumu-supervisor --ch); COMP_CWORD=1; _mumu_supervisor; echo "${COMPREPLY[*]}"' \
+	_ "$comp/mumu-supervisor")
+[ "$got" = $'restart\nwarm\n--check' ] || fail "completion: $got"
+[ -L "$comp/mumu-ctl" ] && [ -L "$comp/mumu-trace" ] || fail "completion not linked for mumu-ctl, mumu-trace"
 pc=$(dirname "$(find "$root" -name mumu-apex.pc)")
 [ -n "$pc" ] || fail "no mumu-apex.pc installed"
 # A Release build: the installed VMM has no test hooks.
