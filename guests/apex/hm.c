@@ -22,6 +22,11 @@ static struct {
 	struct apex_proc *handler;
 } hm;
 
+void k_hm_reset(void)
+{
+	__builtin_memset(&hm, 0, sizeof(hm));
+}
+
 struct apex_proc *k_error_handler(void)
 {
 	return hm.handler;

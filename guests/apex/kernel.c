@@ -343,6 +343,13 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	if (vcpu != 0) /* processes run on the first vCPU (docs/apex.md) */
 		for (;;)
 			mumu_yield();
+	/* A warm start keeps RAM, the application's data: the OS's own state starts again, and
+	 * the initialisation process creates the processes and objects anew. */
+	__builtin_memset(&apex, 0, sizeof(apex));
+	k_sync_reset();
+	k_message_reset();
+	k_ports_reset();
+	k_hm_reset();
 	apex.heap = (uint8_t *)_end;
 	apex.heap_end = (uint8_t *)(info->ram_bytes - info->n_vcpus * MUMU_STACK_BYTES);
 	apex.mode = info->mode == MUMU_MODE_WARM_START ? WARM_START : COLD_START;

@@ -128,6 +128,12 @@ int k_lookup(const void *table, size_t size, int n, const char *name, int *unuse
 bool k_name_eq(const char *a, const char *b);
 void k_name_copy(char *dst, const char *src);
 
+/* Each service file's tables empty again (main, before the initialisation process). */
+void k_sync_reset(void);
+void k_message_reset(void);
+void k_ports_reset(void);
+void k_hm_reset(void);
+
 /* hm.c: an error of a process (or the partition when p is NULL): to the error handler when
  * there is one, else to mumu's health monitor; the faulty process is stopped. */
 void k_error(ERROR_CODE_TYPE code, struct apex_proc *p, const char *msg, size_t len,

@@ -36,6 +36,12 @@ APEX_NAMED(struct buffer);
 static struct blackboard boards[SYSTEM_LIMIT_NUMBER_OF_BLACKBOARDS];
 static struct buffer buffers[SYSTEM_LIMIT_NUMBER_OF_BUFFERS];
 
+void k_message_reset(void)
+{
+	__builtin_memset(boards, 0, sizeof(boards));
+	__builtin_memset(buffers, 0, sizeof(buffers));
+}
+
 static struct blackboard *board(BLACKBOARD_ID_TYPE id)
 {
 	return id >= 1 && id <= SYSTEM_LIMIT_NUMBER_OF_BLACKBOARDS && boards[id - 1].used

@@ -29,6 +29,11 @@ struct apex_port {
 
 static struct apex_port ports[SYSTEM_LIMIT_NUMBER_OF_PORTS];
 
+void k_ports_reset(void)
+{
+	__builtin_memset(ports, 0, sizeof(ports));
+}
+
 static struct apex_port *port_of(APEX_INTEGER id, bool sampling)
 {
 	if (id < 1 || id > SYSTEM_LIMIT_NUMBER_OF_PORTS || !ports[id - 1].used ||

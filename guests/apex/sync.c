@@ -28,6 +28,12 @@ APEX_NAMED(struct event);
 static struct semaphore sems[SYSTEM_LIMIT_NUMBER_OF_SEMAPHORES];
 static struct event events[SYSTEM_LIMIT_NUMBER_OF_EVENTS];
 
+void k_sync_reset(void)
+{
+	__builtin_memset(sems, 0, sizeof(sems));
+	__builtin_memset(events, 0, sizeof(events));
+}
+
 static struct semaphore *sem(SEMAPHORE_ID_TYPE id)
 {
 	return id >= 1 && id <= SYSTEM_LIMIT_NUMBER_OF_SEMAPHORES && sems[id - 1].used
