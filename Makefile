@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 CONFIG     ?= etc/mumu.xml
 RUN_SECONDS ?= 3
 
-.PHONY: all build deps run test unit-test asan-test e2e-test format format-check bench fuzz clean install
+.PHONY: all build deps run test unit-test asan-test e2e-test format format-check bench fuzz clean install deb
 
 all: build
 
@@ -56,6 +56,10 @@ install: deps
 	cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 	cmake --build $(BUILD_RELEASE) -j $(JOBS)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD_RELEASE)
+
+# A Debian package of the same (scripts/deb.sh): build/mumu_VERSION-1_ARCH.deb.
+deb: deps
+	scripts/deb.sh $(BUILD_RELEASE) $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

@@ -35,6 +35,17 @@ got=$(bash -c '. "$1"; COMP_WORDS=(mumu-ctl re); COMP_CWORD=1; _mumu_ctl; echo "
 	_ "$comp/mumu-supervisor")
 [ "$got" = $'restart\nwarm\n--check' ] || fail "completion: $got"
 [ -L "$comp/mumu-ctl" ] && [ -L "$comp/mumu-trace" ] || fail "completion not linked for mumu-ctl, mumu-trace"
+# make deb (the same Release tree): unpacked into an empty root, its programs run.
+make -s -C "$src" deb BUILD_RELEASE="$WORK/release" BUILD="$WORK" >"$WORK/deb.log" 2>&1 ||
+	{ tail -20 "$WORK/deb.log"; fail "make deb"; }
+deb=$(ls "$WORK"/mumu_*.deb) || fail "no .deb"
+dpkg-deb -I "$deb" | grep -q '^ Package: mumu$' || fail "the .deb's control"
+mkdir "$WORK/debroot"
+dpkg-deb -x "$deb" "$WORK/debroot"
+for b in mumu-supervisor mumu-ctl mumu-trace; do
+	"$WORK/debroot/usr/bin/$b" --help >/dev/null || fail "$b --help from the .deb: exit $?"
+done
+[ -e "$WORK/debroot/usr/share/doc/mumu/copyright" ] || fail "the .deb has no copyright file"
 pc=$(dirname "$(find "$root" -name mumu-apex.pc)")
 [ -n "$pc" ] || fail "no mumu-apex.pc installed"
 # A Release build: the installed VMM has no test hooks.
