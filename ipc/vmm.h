@@ -42,6 +42,7 @@ enum ipc_config_fd {
 #define IPC_CFG_SECCOMP_LOG  (1U << 0) /* seccomp filter logs instead of killing */
 #define IPC_CFG_NO_SANDBOX   (1U << 1) /* development only: skip the sandbox */
 #define IPC_CFG_SET_SCHEDULE (1U << 2) /* the partition may request schedules (SetModuleSchedule) */
+#define IPC_CFG_USERNS	     (1U << 3) /* sandbox in a user namespace of its own: no root */
 
 /* The unprivileged ids a VMM runs as when the supervisor does not say otherwise. */
 #define IPC_DEFAULT_VMM_UID 65534 /* nobody */

@@ -34,9 +34,9 @@ int run_spawn(struct run *run, struct sup_partition *p)
 	const struct sup_spawn how = { .objects = run->objects,
 				       .vmm_path = run->opts->vmm_path,
 				       .kvm_fd = run->kvm_fd,
-				       .flags = run->opts->vmm_flags,
-				       .uid = run->opts->vmm_uid,
-				       .gid = run->opts->vmm_gid };
+				       .flags = run->vmm_flags,
+				       .uid = run->vmm_uid,
+				       .gid = run->vmm_gid };
 	int r;
 
 	p->proc.spawn_ns = mono_ns();

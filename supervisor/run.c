@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,38 +197,74 @@ static const struct {
 	{ CAP_SETPCAP, "emptying their capability bounding set" },
 };
 
-/*
- * Without these every VMM would fail to enter its sandbox and the health monitor would spend
- * every restart budget on it: say so at once instead, with what is missing.
- */
-static int check_sandbox_caps(const struct sup_options *opts)
+/* Whether this process may make a user namespace with the others the sandbox makes. */
+static bool userns_works(void)
 {
-	cap_t caps;
-	int missing = 0;
+	int status;
+	pid_t pid = fork();
 
-	if (opts->vmm_flags & IPC_CFG_NO_SANDBOX)
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
+			      CLONE_NEWUTS) < 0);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/*
+ * As root the VMMs drop to opts' ids. Without those capabilities each VMM makes a user
+ * namespace of its own and keeps this process's ids (vmm/sandbox.c). When neither works every
+ * VMM would fail to enter its sandbox and the health monitor would spend every restart budget
+ * on it: say so at once instead, with what is missing.
+ */
+static bool has_cap(cap_t caps, cap_value_t cap)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+
+	return cap_get_flag(caps, cap, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET;
+}
+
+static int sandbox_mode(struct run *run)
+{
+	size_t missing = 0;
+	cap_t caps;
+
+	run->vmm_flags = run->opts->vmm_flags;
+	run->vmm_uid = run->opts->vmm_uid;
+	run->vmm_gid = run->opts->vmm_gid;
+	if (run->vmm_flags & IPC_CFG_NO_SANDBOX)
 		return 0;
 	caps = cap_get_proc();
 	if (!caps)
 		return -errno;
-	for (size_t i = 0; i < ARRAY_SIZE(sandbox_caps); i++) {
-		cap_flag_value_t v = CAP_CLEAR;
+	for (size_t i = 0; i < ARRAY_SIZE(sandbox_caps); i++)
+		missing += !has_cap(caps, sandbox_caps[i].cap);
+	if (missing && userns_works()) {
+		run->vmm_flags |= IPC_CFG_USERNS;
+		run->vmm_uid = (uint32_t)geteuid();
+		run->vmm_gid = (uint32_t)getegid();
+		log_info("not root: each VMM's sandbox is a user namespace of its own, as uid %u "
+			 "gid %u (docs/security.md)",
+			 run->vmm_uid, run->vmm_gid);
+		missing = 0;
+	}
+	for (size_t i = 0; missing && i < ARRAY_SIZE(sandbox_caps); i++) {
 		char *name;
 
-		if (cap_get_flag(caps, sandbox_caps[i].cap, CAP_EFFECTIVE, &v) == 0 && v == CAP_SET)
+		if (has_cap(caps, sandbox_caps[i].cap))
 			continue;
 		name = cap_to_name(sandbox_caps[i].cap);
 		log_error("the VMM sandbox needs %s (for %s), which this process lacks", name,
 			  sandbox_caps[i].why);
 		cap_free(name);
-		missing++;
 	}
 	cap_free(caps);
-	if (missing)
-		log_error(
-		    "run mumu-supervisor as root, or with those capabilities (docs/security.md); "
-		    "--no-sandbox runs VMMs unconfined, for development only");
-	return missing ? -EPERM : 0;
+	if (!missing)
+		return 0;
+	log_error("run mumu-supervisor as root, or with those capabilities, or allow "
+		  "unprivileged user namespaces (sysctl user.max_user_namespaces; "
+		  "docs/security.md); --no-sandbox runs VMMs unconfined, for development only");
+	return -EPERM;
 }
 
 /* A number from a /proc/sys file, or dflt when it cannot be read. */
@@ -381,7 +418,7 @@ static int setup(struct run *run)
 {
 	int r;
 
-	r = check_sandbox_caps(run->opts);
+	r = sandbox_mode(run);
 	if (r < 0)
 		return r;
 	plan_realtime(run);

@@ -41,6 +41,7 @@ struct run {
 	uint64_t start_ns;
 	int epfd, sigfd, timerfd;
 	int kvm_fd;
+	uint32_t vmm_flags, vmm_uid, vmm_gid; /* opts', or a user namespace's (sandbox_mode) */
 	int *objects;		/* memfds of shared memories and channels (sup_objects_create) */
 	uint64_t switches_seen; /* schedule switches whose actions were applied */
 	bool stop;

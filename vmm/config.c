@@ -34,7 +34,8 @@ int vmm_config_validate(const struct ipc_config *cfg, char *why, size_t why_size
 		err = "entry point";
 	else if (cfg->n_regions > MUMU_REGION_MAX)
 		err = "region count";
-	else if (cfg->flags & ~(IPC_CFG_SECCOMP_LOG | IPC_CFG_NO_SANDBOX | IPC_CFG_SET_SCHEDULE))
+	else if (cfg->flags & ~(IPC_CFG_SECCOMP_LOG | IPC_CFG_NO_SANDBOX | IPC_CFG_SET_SCHEDULE |
+				IPC_CFG_USERNS))
 		err = "flags";
 	else if (cfg->n_batons > IPC_BATON_MAX)
 		err = "baton count";

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -36,6 +37,45 @@ static int close_all_but(const int *keep, size_t n_keep)
 			close(fd);
 	}
 	return close_range((unsigned)max + 1, ~0U, 0) < 0 ? -errno : max + 1;
+}
+
+/* One line into a /proc/self file (uid_map, gid_map, setgroups). */
+static int write_proc_self(const char *name, const char *line)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, line, strlen(line));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+/*
+ * Without root: a user namespace of the VMM's own, in which it holds the capabilities the
+ * other namespaces and the empty root need. Only its own ids are mapped (to themselves), so
+ * it can never become anybody else; setgroups is denied, so it cannot drop a group to get
+ * past a file's group permission.
+ */
+static int user_namespace(uint32_t uid, uint32_t gid)
+{
+	char line[32];
+	int r;
+
+	if (unshare(CLONE_NEWUSER) < 0)
+		return -errno;
+	if ((r = write_proc_self("setgroups", "deny")) < 0)
+		return r;
+	snprintf(line, sizeof(line), "%u %u 1", uid, uid);
+	if ((r = write_proc_self("uid_map", line)) < 0)
+		return r;
+	snprintf(line, sizeof(line), "%u %u 1", gid, gid);
+	return write_proc_self("gid_map", line);
 }
 
 /* An empty, read-only tmpfs becomes the root; the host's file system is detached. */
@@ -83,6 +123,12 @@ int vmm_jail_enter(const struct ipc_config *cfg, const int *keep_fds, size_t n_k
 	/* 2. Namespaces, while we still have CAP_SYS_ADMIN and are single-threaded: a mount
 	 *    namespace for the empty root; no network, no SysV IPC, own hostname. A PID
 	 *    namespace would only apply to children, and the VMM may not have any. */
+	if (cfg->flags & IPC_CFG_USERNS) {
+		*ret_step = "user namespace";
+		r = user_namespace(getuid(), getgid());
+		if (r < 0)
+			return r;
+	}
 	*ret_step = "unshare";
 	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 		return -errno;
@@ -102,9 +148,11 @@ int vmm_jail_enter(const struct ipc_config *cfg, const int *keep_fds, size_t n_k
 	for (int c = 0; c <= CAP_LAST_CAP; c++)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			return -errno;
-	/* 6. Unprivileged ids, groups first (setgroups needs CAP_SETGID). */
+	/* 6. Unprivileged ids, groups first (setgroups needs CAP_SETGID; in a user namespace
+	 *    it is denied, and the ids are the supervisor's, the only ones mapped). */
 	*ret_step = "ids";
-	if (setgroups(0, NULL) < 0 || setresgid(cfg->gid, cfg->gid, cfg->gid) < 0 ||
+	if ((!(cfg->flags & IPC_CFG_USERNS) && setgroups(0, NULL) < 0) ||
+	    setresgid(cfg->gid, cfg->gid, cfg->gid) < 0 ||
 	    setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
 		return -errno;
 	/* 7. No capabilities left in any set: effective, permitted, inheritable, ambient. */

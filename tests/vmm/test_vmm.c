@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the VMM's pure parts: page tables, GDT, config validation, spin margin, ABI. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -662,6 +666,58 @@ static void test_abi_layout(void **state)
 	assert_true(MUMU_HC_GPA < 0x80000000ULL);
 }
 
+/* What a child that entered the sandbox as uid 65534 found: 0 when all holds. */
+static int jail_child(uint32_t flags, const char *want_step)
+{
+	const struct ipc_config cfg = { .flags = flags, .uid = 65534, .gid = 65534 };
+	const int keep[] = { 0, 1, 2 };
+	const char *step = "";
+	int r;
+
+	/* As the supervisor's exec of the VMM would: a change of ids without one leaves the
+	 * process undumpable, its /proc/self files root's. */
+	if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return 10;
+	r = vmm_jail_enter(&cfg, keep, ARRAY_SIZE(keep), &step);
+	if (want_step)
+		return r == -EPERM && strcmp(step, want_step) == 0 ? 0 : 11;
+	if (r < 0) {
+		fprintf(stderr, "jail: %s: %s\n", step, strerror(-r));
+		return 12;
+	}
+	if (getuid() != 65534 || getgid() != 65534)
+		return 13;
+	if (access("/etc/passwd", F_OK) == 0 || errno != ENOENT)
+		return 14; /* the host's files are gone */
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return 15;
+	if (setresuid(0, 0, 0) == 0)
+		return 16; /* only its own ids are mapped */
+	return 0;
+}
+
+static int jail_status(uint32_t flags, const char *want_step)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(jail_child(flags, want_step));
+	assert_true(pid > 0 && waitpid(pid, &status, 0) == pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Without root the sandbox is a user namespace of the VMM's own; without it, unshare fails. */
+static void test_jail_userns(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* the child must be able to become uid 65534 */
+	assert_int_equal(jail_status(IPC_CFG_USERNS, NULL), 0);
+	assert_int_equal(jail_status(0, "unshare"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,7 +726,7 @@ int main(void)
 		cmocka_unit_test(test_hypercalls),	cmocka_unit_test(test_abi_layout),
 		cmocka_unit_test(test_entry_sregs),	cmocka_unit_test(test_upcall_register),
 		cmocka_unit_test(test_upcall_timer),	cmocka_unit_test(test_upcall_exceptions),
-		cmocka_unit_test(test_upcall_kick),
+		cmocka_unit_test(test_upcall_kick),	cmocka_unit_test(test_jail_userns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
