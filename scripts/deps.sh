@@ -12,9 +12,9 @@ build_pkgs=(cmake gcc g++ musl-dev make pkg-config libxml2-dev libxml2-utils lib
 # Without /dev/kvm on the host, the end-to-end tests run on real KVM inside a QEMU (TCG) VM
 # booting Debian's kernel with kvm-amd: see tests/vm/README.md.
 vm_pkgs=(qemu-system-x86 busybox-static linux-image-amd64)
-# The end-to-end tests check JSON and talk raw bytes to sockets with python3, and render the
-# installed man pages with man (tests only).
-test_pkgs=(python3 man-db)
+# The end-to-end tests check JSON and talk raw bytes to sockets with python3, render the
+# installed man pages with man and check make deb's package with lintian (tests only).
+test_pkgs=(python3 man-db lintian)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
