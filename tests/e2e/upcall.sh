@@ -60,7 +60,18 @@ for p in n0 n1; do
 	[ "$(summary_field $p 3)" -eq 60 ] || fail "$p gave away $(summary_field $p 3) of 60 windows"
 	[ "$(summary_field $p 4)" -eq 0 ] || fail "$p missed windows"
 done
-[ "$(summary_field upcalls 5)" -eq 0 ] || fail "upcalls' VMM had to be stopped"
+# Its VMM is never stopped after the grace, but in the window where its guest crashes: there
+# the VMM reports the fault and waits to be killed for the restart, which may come after
+# the window's end (seen once in some sixty runs).
+python3 - "$WORK/trace.json" <<'PY' || fail "upcalls' VMM had to be stopped"
+import json, sys
+events = json.load(open(sys.argv[1]))["traceEvents"]
+crashes = [e["ts"] for e in events if e.get("name") == "GUEST_CRASH upcalls"]
+for e in events:
+    if e.get("cat") == "enforced" and not (e["name"] == "upcalls" and any(
+            e["ts"] <= c <= e["ts"] + e["dur"] + 2000 for c in crashes)):
+        sys.exit(f"{e['name']}: enforced window at {e['ts']} us (crash at {crashes})")
+PY
 # The nine bad requests and the fault in the handler (the log says eight, counts the ninth).
 [ "$(hm_faults upcalls)" -eq 10 ] || fail "upcalls: $(hm_faults upcalls) health-monitor events, not 10"
 echo "ok: upcalls"
