@@ -63,22 +63,26 @@ PKG_CONFIG_PATH=$pc make >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; fai
 grep -q -- "$src" "$WORK/build.log" && fail "the example's build reaches into the source tree"
 "$root/usr/bin/mumu-supervisor" --check system.xml >"$WORK/out" 2>&1 || fail "--check: exit $?"
 expect "$WORK/out" 'counter\.elf \(ELF, entry 0x[0-9a-f]+'
+expect "$WORK/out" 'monitor\.elf \(ELF, entry 0x[0-9a-f]+'
 "$root/usr/bin/mumu-supervisor" --frames 6 system.xml >"$WORK/out" 2>&1 || fail "run: exit $?"
 expect "$WORK/out" '^\[counter\] printer: count [0-9]+, sqrt [0-9]+$' 3
+# The monitor on the other core reads the counts through the channel.
+expect "$WORK/out" '^\[monitor\] monitor: count [0-9]+, sqrt [0-9]+ \(valid\)$' 2
 echo "ok: the example built against the installed SDK runs"
 
 # The same with CMake: find_package(mumu) and mumu_add_partition, against the DESTDIR tree.
 cmake -S . -B "$WORK/cm" -DCMAKE_PREFIX_PATH="$root/usr" >"$WORK/cmake.log" 2>&1 &&
 	cmake --build "$WORK/cm" >>"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log"; fail "CMake build"; }
-cp "$WORK/cm/counter.elf" counter.elf
-chmod o+r counter.elf
+cp "$WORK/cm/counter.elf" "$WORK/cm/monitor.elf" .
+chmod o+r counter.elf monitor.elf
 "$root/usr/bin/mumu-supervisor" --frames 4 system.xml >"$WORK/out" 2>&1 || fail "CMake run: exit $?"
 expect "$WORK/out" '^\[counter\] printer: count [0-9]+, sqrt [0-9]+$' 2
+expect "$WORK/out" '^\[monitor\] monitor: count [0-9]+, sqrt [0-9]+ \(valid\)$'
 echo "ok: the same with find_package(mumu)"
 
 # Built with the stack protector (the SDK's flags leave the compiler's default alone): the
 # canary is read at %fs:0x28, the information page's stack_guard (docs/abi.md).
-rm -f counter.elf
+make clean >/dev/null
 PKG_CONFIG_PATH=$pc make CC="cc -fstack-protector-all" >"$WORK/build.log" 2>&1 ||
 	{ cat "$WORK/build.log"; fail "the example does not build with -fstack-protector-all"; }
 objdump -d counter.elf >"$WORK/counter.dis" || fail "objdump: exit $?"
