@@ -3,10 +3,7 @@
 // object built by its constructor before apex_main, a virtual call, a class template, the
 // APEX services through their C names. Prints "apex: c++ ok" with what it saw, or FAIL.
 #include "arinc653/apex.h"
-
-extern "C" {
 #include "lib/mumu.h"
-}
 
 namespace {
 

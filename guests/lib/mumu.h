@@ -10,6 +10,10 @@
 
 #include "mumu/abi.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * A guest program's entry, called by the runtime's start-up (start.S) on every vCPU with
  * its logical core id and the information page: a partition program defines it. When it
@@ -90,4 +94,7 @@ int mumu_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * given away. */
 void mumu_require(long r, const char *what);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

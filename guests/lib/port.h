@@ -15,6 +15,10 @@
 #include "mumu/abi.h"
 #include "mumu/port.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct mumu_port {
 	const struct mumu_region *region; /* the information page's entry */
 	uint8_t *data;			  /* the region: the source writes it */
@@ -87,4 +91,7 @@ int mumu_queuing_receive(struct mumu_port *port, void *buf, uint32_t size, uint3
 /* GET_SAMPLING_PORT_STATUS / GET_QUEUING_PORT_STATUS. */
 int mumu_port_status(const struct mumu_port *port, struct mumu_port_status *st);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -31,6 +31,10 @@
 
 #include "lib/mumu.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A context: the registers of a thread of control that is not running, and its FPU state. */
 struct mumu_context {
 	struct mumu_upcall_frame frame;
@@ -96,5 +100,8 @@ void mumu_context_init(struct mumu_context *ctx, void (*fn)(void *), void *arg, 
  * anchor where there is one, else mumu_now_ns. */
 uint64_t mumu_clock_ns(void);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
 #endif

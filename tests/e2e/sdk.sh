@@ -90,3 +90,42 @@ grep -q '%fs:0x28' "$WORK/counter.dis" || fail "no stack-protector canary in cou
 "$root/usr/bin/mumu-supervisor" --frames 4 system.xml >"$WORK/out" 2>&1 || fail "SSP run: exit $?"
 expect "$WORK/out" '^\[counter\] printer: count [0-9]+, sqrt [0-9]+$' 2
 echo "ok: the same with the stack protector"
+
+# C++ out of the tree, as docs/sdk.md says: g++ with the same pkg-config flags; a static
+# constructor runs before apex_main.
+cat >hello.cpp <<'CPP'
+#include "arinc653/apex.h"
+#include "lib/mumu.h"
+struct Greeting {
+	int times;
+	Greeting() : times(3) {}
+};
+static Greeting greeting;
+extern "C" void apex_main(void)
+{
+	RETURN_CODE_TYPE rc;
+	for (int i = 0; i < greeting.times; i++)
+		mumu_printf("hello from C++ %d\n", i);
+	SET_PARTITION_MODE(NORMAL, &rc);
+}
+CPP
+PKG_CONFIG_PATH=$pc g++ -std=gnu++17 -O2 -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+	$(PKG_CONFIG_PATH=$pc pkg-config --cflags mumu-apex) -o hello.elf hello.cpp \
+	$(PKG_CONFIG_PATH=$pc pkg-config --libs mumu-apex) >"$WORK/build.log" 2>&1 ||
+	{ cat "$WORK/build.log"; fail "C++ does not build against the installed SDK"; }
+cat >hello.xml <<'XML'
+<Module Name="cpp">
+  <Partitions>
+    <Partition>
+      <PartitionDefinition Identifier="1" Name="hello" BinaryPath="hello.elf"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/></CoreAffinity>
+    </Partition>
+  </Partitions>
+  <Schedules MajorFrameDuration="20000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
+    <PartitionTimeWindow PartitionNameRef="hello" Duration="10000000" Offset="0"/>
+  </Schedules>
+</Module>
+XML
+"$root/usr/bin/mumu-supervisor" --frames 4 hello.xml >"$WORK/out" 2>&1 || fail "C++ run: exit $?"
+expect "$WORK/out" '^\[hello\] hello from C\+\+ 2$'
+echo "ok: C++ against the installed SDK"
