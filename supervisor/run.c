@@ -240,6 +240,9 @@ static int sandbox_mode(struct run *run)
 	for (size_t i = 0; i < ARRAY_SIZE(sandbox_caps); i++)
 		missing += !has_cap(caps, sandbox_caps[i].cap);
 	if (missing && userns_works()) {
+		if (run->vmm_uid != IPC_DEFAULT_VMM_UID || run->vmm_gid != IPC_DEFAULT_VMM_GID)
+			log_warn("--vmm-user applies as root only: no other ids exist in a VMM's "
+				 "user namespace");
 		run->vmm_flags |= IPC_CFG_USERNS;
 		run->vmm_uid = (uint32_t)geteuid();
 		run->vmm_gid = (uint32_t)getegid();

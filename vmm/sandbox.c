@@ -43,17 +43,15 @@ static int close_all_but(const int *keep, size_t n_keep)
 static int write_proc_self(const char *name, const char *line)
 {
 	char path[64];
-	ssize_t n;
-	int fd;
+	int fd, r;
 
 	snprintf(path, sizeof(path), "/proc/self/%s", name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = write(fd, line, strlen(line));
-	n = n < 0 ? -errno : 0;
+	r = write(fd, line, strlen(line)) < 0 ? -errno : 0;
 	close(fd);
-	return (int)n;
+	return r;
 }
 
 /*

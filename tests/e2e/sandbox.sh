@@ -131,9 +131,10 @@ unprivileged() { # [--chroot] ARGS...: run the supervisor as uid 65534 with /dev
 		exec chroot "$r" env -C "$PWD" setpriv --reuid=65534 --regid=65534 --clear-groups \
 		--inh-caps=-all "$@"' "$WORK/kvm" "$root" "$SUP" "$@"
 }
-unprivileged --control none --duration 3 etc/mumu.xml >"$WORK/out" 2>&1 &
+unprivileged --control none --duration 3 --vmm-user 12345 etc/mumu.xml >"$WORK/out" 2>&1 &
 sup=$!
 wait_for "$WORK/out" '^\[alpha\] tick 2$'
+expect "$WORK/out" '--vmm-user applies as root only'
 expect "$WORK/out" "not root: each VMM's sandbox is a user namespace of its own, as uid 65534"
 pid=$(pgrep -f "mumu-vmm alpha ")
 st=/proc/$pid/status
