@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 		   0);
 	if (mem == MAP_FAILED)
 		return fail("mmap");
-	vmm_layout_build(mem, MUMU_RAM_MIN_BYTES);
+	vmm_layout_build(mem, MUMU_RAM_MIN_BYTES, 1, &(uint32_t){ 0 });
 	memcpy(mem + MUMU_USER_GPA, code, sizeof(code));
 	region.memory_size = MUMU_RAM_MIN_BYTES;
 	region.userspace_addr = (uintptr_t)mem;

@@ -126,7 +126,7 @@ static void vm_create(struct vm *v, struct kvm_cpuid2 *cpuid)
 		      -1, 0);
 	if (v->mem == MAP_FAILED)
 		die("mmap");
-	vmm_layout_build(v->mem, MUMU_RAM_MIN_BYTES);
+	vmm_layout_build(v->mem, MUMU_RAM_MIN_BYTES, 1, &(uint32_t){ 0 });
 	memcpy(v->mem + MUMU_USER_GPA, floor_guest, (size_t)(floor_guest_end - floor_guest));
 	region.userspace_addr = (uintptr_t)v->mem;
 	if (ioctl(v->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)

@@ -56,7 +56,7 @@ stolen_us() {
 
 # Each round runs the quiet layout and then each attacker once, so that every attacker's
 # figure has a quiet one from the same minute; the ratio is the median of the rounds'.
-attackers="flood hm_flood restarter upcall_storm"
+attackers="flood hm_flood restarter upcall_storm guard_storm"
 for place in other same; do
 	interference_xml "$idir/quiet-$place.xml" hello.bin "$place"
 	declare -A got=()

@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 		   0);
 	if (mem == MAP_FAILED)
 		die("mmap");
-	vmm_layout_build(mem, MUMU_RAM_MIN_BYTES);
+	vmm_layout_build(mem, MUMU_RAM_MIN_BYTES, 1, &(uint32_t){ 0 });
 	memcpy(mem + MUMU_USER_GPA, ref_guest, (size_t)(ref_guest_end - ref_guest));
 	region.userspace_addr = (uintptr_t)mem;
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)

@@ -29,6 +29,7 @@ enum arg_rule {
 	FD_CTL,	      /* arg0 == IPC_CTL_FD: only the control socket */
 	IOCTL_KVMRUN, /* arg1 == KVM_RUN: the only KVM request after setup that runs */
 	IOCTL_SREGS,  /* arg1 == KVM_GET_SREGS: reads a vCPU's own state, changes nothing */
+	IOCTL_SLOT,   /* arg1 == KVM_SET_USER_MEMORY_REGION: its own memory in its own VM */
 	NO_EXEC_2,    /* (arg2 & PROT_EXEC) == 0: mmap, mprotect never make code */
 	OWN_PID_0,    /* arg0 == own pid: signals only to itself (abort, raise) */
 	FUTEX_PLAIN,  /* arg1 one of futex_ops: no PI, no requeue */
@@ -50,6 +51,8 @@ static const struct rule {
 } allow[] = {
 	{ SCMP_SYS(ioctl), IOCTL_KVMRUN, "vCPU threads enter the guest (KVM_RUN)" },
 	{ SCMP_SYS(ioctl), IOCTL_SREGS, "the address of a guest page fault (CR2, KVM_GET_SREGS)" },
+	{ SCMP_SYS(ioctl), IOCTL_SLOT,
+	  "a guard page: a slot added and deleted makes KVM drop its shadow page tables" },
 	{ SCMP_SYS(read), ANY, "go eventfds: a window starts" },
 	{ SCMP_SYS(write), ANY, "done eventfds; log lines to stderr" },
 	{ SCMP_SYS(sendmsg), FD_CTL, "console, faults and requests to the supervisor" },
@@ -131,6 +134,10 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r)
 	case IOCTL_SREGS:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_GET_SREGS));
+	case IOCTL_SLOT:
+		return seccomp_rule_add(
+		    ctx, SCMP_ACT_ALLOW, r->nr, 1,
+		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)KVM_SET_USER_MEMORY_REGION));
 	case NO_EXEC_2:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
 					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
@@ -253,6 +260,8 @@ static const char *arg_text(enum arg_rule a)
 		return "request == KVM_RUN";
 	case IOCTL_SREGS:
 		return "request == KVM_GET_SREGS";
+	case IOCTL_SLOT:
+		return "request == KVM_SET_USER_MEMORY_REGION";
 	case NO_EXEC_2:
 		return "(prot & PROT_EXEC) == 0";
 	case OWN_PID_0:

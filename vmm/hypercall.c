@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Hypercalls (docs/abi.md): arguments in rax/rdi/rsi/rdx, every guest pointer checked. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,6 +125,39 @@ static int64_t hc_get_status(struct vmm_vcpu *vcpu, uint64_t gpa)
 	return 0;
 }
 
+/*
+ * A guard page: gone from the guest's page tables, then KVM told to drop what it derived
+ * from them, every vCPU's (vmm_kvm_flush_mmu), before this vCPU goes on. An access is a #PF.
+ */
+static int64_t hc_guard(struct vmm_vcpu *vcpu, uint64_t gpa, enum vmm_outcome *o, const char **why)
+{
+	struct vmm *vmm = vcpu->vmm;
+	int r;
+
+	if (gpa % MUMU_PAGE_BYTES) {
+		*why = "guard page not page-aligned";
+		return -MUMU_EINVAL;
+	}
+	if (!vmm_guest_ptr(vmm, gpa, MUMU_PAGE_BYTES)) {
+		*why = "guard page outside the guest's RAM";
+		return -MUMU_EFAULT;
+	}
+	pthread_mutex_lock(&vmm->paging);
+	r = vmm_layout_guard(vmm->ram, gpa, &vmm->spare_used);
+	if (r > 0)
+		r = vmm_kvm_flush_mmu(vmm);
+	pthread_mutex_unlock(&vmm->paging);
+	if (r == -ENOSPC)
+		return -MUMU_ENOSPC; /* the guest's limit (docs/abi.md), not a misuse */
+	if (r < 0) {
+		vmm_report_fault(vcpu, IPC_FAULT_VMM_ERROR, true, MUMU_HC_GUARD, gpa,
+				 "guard page: KVM refused the memory slot: %s", strerror(-r));
+		*o = VMM_FAULT; /* the tables and KVM's view of them may differ: stop here */
+		return -MUMU_EFAULT;
+	}
+	return 0;
+}
+
 enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu)
 {
 	struct kvm_regs *regs = &vcpu->run->s.regs.regs;
@@ -166,6 +200,9 @@ enum vmm_outcome vmm_hypercall(struct vmm_vcpu *vcpu)
 		break;
 	case MUMU_HC_KICK:
 		ret = vmm_kick(vcpu, a0, &why);
+		break;
+	case MUMU_HC_GUARD:
+		ret = hc_guard(vcpu, a0, &o, &why);
 		break;
 	default:
 		ret = bad_args(vcpu, nr, -MUMU_ENOSYS, "unknown hypercall number");

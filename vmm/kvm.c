@@ -12,7 +12,7 @@
 #include "common/util.h"
 #include "vmm/vmm.h"
 
-enum { SLOT_RAM = 0, SLOT_INFO = 1, SLOT_REGION0 = 2 };
+enum { SLOT_RAM = 0, SLOT_INFO = 1, SLOT_REGION0 = 2, SLOT_FLUSH = SLOT_REGION0 + MUMU_REGION_MAX };
 
 static int set_slot(struct vmm *vmm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva,
 		    bool readonly)
@@ -127,6 +127,21 @@ int vmm_kvm_create(struct vmm *vmm)
 			return r;
 	}
 	return 0;
+}
+
+/*
+ * KVM shadows the guest's page tables (always under PVM, which has no nested paging) and
+ * notices the guest's own writes to them by write-protecting them; the VMM's writes through
+ * its mapping of guest RAM go past that. Deleting a memory slot makes KVM drop every
+ * translation of the VM (KVM_X86_QUIRK_SLOT_ZAP_ALL, on by default), every vCPU's included:
+ * a page of the information page's memory, a moment at 4 GiB where no guest table reaches.
+ * tests/e2e/guard.sh checks that a page cached on another vCPU faults afterwards.
+ */
+int vmm_kvm_flush_mmu(struct vmm *vmm)
+{
+	int r = set_slot(vmm, SLOT_FLUSH, MUMU_MAP_BYTES, MUMU_PAGE_BYTES, vmm->info, true);
+
+	return r < 0 ? r : set_slot(vmm, SLOT_FLUSH, MUMU_MAP_BYTES, 0, vmm->info, true);
 }
 
 /* The information page needs vCPU 0 for the TSC frequency: register it after the vCPUs. */

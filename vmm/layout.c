@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fixed guest layout (docs/abi.md): the system page (GDT, IDT, a TSS per vCPU, exception
- * stubs and their stacks), 1:1 page tables over 4 GiB, the entry state.
+ * stubs and their stacks), 1:1 page tables over 4 GiB with guard pages, the entry state.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,11 +19,44 @@ static void put64(uint8_t *ram, uint64_t gpa, uint64_t v)
 	memcpy(ram + gpa, &v, sizeof(v));
 }
 
-int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes)
+static uint64_t get64(const uint8_t *ram, uint64_t gpa)
 {
-	if (ram_bytes < MUMU_RAM_MIN_BYTES)
+	uint64_t v;
+
+	memcpy(&v, ram + gpa, sizeof(v));
+	return v;
+}
+
+int vmm_layout_guard(uint8_t *ram, uint64_t gpa, uint32_t *spare_used)
+{
+	uint64_t pde_gpa = MUMU_PD_GPA + (gpa >> 21) * 8, pde = get64(ram, pde_gpa), pte_gpa;
+
+	if (pde & PTE_PS) {
+		/* A 2 MiB page: its 512 small pages in a spare table, filled before the PD entry
+		 * points to it (another vCPU may walk it meanwhile). */
+		uint64_t pt = MUMU_PT_SPARE_GPA + (uint64_t)*spare_used * MUMU_PAGE_BYTES;
+
+		if (*spare_used >= MUMU_PT_SPARE_COUNT)
+			return -ENOSPC;
+		for (uint64_t k = 0; k < 512; k++)
+			put64(ram, pt + k * 8, ((gpa & ~0x1fffffULL) + (k << 12)) | PTE);
+		__atomic_store_n((uint64_t *)(ram + pde_gpa), pt | PTE, __ATOMIC_RELEASE);
+		++*spare_used;
+		pde = pt | PTE;
+	}
+	pte_gpa = (pde & ~0xfffULL) + (gpa >> 12 & 511) * 8;
+	if (!(get64(ram, pte_gpa) & PTE_P))
+		return 0;
+	__atomic_store_n((uint64_t *)(ram + pte_gpa), 0, __ATOMIC_RELEASE);
+	return 1;
+}
+
+int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes, uint32_t n_vcpus, uint32_t *spare_used)
+{
+	if (ram_bytes < MUMU_RAM_MIN_BYTES || n_vcpus > MUMU_VCPU_MAX)
 		return -EINVAL;
 	memset(ram, 0, MUMU_PAGING_END_GPA);
+	*spare_used = 0;
 
 	/* Null, flat 64-bit code, flat data, both DPL 3: loaded into the segment registers
 	 * directly (vmm_layout_sregs); the guest runs in user mode and never reloads them. The
@@ -79,6 +112,10 @@ int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes)
 	for (uint64_t k = 1; k < 512; k++)
 		put64(ram, MUMU_PT0_GPA + k * 8,
 		      (k << 12) | (k << 12 < MUMU_PAGING_END_GPA ? PTE_P | PTE_RW : PTE));
+	/* The lowest page of each vCPU stack: an overflow faults instead of writing the next. */
+	for (uint32_t v = 0; v < n_vcpus; v++)
+		if (vmm_layout_guard(ram, vmm_stack_guard(ram_bytes, v), spare_used) < 0)
+			return -ENOSPC;
 	return 0;
 }
 
@@ -133,4 +170,9 @@ bool vmm_vector_has_error_code(uint32_t vector)
 uint64_t vmm_stack_top(uint64_t ram_bytes, uint32_t vcpu)
 {
 	return ram_bytes - (uint64_t)vcpu * MUMU_STACK_BYTES;
+}
+
+uint64_t vmm_stack_guard(uint64_t ram_bytes, uint32_t vcpu)
+{
+	return vmm_stack_top(ram_bytes, vcpu) - MUMU_STACK_BYTES;
 }

@@ -98,7 +98,8 @@ static int build(void)
 {
 	int r;
 
-	r = vmm_layout_build(vmm.ram, vmm.cfg.ram_bytes);
+	pthread_mutex_init(&vmm.paging, NULL);
+	r = vmm_layout_build(vmm.ram, vmm.cfg.ram_bytes, vmm.cfg.n_vcpus, &vmm.spare_used);
 	if (r < 0)
 		return r;
 	r = vmm_kvm_create(&vmm);

@@ -211,7 +211,15 @@ enum vmm_outcome vmm_exception(struct vmm_vcpu *vcpu)
 		return VMM_CONTINUE;
 	}
 	r->rip = f.rip; /* the report names the guest's instruction; this vCPU is done */
-	if (vec == 14)
+	if (vec == 14 &&
+	    cr2 - vmm_stack_guard(vcpu->vmm->cfg.ram_bytes, vcpu->id) < MUMU_PAGE_BYTES)
+		vmm_report_fault(
+		    vcpu, IPC_FAULT_EXCEPTION, true, vec, cr2,
+		    "%s at rip 0x%llx: stack overflow: %s of vCPU %u's guard page 0x%llx%s", name,
+		    (unsigned long long)f.rip, hw[-1] & 2 ? "write" : "read", vcpu->id,
+		    (unsigned long long)(cr2 & ~(MUMU_PAGE_BYTES - 1)),
+		    (u->events & MUMU_EV_EXCEPTION) ? masked_note : "");
+	else if (vec == 14)
 		vmm_report_fault(vcpu, IPC_FAULT_EXCEPTION, true, vec, cr2,
 				 "%s at rip 0x%llx: %s of address 0x%llx%s", name,
 				 (unsigned long long)f.rip, hw[-1] & 2 ? "write" : "read",

@@ -71,6 +71,8 @@ struct vmm {
 	struct vmm_vcpu vcpu[MUMU_VCPU_MAX];
 	pid_t supervisor_pid;	   /* for the test hooks' attacks on it */
 	pthread_barrier_t started; /* vCPU threads set up, before the seccomp filter */
+	pthread_mutex_t paging;	   /* guard pages: the page tables and spare_used */
+	uint32_t spare_used;	   /* spare page tables taken (vmm_layout_guard) */
 };
 
 /* config.c: every field of a received IPC_CONFIG checked. Returns 0 or -EINVAL. */
@@ -106,15 +108,26 @@ static inline uint64_t vmm_exception_stack_top(uint32_t vcpu)
 _Static_assert(VMM_EXC_STACK_GPA + MUMU_VCPU_MAX * VMM_EXC_STACK_SIZE <=
 		   MUMU_SYSTEM_GPA + MUMU_PAGE_BYTES,
 	       "the system page holds every vCPU's exception stack");
-int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes);
+/* The layout, with the guard page under each vCPU's stack; spare_used counts the spare page
+ * tables taken. 0, or -EINVAL (RAM too small, too many vCPUs). */
+int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes, uint32_t n_vcpus, uint32_t *spare_used);
+/* Unmap the page at gpa (page-aligned, below 4 GiB) in the guest's page tables, taking a
+ * spare table where its 2 MiB page must be split. 1: done; 0: it was a guard already;
+ * -ENOSPC: no spare table left. Only the tables change: KVM does not see it until
+ * vmm_kvm_flush_mmu. */
+int vmm_layout_guard(uint8_t *ram, uint64_t gpa, uint32_t *spare_used);
 void vmm_layout_sregs(struct kvm_sregs *sregs, uint32_t vcpu);
 /* Whether the CPU pushes an error code for an exception vector. */
 bool vmm_vector_has_error_code(uint32_t vector);
 uint64_t vmm_stack_top(uint64_t ram_bytes, uint32_t vcpu);
+uint64_t vmm_stack_guard(uint64_t ram_bytes, uint32_t vcpu); /* the lowest page of its stack */
 
 /* kvm.c */
 int vmm_kvm_create(struct vmm *vmm);
 int vmm_kvm_vcpu_init(struct vmm *vmm, struct vmm_vcpu *vcpu);
+/* Make KVM drop every translation it derived from the guest's page tables: after the VMM
+ * changed them behind the guest's back (a guard page). */
+int vmm_kvm_flush_mmu(struct vmm *vmm);
 
 /* vcpu.c */
 int vmm_vcpu_start(struct vmm_vcpu *vcpu);

@@ -53,6 +53,14 @@ static inline long mumu_raise_error(uint32_t code, const char *msg, size_t len)
 	return mumu_hc(MUMU_HC_RAISE_ERROR, code, (long)msg, (long)len);
 }
 
+/* A guard page (ABI 3): the page at `page` is unmapped until the partition restarts, so an
+ * access faults (#PF, an exception upcall or a MEMORY_VIOLATION). -ENOSPC: no spare page
+ * table for its 2 MiB (docs/abi.md). */
+static inline long mumu_guard(const void *page)
+{
+	return mumu_hc(MUMU_HC_GUARD, (long)page, 0, 0);
+}
+
 /* ARINC SET_MODULE_SCHEDULE: from the next major frame on; -EPERM unless SetModuleSchedule. */
 static inline long mumu_set_schedule(uint32_t id)
 {

@@ -53,12 +53,15 @@ long mumu_upcall_init(struct mumu_upcalls *up, uint32_t events, mumu_upcall_fn f
 
 long mumu_upcall_events(struct mumu_upcalls *up, uint32_t events)
 {
-	struct mumu_upcall_setup s = {
-		.entry = (uint64_t)mumu_upcall_entry,
-		.stack_top = up->stack_top,
-		.area = (uint64_t)&up->area,
-		.events = events,
-	};
+	struct mumu_upcall_setup s = { 0 }; /* no events: unregistered */
+
+	if (events)
+		s = (struct mumu_upcall_setup){
+			.entry = (uint64_t)mumu_upcall_entry,
+			.stack_top = up->stack_top,
+			.area = (uint64_t)&up->area,
+			.events = events,
+		};
 
 	return mumu_hc(MUMU_HC_UPCALL_REGISTER, (long)&s, 0, 0);
 }

@@ -66,7 +66,7 @@ struct mumu_upcalls {
 /* Register this vCPU's upcalls for the events (MUMU_EV_*): 0 or the hypercall's error. */
 long mumu_upcall_init(struct mumu_upcalls *up, uint32_t events, mumu_upcall_fn fn);
 
-/* The events registered from now on (entry, stack and area as they are). */
+/* The events registered from now on (entry, stack and area as they are); 0 unregisters. */
 long mumu_upcall_events(struct mumu_upcalls *up, uint32_t events);
 
 /* The timer: an absolute CLOCK_MONOTONIC deadline (0: none), periodic when period_ns is not

@@ -26,11 +26,13 @@
  *
  *   0x0000_0000  not mapped (null guard)
  *   0x0000_1000  system page: GDT, IDT, TSSs, exception stubs and their stacks
- *   0x0000_2000  PML4, PDPT, 4 PDs (2 MiB pages), 1 PT (4 KiB pages of the first 2 MiB)
+ *   0x0000_2000  PML4, PDPT, 4 PDs (2 MiB pages), 1 PT (4 KiB pages of the first 2 MiB),
+ *                MUMU_PT_SPARE_COUNT spare PTs (a guard page splits its 2 MiB into 4 KiB pages)
  *   0x0010_0000  user start: the flat binary is loaded and entered here
  *   ...          user area up to the stacks
  *   RAM end      vCPU stacks grow down from the end of RAM, MUMU_STACK_BYTES each,
- *                logical core 0 highest
+ *                logical core 0 highest; the lowest page of each is a guard page (not mapped:
+ *                an overflow is a #PF, not a write into the next stack or the heap)
  *   0x7FFF_F000  the hypercall page: never backed, a store to it is a hypercall
  *   0x8000_0000  shared regions and ports, in the order of the information page
  *   0xC000_0000  information page (read-only to the guest)
@@ -41,7 +43,9 @@
 #define MUMU_PDPT_GPA	    0x3000ULL
 #define MUMU_PD_GPA	    0x4000ULL /* 4 pages */
 #define MUMU_PT0_GPA	    0x8000ULL /* 4 KiB pages of [0, 2 MiB) */
-#define MUMU_PAGING_END_GPA 0x9000ULL
+#define MUMU_PT_SPARE_GPA   0x9000ULL
+#define MUMU_PT_SPARE_COUNT 16u
+#define MUMU_PAGING_END_GPA (MUMU_PT_SPARE_GPA + MUMU_PT_SPARE_COUNT * MUMU_PAGE_BYTES)
 #define MUMU_USER_GPA	    0x100000ULL
 #define MUMU_STACK_BYTES    0x10000ULL
 #define MUMU_HC_GPA	    0x7FFFF000ULL /* below 2 GiB: a sign-extended disp32 reaches it */
@@ -85,6 +89,7 @@ enum mumu_hc {
 	MUMU_HC_UPCALL_REGISTER = 9, /* (const struct mumu_upcall_setup *): this vCPU's upcalls */
 	MUMU_HC_TIMER_SET = 10,	     /* (deadline_ns, period_ns): this vCPU's timer, re-armed now */
 	MUMU_HC_KICK = 11,	     /* (logical core id): raise MUMU_EV_KICK on that vCPU */
+	MUMU_HC_GUARD = 12, /* (page): unmap this page of RAM until the restart (a guard) */
 	MUMU_HC_COUNT
 };
 
@@ -100,6 +105,7 @@ enum mumu_hc {
 #define MUMU_ENOENT    2
 #define MUMU_EAGAIN    11
 #define MUMU_EFAULT    14
+#define MUMU_ENOSPC    28
 #define MUMU_EINVAL    22
 #define MUMU_ENOSYS    38
 #define MUMU_EBADMSG   74 /* a port's shared memory holds what its peer could not have written */

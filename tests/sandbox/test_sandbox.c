@@ -101,6 +101,18 @@ static void ioctl_tcgets(void)
 
 	ioctl(devnull, TCGETS, &t);
 }
+static void ioctl_set_slot(void)
+{
+	struct kvm_userspace_memory_region r = { 0 };
+
+	ioctl(devnull, KVM_SET_USER_MEMORY_REGION, &r); /* allowed: ENOTTY */
+}
+static void ioctl_set_sregs(void)
+{
+	struct kvm_sregs r = { 0 };
+
+	ioctl(devnull, KVM_SET_SREGS, &r);
+}
 static void ioctl_get_regs(void)
 {
 	struct kvm_regs r;
@@ -251,6 +263,8 @@ static void test_ioctl(void **state)
 {
 	devnull = null_fd();
 	assert_survives(ioctl_kvm_run);
+	assert_survives(ioctl_set_slot);
+	assert_dies(ioctl_set_sregs);
 	assert_dies(ioctl_tcgets);
 	assert_dies(ioctl_get_regs);
 	close(devnull);

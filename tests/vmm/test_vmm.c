@@ -53,9 +53,10 @@ static uint64_t translate(const uint8_t *ram, uint64_t va)
 static void test_page_tables(void **state)
 {
 	uint8_t *ram = calloc(1, MUMU_RAM_MIN_BYTES);
+	uint32_t spare = 99;
 
 	memset(ram, 0xaa, MUMU_PAGING_END_GPA); /* layout must not rely on zeroed RAM */
-	assert_int_equal(vmm_layout_build(ram, MUMU_RAM_MIN_BYTES), 0);
+	assert_int_equal(vmm_layout_build(ram, MUMU_RAM_MIN_BYTES, 2, &spare), 0);
 	assert_true(translate(ram, 0) == UINT64_MAX); /* null guard */
 	assert_true(translate(ram, 0xfff) == UINT64_MAX);
 	assert_true(translate(ram, 0x1000) == 0x1000);
@@ -67,7 +68,7 @@ static void test_page_tables(void **state)
 	assert_true(translate(ram, MUMU_MAP_BYTES - 1) == MUMU_MAP_BYTES - 1);
 	assert_true(translate(ram, MUMU_MAP_BYTES) == UINT64_MAX); /* beyond 4 GiB */
 	/* Writable by user mode everywhere it is present; 2 MiB pages carry PS ... */
-	assert_true((get64(ram, MUMU_PD_GPA + 8) & 0x87) == 0x87);
+	assert_true((get64(ram, MUMU_PD_GPA + 16) & 0x87) == 0x87);
 	assert_true((get64(ram, MUMU_PML4_GPA) & 0x7) == 0x7);
 	assert_true((get64(ram, MUMU_PT0_GPA + (MUMU_USER_GPA >> 12) * 8) & 0x7) == 0x7);
 	/* ... but for the GDT and the page tables: supervisor pages, out of the guest's reach. */
@@ -101,7 +102,54 @@ static void test_page_tables(void **state)
 		assert_int_equal(get64(ram, tss + 0x60) >> 48, 0x68);
 		assert_int_equal(get64(ram, MUMU_SYSTEM_GPA + vmm_sel_tss(v)) >> 40 & 0xff, 0x8b);
 	}
-	assert_int_equal(vmm_layout_build(ram, 4096), -EINVAL);
+	assert_int_equal(vmm_layout_build(ram, 4096, 1, &spare), -EINVAL);
+	assert_int_equal(vmm_layout_build(ram, MUMU_RAM_MIN_BYTES, MUMU_VCPU_MAX + 1, &spare),
+			 -EINVAL);
+	free(ram);
+}
+
+/* Guard pages: the lowest page of each vCPU stack from the start; MUMU_HC_GUARD's pages split
+ * their 2 MiB page into a spare table, as many as there are, once each. */
+static void test_guard_pages(void **state)
+{
+	const uint64_t ram_bytes = 64ULL << 20, mib2 = 0x200000;
+	uint8_t *ram = calloc(1, ram_bytes);
+	uint32_t spare;
+
+	assert_int_equal(vmm_layout_build(ram, ram_bytes, 3, &spare), 0);
+	assert_int_equal(spare, 1); /* all three stacks lie in the last 2 MiB */
+	for (uint32_t v = 0; v < 3; v++) {
+		uint64_t g = vmm_stack_guard(ram_bytes, v);
+
+		assert_true(g == ram_bytes - (v + 1) * MUMU_STACK_BYTES);
+		assert_true(translate(ram, g) == UINT64_MAX);
+		assert_true(translate(ram, g + 0xfff) == UINT64_MAX);
+		assert_true(translate(ram, g - 1) == g - 1);	       /* the next stack */
+		assert_true(translate(ram, g + 0x1000) == g + 0x1000); /* its own */
+	}
+	assert_true(translate(ram, vmm_stack_guard(ram_bytes, 3)) == vmm_stack_guard(ram_bytes, 3));
+	/* In the first 2 MiB: its own table, no spare taken; twice is no change. */
+	assert_int_equal(vmm_layout_guard(ram, MUMU_USER_GPA + 0x3000, &spare), 1);
+	assert_int_equal(vmm_layout_guard(ram, MUMU_USER_GPA + 0x3000, &spare), 0);
+	assert_int_equal(spare, 1);
+	assert_true(translate(ram, MUMU_USER_GPA + 0x3008) == UINT64_MAX);
+	assert_true(translate(ram, MUMU_USER_GPA + 0x4000) == MUMU_USER_GPA + 0x4000);
+	/* A 2 MiB page split: the other 511 pages map as before, user-writable. */
+	assert_int_equal(vmm_layout_guard(ram, 3 * mib2 + 0x5000, &spare), 1);
+	assert_int_equal(spare, 2);
+	assert_true(translate(ram, 3 * mib2 + 0x5000) == UINT64_MAX);
+	for (uint64_t off = 0; off < mib2; off += 0x1000)
+		if (off != 0x5000)
+			assert_true(translate(ram, 3 * mib2 + off + 7) == 3 * mib2 + off + 7);
+	assert_int_equal(get64(ram, MUMU_PT_SPARE_GPA + MUMU_PAGE_BYTES) & 7, 7);
+	assert_int_equal(vmm_layout_guard(ram, 3 * mib2 + 0x6000, &spare), 1);
+	assert_int_equal(spare, 2); /* the same 2 MiB: the same table */
+	/* Until the spares run out: then nothing changes. */
+	for (uint64_t r = 4; spare < MUMU_PT_SPARE_COUNT; r++)
+		assert_int_equal(vmm_layout_guard(ram, r * mib2, &spare), 1);
+	assert_int_equal(vmm_layout_guard(ram, 30 * mib2, &spare), -ENOSPC);
+	assert_true(translate(ram, 30 * mib2) == 30 * mib2);
+	assert_int_equal(spare, MUMU_PT_SPARE_COUNT);
 	free(ram);
 }
 
@@ -323,8 +371,8 @@ static void test_hypercalls(void **state)
 
 	(void)state;
 	fake_init(&f);
-	memcpy(f.vmm.ram + 0x10000, "hello\n", 6);
-	assert_int_equal(hypercall(&f, MUMU_HC_CONSOLE_WRITE, 0x10000, 6), VMM_CONTINUE);
+	memcpy(f.vmm.ram + 0x40000, "hello\n", 6);
+	assert_int_equal(hypercall(&f, MUMU_HC_CONSOLE_WRITE, 0x40000, 6), VMM_CONTINUE);
 	assert_int_equal(f.run.s.regs.regs.rax, 6);
 	assert_int_equal(sent(&f, buf), IPC_CONSOLE);
 	assert_memory_equal(buf, "hello\n", 6);
@@ -338,7 +386,7 @@ static void test_hypercalls(void **state)
 			 VMM_CONTINUE);
 	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EFAULT);
 	assert_int_equal(sent(&f, buf), IPC_FAULT);
-	assert_int_equal(hypercall(&f, MUMU_HC_CONSOLE_WRITE, 0x10000, MUMU_CONSOLE_MAX + 1),
+	assert_int_equal(hypercall(&f, MUMU_HC_CONSOLE_WRITE, 0x40000, MUMU_CONSOLE_MAX + 1),
 			 VMM_CONTINUE);
 	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EINVAL);
 	assert_int_equal(sent(&f, buf), IPC_FAULT);
@@ -378,7 +426,43 @@ static void test_hypercalls(void **state)
 	fake_fini(&f);
 }
 
-#define SETUP 0x10000ULL
+/* GUARD: bad pages refused and reported; a page guarded already needs nothing; KVM refusing
+ * the slot that makes it forget the old tables ends the partition (the fake has no VM). */
+static void test_hypercall_guard(void **state)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	const struct ipc_fault *fault = (const void *)buf;
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	f.vmm.vm_fd = -1;
+	assert_int_equal(vmm_layout_build(f.vmm.ram, MUMU_RAM_MIN_BYTES, 1, &f.vmm.spare_used), 0);
+	pthread_mutex_init(&f.vmm.paging, NULL);
+	for (size_t i = 0; i < 4; i++) {
+		static const uint64_t bad[] = { 0x40008, MUMU_PML4_GPA, MUMU_RAM_MIN_BYTES,
+						MUMU_INFO_GPA };
+
+		assert_int_equal(hypercall(&f, MUMU_HC_GUARD, bad[i], 0), VMM_CONTINUE);
+		assert_int_equal((int64_t)f.run.s.regs.regs.rax, i ? -MUMU_EFAULT : -MUMU_EINVAL);
+		assert_int_equal(sent(&f, buf), IPC_FAULT);
+		assert_int_equal(fault->kind, IPC_FAULT_BAD_HYPERCALL);
+		assert_int_equal(fault->code, MUMU_HC_GUARD);
+		assert_int_equal(fault->fatal, 0);
+	}
+	assert_int_equal(hypercall(&f, MUMU_HC_GUARD, vmm_stack_guard(MUMU_RAM_MIN_BYTES, 0), 0),
+			 VMM_CONTINUE);
+	assert_int_equal(f.run.s.regs.regs.rax, 0);
+	assert_int_equal(sent(&f, buf), -EAGAIN);
+	assert_int_equal(hypercall(&f, MUMU_HC_GUARD, 0x40000, 0), VMM_FAULT);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EFAULT);
+	assert_int_equal(sent(&f, buf), IPC_FAULT);
+	assert_int_equal(fault->kind, IPC_FAULT_VMM_ERROR);
+	assert_int_equal(fault->fatal, 1);
+	fake_fini(&f);
+}
+
+#define SETUP 0x40000ULL
 #define STACK 0x20000ULL
 #define AREA  0x30000ULL
 #define AREA1 0x31000ULL
@@ -721,9 +805,10 @@ static void test_jail_userns(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_page_tables),	cmocka_unit_test(test_stacks),
-		cmocka_unit_test(test_config_validate), cmocka_unit_test(test_exits),
-		cmocka_unit_test(test_hypercalls),	cmocka_unit_test(test_abi_layout),
+		cmocka_unit_test(test_page_tables),	cmocka_unit_test(test_guard_pages),
+		cmocka_unit_test(test_stacks),		cmocka_unit_test(test_config_validate),
+		cmocka_unit_test(test_exits),		cmocka_unit_test(test_hypercalls),
+		cmocka_unit_test(test_hypercall_guard), cmocka_unit_test(test_abi_layout),
 		cmocka_unit_test(test_entry_sregs),	cmocka_unit_test(test_upcall_register),
 		cmocka_unit_test(test_upcall_timer),	cmocka_unit_test(test_upcall_exceptions),
 		cmocka_unit_test(test_upcall_kick),	cmocka_unit_test(test_jail_userns),
