@@ -3,7 +3,7 @@
  * apex_sched.bin: the process scheduling of mumu's partition OS, judged from inside a
  * partition (tests/e2e/apex.sh): FIFO order within a priority, preemption by a released
  * higher-priority process, LOCK_PREEMPTION, periodic releases never early, a deadline miss
- * and an exception reaching the error handler while the other processes go on. "judge", the
+ * an exception and a stack overflow reaching the error handler while the other processes go on. "judge", the
  * highest priority, starts each case and checks its log:
  *
  *     apex: ok NAME   /   apex: FAIL NAME (...)   /   apex: sched done, N ok, M failed
@@ -22,7 +22,7 @@ static volatile int handler_seen[8];
 static volatile PROCESS_ID_TYPE handler_pid[8];
 static PROCESS_ID_TYPE ids[16];
 
-enum { A, B, C, LOW, HIGH, LOCKER, LOCKED, PERIODIC, LATE, FAULTY };
+enum { A, B, C, LOW, HIGH, LOCKER, LOCKED, PERIODIC, LATE, FAULTY, OVERFLOW };
 
 static void check(const char *name, bool good, const char *got)
 {
@@ -150,6 +150,25 @@ static void faulty(void)
 	STOP_SELF();
 }
 
+/* Deeper than any stack: it ends at the guard page under its stack. */
+static uint64_t deep(uint64_t depth)
+{
+	volatile uint8_t frame[256];
+
+	frame[0] = (uint8_t)depth;
+	if (depth < (1ULL << 40))
+		depth = deep(depth + 1);
+	return depth + frame[0];
+}
+
+static void overflow(void)
+{
+	note('O');
+	deep(0);
+	note('!'); /* never */
+	STOP_SELF();
+}
+
 static void error_handler(void)
 {
 	ERROR_STATUS_TYPE st;
@@ -167,11 +186,21 @@ static void error_handler(void)
 	STOP_SELF();
 }
 
+/* Each case starts at a window's start (the partition gives the rest of this one away): it
+ * is over well within the 10 ms window, whatever happened before it. Without this a case
+ * that began late in a window saw its releases come due between windows and the judge
+ * first at the next start. */
+static void fresh_window(void)
+{
+	mumu_yield();
+	log_len = 0;
+}
+
 static void start_all(const int *which, int n)
 {
 	RETURN_CODE_TYPE rc;
 
-	log_len = 0;
+	fresh_window();
 	for (int i = 0; i < n; i++)
 		START(ids[which[i]], &rc);
 }
@@ -231,7 +260,7 @@ static void judge(void)
 	check("PERIODIC_WAIT: no job before its release point", !early && jobs >= JOBS,
 	      "an early job");
 
-	log_len = 0;
+	fresh_window();
 	START(ids[LATE], &rc);
 	wait_ms(10);
 	log_is("the late process finished", "D");
@@ -239,7 +268,7 @@ static void judge(void)
 	      handler_seen[DEADLINE_MISSED] == 1 && handler_pid[DEADLINE_MISSED] == ids[LATE],
 	      "no report");
 
-	log_len = 0;
+	fresh_window();
 	START(ids[FAULTY], &rc);
 	wait_ms(5);
 	log_is("the faulty process went no further", "F");
@@ -251,6 +280,16 @@ static void judge(void)
 	STOP(ids[FAULTY], &rc);
 	GET_PROCESS_STATUS(ids[FAULTY], &st, &rc);
 	check("STOP of a faulted process: DORMANT", st.PROCESS_STATE == DORMANT, "not dormant");
+
+	fresh_window();
+	START(ids[OVERFLOW], &rc);
+	wait_ms(5);
+	log_is("the overflowing process went no further", "O");
+	GET_PROCESS_STATUS(ids[OVERFLOW], &st, &rc);
+	check("a stack overflow: STACK_OVERFLOW to the error handler, the process FAULTED",
+	      handler_seen[STACK_OVERFLOW] == 1 && handler_pid[STACK_OVERFLOW] == ids[OVERFLOW] &&
+		  st.PROCESS_STATE == FAULTED,
+	      "no report");
 
 	sort(jitter, JOBS);
 	mumu_printf("apex: preemption latency %ld us, periodic release jitter p50 %ld max %ld us "
@@ -293,6 +332,7 @@ void apex_main(void)
 	create(PERIODIC, "periodic", periodic, 60, 4000000, inf);
 	create(LATE, "late", late, 20, inf, 2000000);
 	create(FAULTY, "faulty", faulty, 20, inf, inf);
+	create(OVERFLOW, "overflow", overflow, 20, inf, inf);
 	create(-1, "judge", judge, 100, inf, inf);
 	CREATE_ERROR_HANDLER(error_handler, 8192, &rc);
 	START(ids[15], &rc);

@@ -107,8 +107,8 @@ void CREATE_ERROR_HANDLER(SYSTEM_ADDRESS_TYPE ENTRY_POINT, STACK_SIZE_TYPE STACK
 	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES && !p; i++)
 		if (!apex.procs[i].used)
 			p = &apex.procs[i];
-	stack = STACK_SIZE < APEX_STACK_MIN ? APEX_STACK_MIN : (STACK_SIZE + 15) & ~15U;
-	if (!p || !(p->stack = k_alloc(stack, 64)))
+	stack = (size_t)STACK_SIZE;
+	if (!p || !(p->stack = k_stack(&stack)))
 		RETURN(INVALID_CONFIG);
 	p->used = true;
 	p->error_handler = true;

@@ -24,6 +24,22 @@ void *k_alloc(size_t bytes, size_t align)
 	return (void *)p;
 }
 
+uint8_t *k_stack(size_t *bytes)
+{
+	size_t n = ((*bytes < APEX_STACK_MIN ? APEX_STACK_MIN : *bytes) + MUMU_PAGE_BYTES - 1) &
+		   ~(size_t)(MUMU_PAGE_BYTES - 1);
+	uint8_t *guard = k_alloc(MUMU_PAGE_BYTES + n, MUMU_PAGE_BYTES);
+
+	if (!guard)
+		return NULL;
+	if (mumu_guard(guard) < 0) {
+		apex.heap = guard; /* no spare page table left: the memory goes back */
+		return NULL;
+	}
+	*bytes = n;
+	return guard + MUMU_PAGE_BYTES;
+}
+
 struct apex_proc *k_proc(PROCESS_ID_TYPE id)
 {
 	if (id < 1 || id > SYSTEM_LIMIT_NUMBER_OF_PROCESSES || !apex.procs[id - 1].used)
@@ -90,10 +106,9 @@ static void process_start(void *arg)
 	STOP_SELF();
 }
 
-/* DORMANT -> a fresh context at its entry point, its stack's canary in place. */
+/* DORMANT -> a fresh context at its entry point. */
 void k_fresh(struct apex_proc *p)
 {
-	*(uint64_t *)p->stack = APEX_STACK_CANARY;
 	mumu_context_init(&p->ctx, process_start, p, p->stack, p->stack_bytes);
 	p->prio = p->attr.BASE_PRIORITY;
 	p->deadline_at = p->release_at = p->wake_at = 0;
@@ -273,15 +288,6 @@ static void k_arm(void)
 	}
 }
 
-/* A stack whose lowest word is gone ran over: STACK_OVERFLOW before it runs again. */
-static void check_stack(struct apex_proc *p)
-{
-	if (p && p->stack && *(volatile uint64_t *)p->stack != APEX_STACK_CANARY) {
-		*(uint64_t *)p->stack = APEX_STACK_CANARY;
-		k_error(STACK_OVERFLOW, p, "stack overflow", 14, (uint64_t)p->stack);
-	}
-}
-
 static void exception(struct apex_proc *p, const volatile struct mumu_vcpu_area *a)
 {
 	static const char *const names[20] = {
@@ -290,11 +296,15 @@ static void exception(struct apex_proc *p, const volatile struct mumu_vcpu_area 
 		[17] = "alignment check",    [19] = "SIMD error"
 	};
 	uint32_t v = a->vector;
+	/* A #PF in the guard page under its own stack (k_stack) is its stack's end. */
+	bool overflow = v == 14 && (uint64_t)p->stack - a->fault_addr - 1 < MUMU_PAGE_BYTES;
 	ERROR_CODE_TYPE code = v == 0 || v == 16 || v == 19 ? NUMERIC_ERROR
-			       : v == 12		    ? STACK_OVERFLOW
+			       : v == 12 || overflow	    ? STACK_OVERFLOW
 			       : v == 13 || v == 14	    ? MEMORY_VIOLATION
 							    : ILLEGAL_REQUEST;
-	const char *name = v < 20 && names[v] ? names[v] : "exception";
+	const char *name = overflow		? "stack overflow"
+			   : v < 20 && names[v] ? names[v]
+						: "exception";
 
 	k_error(code, p, name, mumu_strlen(name), a->frame.rip);
 }
@@ -312,7 +322,6 @@ static struct mumu_context *on_upcall(struct mumu_upcalls *u, uint32_t events,
 		else
 			exception(cur, &u->area);
 	}
-	check_stack(cur);
 	k_time(k_now());
 	if (apex.init_running || apex.mode != NORMAL) {
 		k_arm();

@@ -14,8 +14,7 @@
 #include "arinc653/apex.h"
 #include "lib/upcall.h"
 
-#define APEX_STACK_CANARY 0x5354414b43414e59ULL /* "YNACKATS" at a stack's lowest word */
-#define APEX_STACK_MIN	  4096
+#define APEX_STACK_MIN 4096
 
 enum apex_wait {
 	WAIT_NONE,
@@ -84,6 +83,10 @@ static inline void k_leave(void)
 SYSTEM_TIME_TYPE k_now(void);
 /* Memory of the partition, during initialisation only (NULL when none left). */
 void *k_alloc(size_t bytes, size_t align);
+/* A process stack of *bytes (rounded up to pages, at least APEX_STACK_MIN, the size put
+ * back) with a guard page under it (MUMU_HC_GUARD): an overflow is a #PF there,
+ * STACK_OVERFLOW, not a write into what lies below. NULL: no room, or no spare page table. */
+uint8_t *k_stack(size_t *bytes);
 /* Process by id (1..), NULL when none. */
 struct apex_proc *k_proc(PROCESS_ID_TYPE id);
 PROCESS_ID_TYPE k_id(const struct apex_proc *p);

@@ -116,9 +116,8 @@ void CREATE_PROCESS(PROCESS_ATTRIBUTE_TYPE *ATTRIBUTES, PROCESS_ID_TYPE *PROCESS
 		if (!apex.procs[i].used && !p)
 			p = &apex.procs[i];
 	}
-	stack = ATTRIBUTES->STACK_SIZE < APEX_STACK_MIN ? APEX_STACK_MIN : ATTRIBUTES->STACK_SIZE;
-	stack = (stack + 15) & ~(size_t)15;
-	if (!p || !(p->stack = k_alloc(stack, 64)))
+	stack = (size_t)ATTRIBUTES->STACK_SIZE;
+	if (!p || !(p->stack = k_stack(&stack)))
 		RETURN(INVALID_CONFIG); /* no room for another process or its stack */
 	p->used = true;
 	p->attr = *ATTRIBUTES;
