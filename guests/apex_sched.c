@@ -2,9 +2,9 @@
 /*
  * apex_sched.bin: the process scheduling of mumu's partition OS, judged from inside a
  * partition (tests/e2e/apex.sh): FIFO order within a priority, preemption by a released
- * higher-priority process, LOCK_PREEMPTION, periodic releases never early, a deadline miss
- * an exception and a stack overflow reaching the error handler while the other processes go on. "judge", the
- * highest priority, starts each case and checks its log:
+ * higher-priority process, LOCK_PREEMPTION, periodic releases never early, a SOFT and a HARD
+ * deadline miss, an exception and a stack overflow reaching the error handler while the other
+ * processes go on. "judge", the highest priority, starts each case and checks its log:
  *
  *     apex: ok NAME   /   apex: FAIL NAME (...)   /   apex: sched done, N ok, M failed
  *
@@ -22,7 +22,7 @@ static volatile int handler_seen[8];
 static volatile PROCESS_ID_TYPE handler_pid[8];
 static PROCESS_ID_TYPE ids[16];
 
-enum { A, B, C, LOW, HIGH, LOCKER, LOCKED, PERIODIC, LATE, FAULTY, OVERFLOW };
+enum { A, B, C, LOW, HIGH, LOCKER, LOCKED, PERIODIC, LATE, HARD_LATE, FAULTY, OVERFLOW };
 
 static void check(const char *name, bool good, const char *got)
 {
@@ -131,14 +131,18 @@ static void periodic(void)
 	}
 }
 
-/* Runs past its 2 ms time capacity, then finishes. */
+/* Runs past its 2 ms time capacity, then finishes: a SOFT deadline lets it (D), a HARD one
+ * stops it at the deadline (never d). */
 static void late(void)
 {
 	SYSTEM_TIME_TYPE until = now() + 6000000;
+	PROCESS_ID_TYPE me;
+	RETURN_CODE_TYPE rc;
 
+	GET_MY_ID(&me, &rc);
 	while (now() < until)
 		;
-	note('D');
+	note(me == ids[LATE] ? 'D' : 'd');
 	STOP_SELF();
 }
 
@@ -269,6 +273,16 @@ static void judge(void)
 	      "no report");
 
 	fresh_window();
+	START(ids[HARD_LATE], &rc);
+	wait_ms(10);
+	log_is("a HARD deadline: the late process went no further", "");
+	GET_PROCESS_STATUS(ids[HARD_LATE], &st, &rc);
+	check("a HARD deadline: DEADLINE_MISSED to the error handler, the process FAULTED",
+	      handler_seen[DEADLINE_MISSED] == 2 &&
+		  handler_pid[DEADLINE_MISSED] == ids[HARD_LATE] && st.PROCESS_STATE == FAULTED,
+	      "no report");
+
+	fresh_window();
 	START(ids[FAULTY], &rc);
 	wait_ms(5);
 	log_is("the faulty process went no further", "F");
@@ -308,7 +322,7 @@ static void create(int slot, const char *name, void (*entry)(void), PRIORITY_TYP
 				     .ENTRY_POINT = entry,
 				     .STACK_SIZE = 8192,
 				     .BASE_PRIORITY = prio,
-				     .DEADLINE = SOFT };
+				     .DEADLINE = slot == HARD_LATE ? HARD : SOFT };
 	RETURN_CODE_TYPE rc;
 
 	__builtin_memcpy(a.NAME, name, mumu_strlen(name) + 1);
@@ -331,6 +345,7 @@ void apex_main(void)
 	create(LOCKED, "locked", locked, 50, inf, inf);
 	create(PERIODIC, "periodic", periodic, 60, 4000000, inf);
 	create(LATE, "late", late, 20, inf, 2000000);
+	create(HARD_LATE, "hard late", late, 20, inf, 2000000);
 	create(FAULTY, "faulty", faulty, 20, inf, inf);
 	create(OVERFLOW, "overflow", overflow, 20, inf, inf);
 	create(-1, "judge", judge, 100, inf, inf);

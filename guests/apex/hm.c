@@ -49,8 +49,10 @@ void k_error(ERROR_CODE_TYPE code, struct apex_proc *p, const char *msg, size_t 
 
 	if (len > MAX_ERROR_MESSAGE_SIZE)
 		len = MAX_ERROR_MESSAGE_SIZE;
-	/* A faulty process cannot go on from where it is: it is FAULTED until STOP and START. */
-	if (p && code != DEADLINE_MISSED && code != APPLICATION_ERROR) {
+	/* A faulty process cannot go on from where it is: it is FAULTED until STOP and START.
+	 * So is one that missed a HARD deadline; a SOFT miss only reports. */
+	if (p && code != APPLICATION_ERROR &&
+	    (code != DEADLINE_MISSED || p->attr.DEADLINE == HARD)) {
 		p->state = FAULTED;
 		p->wait = WAIT_NONE;
 		p->wait_obj = NULL;

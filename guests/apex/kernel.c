@@ -241,7 +241,7 @@ static void k_time(SYSTEM_TIME_TYPE now)
 
 			p->deadline_at = 0;
 			k_error(DEADLINE_MISSED, p, "deadline missed", 15, (uint64_t)missed);
-			if (!p->used || p->state == DORMANT)
+			if (!p->used || p->state == DORMANT || p->state == FAULTED)
 				continue;
 		}
 		if (p->state != WAITING)

@@ -47,7 +47,7 @@ for v in 1 2; do
 	run apex_services $v 60 "services done, 95 ok, 0 failed"
 	# The error handler took the raised error: nothing reached mumu's health monitor.
 	[ "$(hm_faults apex)" -eq 0 ] || fail "apex_services: an error reached mumu's health monitor"
-	run apex_sched $v 60 "sched done, 11 ok, 0 failed"
+	run apex_sched $v 60 "sched done, 13 ok, 0 failed"
 	expect "$WORK/out" "^\[apex\] apex: preemption latency [0-9]+ us, periodic release jitter"
 done
 # Ports between two APEX partitions on one core (tests/e2e/apex_ports.xml): each side's checks.
