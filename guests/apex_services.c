@@ -248,6 +248,28 @@ static void check_hm(void)
 	CHECK("GET_ERROR_STATUS not the handler: INVALID_CONFIG", rc, INVALID_CONFIG);
 }
 
+/* Part 2. This partition may not switch schedules: the request reaches the supervisor, which
+ * refuses it (one ILLEGAL_REQUEST, IGNORE by default), and it is INVALID_CONFIG here. */
+static void check_schedules(void)
+{
+	SCHEDULE_STATUS_TYPE st;
+	SCHEDULE_ID_TYPE id = 0;
+	RETURN_CODE_TYPE rc;
+
+	GET_MODULE_SCHEDULE_STATUS(&st, &rc);
+	CHECK("GET_MODULE_SCHEDULE_STATUS", rc, NO_ERROR);
+	CHECK("GET_MODULE_SCHEDULE_STATUS: schedule 1, no switch pending",
+	      st.CURRENT_SCHEDULE * 10 + st.NEXT_SCHEDULE, 11);
+	GET_MODULE_SCHEDULE_ID("1", &id, &rc);
+	CHECK("GET_MODULE_SCHEDULE_ID of \"1\"", id, 1);
+	GET_MODULE_SCHEDULE_ID("night", &id, &rc);
+	CHECK("GET_MODULE_SCHEDULE_ID unknown: INVALID_CONFIG", rc, INVALID_CONFIG);
+	SET_MODULE_SCHEDULE(-1, &rc);
+	CHECK("SET_MODULE_SCHEDULE -1: INVALID_PARAM", rc, INVALID_PARAM);
+	SET_MODULE_SCHEDULE(1, &rc);
+	CHECK("SET_MODULE_SCHEDULE without SetModuleSchedule: INVALID_CONFIG", rc, INVALID_CONFIG);
+}
+
 static void checker(void)
 {
 	RETURN_CODE_TYPE rc;
@@ -263,6 +285,7 @@ static void checker(void)
 	TIMED_WAIT(1000000, &rc); /* helper runs to its end */
 	CHECK("helper resumed and stopped", helper_step, 6);
 	check_hm();
+	check_schedules();
 	mumu_printf("apex: services done, %d ok, %d failed\n", n_ok, n_failed);
 	STOP_SELF();
 }

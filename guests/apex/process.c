@@ -86,6 +86,51 @@ void SET_PARTITION_MODE(OPERATING_MODE_TYPE OPERATING_MODE, RETURN_CODE_TYPE *RE
 		mumu_yield(); /* until the supervisor has done it */
 }
 
+/* --- module schedules (Part 2) --- */
+
+/* Passed on to the supervisor, which switches at the end of the major frame or refuses (an
+ * unknown id: ILLEGAL_REQUEST to mumu's health monitor, NEXT_SCHEDULE stays as it was). */
+void SET_MODULE_SCHEDULE(SCHEDULE_ID_TYPE SCHEDULE_ID, RETURN_CODE_TYPE *RETURN_CODE)
+{
+	long r = SCHEDULE_ID < 0 ? -MUMU_EINVAL : mumu_set_schedule((uint32_t)SCHEDULE_ID);
+
+	*RETURN_CODE = r == 0		   ? NO_ERROR
+		       : r == -MUMU_EPERM  ? INVALID_CONFIG /* no SetModuleSchedule */
+		       : r == -MUMU_EAGAIN ? NOT_AVAILABLE  /* requests over the VMM's rate */
+					   : INVALID_PARAM;
+}
+
+void GET_MODULE_SCHEDULE_STATUS(SCHEDULE_STATUS_TYPE *SCHEDULE_STATUS,
+				RETURN_CODE_TYPE *RETURN_CODE)
+{
+	struct mumu_schedule_status st = { 0 };
+
+	mumu_get_schedule(&st);
+	*SCHEDULE_STATUS = (SCHEDULE_STATUS_TYPE){
+		.TIME_OF_LAST_SCHEDULE_SWITCH = (SYSTEM_TIME_TYPE)st.time_of_last_switch_ns,
+		.CURRENT_SCHEDULE = (SCHEDULE_ID_TYPE)st.current_schedule_id,
+		.NEXT_SCHEDULE = (SCHEDULE_ID_TYPE)st.next_schedule_id,
+	};
+	*RETURN_CODE = NO_ERROR;
+}
+
+void GET_MODULE_SCHEDULE_ID(const char *SCHEDULE_NAME, SCHEDULE_ID_TYPE *SCHEDULE_ID,
+			    RETURN_CODE_TYPE *RETURN_CODE)
+{
+	uint64_t id = 0;
+	int n = 0;
+
+	for (; n < MAX_NAME_LENGTH && SCHEDULE_NAME[n] >= '0' && SCHEDULE_NAME[n] <= '9'; n++)
+		if ((id = id * 10 + (uint64_t)(SCHEDULE_NAME[n] - '0')) > INT32_MAX)
+			break;
+	if (n == 0 || id > INT32_MAX || (n < MAX_NAME_LENGTH && SCHEDULE_NAME[n])) {
+		*RETURN_CODE = INVALID_CONFIG; /* no schedule has that name */
+		return;
+	}
+	*SCHEDULE_ID = (SCHEDULE_ID_TYPE)id;
+	*RETURN_CODE = NO_ERROR;
+}
+
 /* --- processes --- */
 
 static bool valid_attributes(const PROCESS_ATTRIBUTE_TYPE *a)
