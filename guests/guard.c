@@ -4,6 +4,7 @@
  * on two vCPUs (tests/e2e/guard.sh reads its lines). vCPU 0, in order:
  *
  *   guard: bad R1 R2 R3 R4          misaligned, beyond RAM, a page table, the info page
+ *   guard: self 0 1                 each vCPU's %gs:0 (mumu_vcpu_self), not a guard: ABI 3
  *   guard: read #PF at A error E    a page both vCPUs used, guarded, read, then written
  *   guard: write #PF at A error E
  *   guard: again R                  guarding it twice is fine
@@ -22,6 +23,7 @@ static struct mumu_upcalls up[2];
 static uint8_t page[2][MUMU_PAGE_BYTES] __attribute__((aligned(4096)));
 static volatile uint64_t seen_addr[2], seen_error[2], faults[2], reads1;
 static volatile bool guarded, vcpu1_done;
+static volatile uint32_t self1 = 99;
 
 /* A load and a store of 3 bytes each: the handler goes on past them. */
 static void load(const void *p)
@@ -122,6 +124,7 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	struct mumu_partition_status st;
 
 	if (vcpu == 1) {
+		self1 = mumu_vcpu_self();
 		mumu_upcall_init(&up[1], MUMU_EV_EXCEPTION, on_upcall);
 		while (!guarded && !faults[1]) {
 			load(page[1]);
@@ -144,6 +147,9 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 			mumu_yield();
 	}
 	bad_requests(info);
+	while (self1 == 99)
+		;
+	mumu_printf("guard: self %u %u\n", mumu_vcpu_self(), self1);
 	store(page[0]);
 	load(page[0]);
 	mumu_printf("guard: guard %ld\n", mumu_guard(page[0]));

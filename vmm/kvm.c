@@ -66,6 +66,8 @@ static void info_fill(struct vmm *vmm)
 	    sizeof(info->stack_guard))
 		info->stack_guard = __rdtsc() * 0x9e3779b97f4a7c15ULL; /* no entropy yet: unusual */
 	info->stack_guard &= ~0xffULL; /* a zero byte first, as glibc's: string overruns stop */
+	for (uint32_t v = 0; v < MUMU_VCPU_MAX; v++)
+		info->vcpu_self[v] = v;
 	info->mode = vmm->ctl->mode;
 	info->start_condition = vmm->ctl->start_condition;
 }

@@ -150,6 +150,7 @@ void vmm_layout_sregs(struct kvm_sregs *sregs, uint32_t vcpu)
 	/* %fs:0x28, the stack protector's canary in the x86-64 ABI, is the information page's
 	 * stack_guard (read-only): libraries built with -fstack-protector work in a guest. */
 	sregs->fs.base = MUMU_FS_BASE;
+	sregs->gs.base = MUMU_GS_BASE(vcpu); /* %gs:0 is this vCPU's logical core id */
 	sregs->tr = (struct kvm_segment){ .base = VMM_TSS_GPA + vcpu * VMM_TSS_STRIDE,
 					  .selector = (uint16_t)vmm_sel_tss(vcpu),
 					  .limit = 0x67,

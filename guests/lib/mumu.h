@@ -33,6 +33,15 @@ static inline long mumu_hc(long nr, long a0, long a1, long a2)
 	return ret;
 }
 
+/* This vCPU's logical core id, from its GS base (ABI 3: mumu_info.vcpu_self), no exit. */
+static inline uint32_t mumu_vcpu_self(void)
+{
+	uint32_t v;
+
+	__asm__ volatile("movl %%gs:0, %0" : "=r"(v));
+	return v;
+}
+
 static inline long mumu_console_write(const char *buf, size_t len)
 {
 	return mumu_hc(MUMU_HC_CONSOLE_WRITE, (long)buf, (long)len, 0);

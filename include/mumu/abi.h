@@ -191,11 +191,16 @@ struct mumu_info {
 	 * its canary (the x86-64 ABI's TCB slot), is this word, read-only to the guest.
 	 */
 	uint64_t stack_guard;
-	uint64_t reserved1[4];
+	/*
+	 * vcpu_self[n] = n. Every vCPU's GS base is the address of its own entry
+	 * (MUMU_GS_BASE(n)): `movl %gs:0, %eax` tells code which vCPU runs it, no exit.
+	 */
+	uint32_t vcpu_self[MUMU_VCPU_MAX];
 };
 MUMU_STATIC_ASSERT(sizeof(struct mumu_info) <= MUMU_PAGE_BYTES, "information page is one page");
 MUMU_STATIC_ASSERT(sizeof(struct mumu_info) == 1504, "struct mumu_info is ABI");
-#define MUMU_FS_BASE (MUMU_INFO_GPA + 1464 - 0x28) /* %fs:0x28 is mumu_info.stack_guard */
+#define MUMU_FS_BASE	   (MUMU_INFO_GPA + 1464 - 0x28) /* %fs:0x28 is mumu_info.stack_guard */
+#define MUMU_GS_BASE(vcpu) (MUMU_INFO_GPA + 1472 + 4 * (uint64_t)(vcpu)) /* &vcpu_self[vcpu] */
 
 /*
  * Upcalls (ABI 3, docs/abi.md "Upcalls"). A vCPU that registers (MUMU_HC_UPCALL_REGISTER) is

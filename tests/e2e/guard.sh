@@ -37,6 +37,8 @@ line() { expect "$WORK/out" "^\[guard\] guard: $1\$"; }
 # Misaligned, beyond RAM, a page table, the information page: refused and reported.
 line "bad -22 -14 -14 -14"
 expect "$WORK/out" "partition 'guard': ILLEGAL_REQUEST: bad hypercall \(vcpu 0\): hypercall 12: " 4
+# Not a guard: each vCPU's %gs:0 is its own logical core id (ABI 3, mumu_vcpu_self).
+line "self 0 1"
 line "guard 0"
 # Not present (bit 0 clear), from user mode (bit 2), a write (bit 1).
 page=$(sed -n 's/^\[guard\] guard: read #PF at \(0x[0-9a-f]*\) error 4$/\1/p' "$WORK/out")

@@ -171,6 +171,7 @@ static void test_entry_sregs(void **state)
 	assert_false(sr.cr4 & 4); /* TSD: RDTSC stays available in user mode */
 	assert_int_equal(sr.efer & 0x500, 0x500);
 	assert_true(sr.fs.base + 0x28 == MUMU_INFO_GPA + offsetof(struct mumu_info, stack_guard));
+	assert_true(sr.gs.base == MUMU_INFO_GPA + offsetof(struct mumu_info, vcpu_self[1]));
 	assert_int_equal(sr.idt.base, VMM_IDT_GPA);
 	assert_int_equal(sr.idt.limit, 32 * 16 - 1);
 	assert_int_equal(sr.tr.selector, vmm_sel_tss(1));
@@ -739,6 +740,7 @@ static void test_abi_layout(void **state)
 	assert_int_equal(offsetof(struct mumu_info, tsc_khz), 112);
 	assert_int_equal(offsetof(struct mumu_info, regions), 160);
 	assert_int_equal(offsetof(struct mumu_info, mode), 160 + 16 * 80);
+	assert_int_equal(offsetof(struct mumu_info, vcpu_self), 1472);
 	assert_int_equal(sizeof(struct mumu_region), 80);
 	assert_int_equal(offsetof(struct mumu_region, gpa), 40);
 	assert_int_equal(sizeof(struct mumu_schedule_status), 16);
