@@ -57,8 +57,8 @@ void k_error(ERROR_CODE_TYPE code, struct apex_proc *p, const char *msg, size_t 
 		p->wait = WAIT_NONE;
 		p->wait_obj = NULL;
 		p->wake_at = p->release_at = p->deadline_at = 0;
-		if (p == apex.current && apex.lock_level > 0)
-			apex.lock_level = 0;
+		if (p == apex.cpu[p->core].current)
+			apex.cpu[p->core].lock_level = 0;
 	}
 	if (!hm.handler || !p || p == hm.handler) {
 		to_mumu(code, p, msg, len);
@@ -88,7 +88,7 @@ void RAISE_APPLICATION_ERROR(ERROR_CODE_TYPE ERROR_CODE, MESSAGE_ADDR_TYPE MESSA
 	if (ERROR_CODE != APPLICATION_ERROR || LENGTH < 0 || LENGTH > MAX_ERROR_MESSAGE_SIZE ||
 	    (LENGTH > 0 && !MESSAGE_ADDR))
 		RETURN(INVALID_PARAM);
-	k_error(APPLICATION_ERROR, apex.current, (const char *)MESSAGE_ADDR, (size_t)LENGTH, 0);
+	k_error(APPLICATION_ERROR, k_cur(), (const char *)MESSAGE_ADDR, (size_t)LENGTH, 0);
 	k_preempt(); /* the error handler, if there is one, runs now */
 	RETURN(NO_ERROR);
 }
@@ -131,7 +131,7 @@ void CREATE_ERROR_HANDLER(SYSTEM_ADDRESS_TYPE ENTRY_POINT, STACK_SIZE_TYPE STACK
 void GET_ERROR_STATUS(ERROR_STATUS_TYPE *ERROR_STATUS, RETURN_CODE_TYPE *RETURN_CODE)
 {
 	k_enter();
-	if (!apex.current || apex.current != hm.handler)
+	if (!k_cur() || k_cur() != hm.handler)
 		RETURN(INVALID_CONFIG);
 	if (hm.n == 0)
 		RETURN(NO_ACTION);

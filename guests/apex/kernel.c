@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The partition OS's kernel (kernel.h): the ready queue, the upcall handler that switches
- * processes, the one-shot timer for every time in the partition, and the start: main()
- * registers the upcalls and runs the partition's apex_main() as its initialisation process.
+ * The partition OS's kernel (kernel.h): the ready queues, the upcall handler that switches
+ * processes on each vCPU, a one-shot timer per vCPU for every time of its processes, and the
+ * start: vCPU 0 sets the kernel up and runs the partition's apex_main() as its
+ * initialisation process; the other vCPUs wait for it, then for their processes.
  */
 #include "apex/kernel.h"
 
@@ -88,8 +89,46 @@ void k_name_copy(char *dst, const char *src)
 		dst[i] = '\0';
 }
 
+void k_unlock(void)
+{
+	uint32_t kicks;
+
+	if (apex.n_cpus == 1)
+		return;
+	kicks = apex.kicks;
+	apex.kicks = 0;
+	__atomic_store_n(&apex.lock, 0, __ATOMIC_RELEASE);
+	for (; kicks; kicks &= kicks - 1)
+		mumu_hc(MUMU_HC_KICK, __builtin_ctz(kicks), 0, 0);
+}
+
+void k_touch(const struct apex_proc *p)
+{
+	if (p->core != mumu_vcpu_self())
+		apex.kicks |= 1u << p->core;
+}
+
+void k_switch(void)
+{
+	struct apex_cpu *me = k_me();
+
+	k_unlock();
+	mumu_upcall_self(&me->up);
+}
+
+void k_stop(struct apex_proc *p)
+{
+	p->state = DORMANT;
+	p->wait = WAIT_NONE;
+	p->wait_obj = NULL;
+	p->wake_at = p->release_at = p->deadline_at = 0;
+	p->suspended = false;
+	p->stop_req = false;
+}
+
 void k_ready(struct apex_proc *p)
 {
+	k_touch(p);
 	p->state = READY;
 	p->wait = WAIT_NONE;
 	p->wait_obj = NULL;
@@ -121,17 +160,18 @@ static bool before(const struct apex_proc *a, const struct apex_proc *b)
 	return a->prio > b->prio || (a->prio == b->prio && a->ready_seq < b->ready_seq);
 }
 
-/* The process to run: the current one while preemption is locked, else the first ready. */
-static struct apex_proc *pick(void)
+/* The process to run on a vCPU: its current one while preemption is locked, else the first
+ * ready of its own. */
+static struct apex_proc *pick(struct apex_cpu *me)
 {
 	struct apex_proc *best = NULL;
 
-	if (apex.current && apex.current->state == RUNNING && apex.lock_level > 0)
-		return apex.current;
+	if (me->current && me->current->state == RUNNING && me->lock_level > 0)
+		return me->current;
 	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++) {
 		struct apex_proc *p = &apex.procs[i];
 
-		if (p->used && (p->state == READY || p->state == RUNNING) &&
+		if (p->used && p->core == me->id && (p->state == READY || p->state == RUNNING) &&
 		    (!best || before(p, best)))
 			best = p;
 	}
@@ -140,8 +180,10 @@ static struct apex_proc *pick(void)
 
 void k_preempt(void)
 {
-	if (apex.mode == NORMAL && !apex.init_running)
-		mumu_upcall_self(&apex.up); /* the handler switches; returns when this runs again */
+	if (apex.mode == NORMAL && !apex.init_running) {
+		k_switch(); /* the handler switches; back here when this runs again */
+		k_enter();
+	}
 }
 
 void k_begin(struct apex_proc *p, SYSTEM_TIME_TYPE now)
@@ -158,13 +200,15 @@ SYSTEM_TIME_TYPE k_deadline(SYSTEM_TIME_TYPE time_out)
 
 bool k_may_wait(void)
 {
-	return !apex.init_running && apex.current && apex.lock_level == 0 &&
-	       !apex.current->error_handler;
+	struct apex_cpu *me = k_me();
+
+	return !apex.init_running && me->current && me->lock_level == 0 &&
+	       !me->current->error_handler;
 }
 
 RETURN_CODE_TYPE k_block(enum apex_wait wait, const void *obj, SYSTEM_TIME_TYPE wake_at)
 {
-	struct apex_proc *p = apex.current;
+	struct apex_proc *p = k_cur();
 
 	p->state = WAITING;
 	p->wait = wait;
@@ -172,8 +216,8 @@ RETURN_CODE_TYPE k_block(enum apex_wait wait, const void *obj, SYSTEM_TIME_TYPE 
 	p->wait_seq = ++apex.seq;
 	p->wake_at = wake_at;
 	p->wait_rc = NO_ERROR;
-	mumu_upcall_self(&apex.up);
-	k_enter(); /* resumed unmasked: the caller goes on masked */
+	k_switch();
+	k_enter(); /* resumed unmasked and unlocked: the caller goes on inside */
 	return p->wait_rc;
 }
 
@@ -205,6 +249,7 @@ WAITING_RANGE_TYPE k_waiters(const void *obj)
 
 void k_wake(struct apex_proc *p, RETURN_CODE_TYPE rc)
 {
+	k_touch(p);
 	p->wait_rc = rc;
 	if (p->suspended) { /* still suspended: it goes on waiting for RESUME */
 		p->wait = WAIT_SUSPEND;
@@ -228,13 +273,13 @@ static void release(struct apex_proc *p, SYSTEM_TIME_TYPE now)
 	k_ready(p);
 }
 
-/* Time passed: time-outs, delays, release points and deadlines up to now. */
-static void k_time(SYSTEM_TIME_TYPE now)
+/* Time passed: time-outs, delays, release points and deadlines of a vCPU's processes. */
+static void k_time(const struct apex_cpu *me, SYSTEM_TIME_TYPE now)
 {
 	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++) {
 		struct apex_proc *p = &apex.procs[i];
 
-		if (!p->used || p->state == DORMANT)
+		if (!p->used || p->core != me->id || p->state == DORMANT)
 			continue;
 		if (p->deadline_at && now >= p->deadline_at) {
 			SYSTEM_TIME_TYPE missed = p->deadline_at;
@@ -264,7 +309,7 @@ static void k_time(SYSTEM_TIME_TYPE now)
  * process's release point the timer is periodic too: the VMM moves it on by itself, and the
  * next release costs no TIMER_SET exit (mumu_timer_set sees it armed already).
  */
-static void k_arm(void)
+static void k_arm(struct apex_cpu *me)
 {
 	SYSTEM_TIME_TYPE next = 0, period = 0;
 
@@ -273,7 +318,7 @@ static void k_arm(void)
 		SYSTEM_TIME_TYPE t[3] = { p->state == WAITING ? p->wake_at : 0, p->release_at,
 					  p->deadline_at };
 
-		if (!p->used || p->state == DORMANT || p->state == FAULTED)
+		if (!p->used || p->core != me->id || p->state == DORMANT || p->state == FAULTED)
 			continue;
 		for (int k = 0; k < 3; k++)
 			if (t[k] > 0 && (next == 0 || t[k] < next)) {
@@ -281,10 +326,10 @@ static void k_arm(void)
 				period = k == 1 ? p->attr.PERIOD : 0;
 			}
 	}
-	if (next != apex.timer_at || period != apex.timer_period) {
-		apex.timer_at = next;
-		apex.timer_period = period;
-		mumu_timer_set(&apex.up, (uint64_t)next, (uint64_t)period);
+	if (next != me->timer_at || period != me->timer_period) {
+		me->timer_at = next;
+		me->timer_period = period;
+		mumu_timer_set(&me->up, (uint64_t)next, (uint64_t)period);
 	}
 }
 
@@ -312,46 +357,102 @@ static void exception(struct apex_proc *p, const volatile struct mumu_vcpu_area 
 static struct mumu_context *on_upcall(struct mumu_upcalls *u, uint32_t events,
 				      struct mumu_context *interrupted)
 {
-	struct apex_proc *cur = apex.current, *next;
+	struct apex_cpu *me = (struct apex_cpu *)u;
+	struct apex_proc *cur = me->current, *next;
 
+	k_lock();
 	if (events & MUMU_EV_EXCEPTION) {
 		/* In the initialisation process or idle: the partition's fault. Without the
 		 * exception event the instruction faults again, and mumu ends the partition. */
 		if (!cur || apex.init_running)
-			mumu_upcall_events(u, MUMU_EV_TIMER | MUMU_EV_WINDOW);
+			mumu_upcall_events(u, MUMU_EV_TIMER | MUMU_EV_WINDOW | MUMU_EV_KICK);
 		else
 			exception(cur, &u->area);
 	}
-	k_time(k_now());
+	if (cur && cur->stop_req)
+		k_stop(cur); /* STOP from another vCPU */
+	k_time(me, k_now());
 	if (apex.init_running || apex.mode != NORMAL) {
-		k_arm();
+		k_arm(me);
+		k_unlock();
 		return interrupted;
 	}
-	next = pick();
+	next = pick(me);
 	if (cur && cur != next && cur->state == RUNNING)
 		cur->state = READY; /* preempted: keeps its place before the others */
-	apex.current = next;
+	me->current = next;
 	if (next)
 		next->state = RUNNING;
-	k_arm();
-	return next ? &next->ctx : &apex.idle_ctx;
+	k_arm(me);
+	k_unlock();
+	return next ? &next->ctx : &me->idle_ctx;
 }
 
-/* No process ready: spin in the window while a time is due in it, else give the window away. */
+/*
+ * No process ready. Alone, the vCPU spins in the window while a time is due in it, else
+ * gives the window away; with siblings, a process of its own may become ready at any time
+ * (a kick), so it spins, unless it has no processes at all.
+ */
 static void idle(void *arg)
 {
+	struct apex_cpu *me = arg;
+
 	for (;;) {
-		if (apex.timer_at == 0 || (uint64_t)apex.timer_at >= apex.up.area.window_end_ns)
+		if (apex.n_cpus == 1
+			? me->timer_at == 0 || (uint64_t)me->timer_at >= me->up.area.window_end_ns
+			: me->n_procs == 0 && apex.mode == NORMAL)
 			mumu_yield();
 		__builtin_ia32_pause();
 	}
 }
 
-int main(uint64_t vcpu, const struct mumu_info *info)
+#define APEX_EVENTS (MUMU_EV_TIMER | MUMU_EV_WINDOW | MUMU_EV_KICK | MUMU_EV_EXCEPTION)
+
+/* vCPUs other than 0: once vCPU 0 has set the kernel up, register and idle until a process
+ * of their own is ready. */
+static void secondary(uint32_t id)
 {
-	if (vcpu != 0) /* processes run on the first vCPU (docs/apex.md) */
+	struct mumu_partition_status st = { 0 };
+	struct apex_cpu *me;
+
+	mumu_get_status(&st);
+	while (__atomic_load_n(&apex.boot, __ATOMIC_ACQUIRE) != st.n_restarts + 1)
+		__builtin_ia32_pause();
+	me = &apex.cpu[id];
+	if (mumu_upcall_init(&me->up, APEX_EVENTS, on_upcall) < 0)
 		for (;;)
 			mumu_yield();
+	idle(me);
+}
+
+/* The kernel's memory: the vCPUs' parts (each with an idle stack) from the partition's. */
+static bool setup(const struct mumu_info *info)
+{
+	apex.heap = (uint8_t *)_end;
+	apex.heap_end = (uint8_t *)(info->ram_bytes - info->n_vcpus * MUMU_STACK_BYTES);
+	apex.n_cpus = info->n_vcpus;
+	apex.cpu = k_alloc(info->n_vcpus * sizeof(*apex.cpu), 64);
+	if (!apex.cpu)
+		return false;
+	__builtin_memset(apex.cpu, 0, info->n_vcpus * sizeof(*apex.cpu));
+	for (uint32_t c = 0; c < info->n_vcpus; c++) {
+		size_t bytes = 4096;
+		uint8_t *stack = k_stack(&bytes);
+
+		if (!stack)
+			return false;
+		apex.cpu[c].id = c;
+		mumu_context_init(&apex.cpu[c].idle_ctx, idle, &apex.cpu[c], stack, bytes);
+	}
+	return true;
+}
+
+int main(uint64_t vcpu, const struct mumu_info *info)
+{
+	struct mumu_partition_status st = { 0 };
+
+	if (vcpu != 0)
+		secondary((uint32_t)vcpu);
 	/* A warm start keeps RAM, the application's data: the OS's own state starts again, and
 	 * the initialisation process creates the processes and objects anew. */
 	__builtin_memset(&apex, 0, sizeof(apex));
@@ -359,17 +460,16 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	k_message_reset();
 	k_ports_reset();
 	k_hm_reset();
-	apex.heap = (uint8_t *)_end;
-	apex.heap_end = (uint8_t *)(info->ram_bytes - info->n_vcpus * MUMU_STACK_BYTES);
 	apex.mode = info->mode == MUMU_MODE_WARM_START ? WARM_START : COLD_START;
 	apex.init_running = true;
-	mumu_context_init(&apex.idle_ctx, idle, NULL, apex.idle_stack, sizeof(apex.idle_stack));
-	if (mumu_upcall_init(&apex.up, MUMU_EV_TIMER | MUMU_EV_WINDOW | MUMU_EV_EXCEPTION,
-			     on_upcall) < 0) {
-		mumu_printf("apex: no upcalls (ABI %u)\n", info->abi_version);
+	if (!setup(info) || mumu_upcall_init(&apex.cpu[0].up, APEX_EVENTS, on_upcall) < 0) {
+		mumu_printf("apex: cannot start (ABI %u, %lu bytes of RAM)\n", info->abi_version,
+			    (unsigned long)info->ram_bytes);
 		return 0;
 	}
-	apex.up.current = &apex.init_ctx;
+	apex.cpu[0].up.current = &apex.init_ctx;
+	mumu_get_status(&st);
+	__atomic_store_n(&apex.boot, st.n_restarts + 1, __ATOMIC_RELEASE);
 	apex_main();
 	/* An initialisation process that ends without SET_PARTITION_MODE: NORMAL. */
 	{

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The partition OS inside a mumu guest (docs/apex.md): processes scheduled by priority on
- * the partition's first vCPU, preempted by its ABI 3 timer, and the APEX objects they wait
- * on. Kernel state changes with events masked; every switch goes through the upcall handler
- * (a timer, a window's start, an exception, or a process that blocks: mumu_upcall_self).
+ * each vCPU of the partition (a process runs on one, INITIALIZE_PROCESS_CORE_AFFINITY),
+ * preempted by that vCPU's ABI 3 timer, and the APEX objects they wait on. Kernel state
+ * changes under one lock with the vCPU's events masked; every switch goes through the vCPU's
+ * upcall handler (a timer, a window's start, a kick from another vCPU, an exception, or a
+ * process that blocks: k_switch).
  */
 #ifndef MUMU_APEX_KERNEL_H
 #define MUMU_APEX_KERNEL_H
@@ -28,6 +30,8 @@ enum apex_wait {
 
 struct apex_proc {
 	bool used;
+	uint32_t core; /* the vCPU it runs on (INITIALIZE_PROCESS_CORE_AFFINITY; 0) */
+	bool stop_req; /* STOP from another vCPU while it runs: its vCPU stops it */
 	PROCESS_ATTRIBUTE_TYPE attr;
 	PROCESS_STATE_TYPE state;
 	PRIORITY_TYPE prio;
@@ -52,33 +56,78 @@ struct apex_proc {
 	MESSAGE_SIZE_TYPE msg_len;
 };
 
-struct apex_kernel {
-	struct mumu_upcalls up;
-	OPERATING_MODE_TYPE mode;
-	struct apex_proc procs[SYSTEM_LIMIT_NUMBER_OF_PROCESSES];
+/* One vCPU's part of the kernel. */
+struct apex_cpu {
+	struct mumu_upcalls up;	   /* first: the handler finds its vCPU from its upcalls */
+	uint32_t id;		   /* logical core id */
+	uint32_t n_procs;	   /* processes with affinity to it (none: it gives windows away) */
 	struct apex_proc *current; /* NULL: the initialisation process or idle */
-	bool init_running;	   /* the initialisation process (apex_main) runs */
 	LOCK_LEVEL_TYPE lock_level;
-	uint64_t seq;
-	uint8_t *heap, *heap_end; /* partition memory for stacks and messages */
-	struct mumu_context init_ctx, idle_ctx;
-	uint8_t idle_stack[4096] __attribute__((aligned(16)));
+	struct mumu_context idle_ctx;
 	SYSTEM_TIME_TYPE timer_at;     /* what the vCPU's timer is set to, 0: nothing */
 	SYSTEM_TIME_TYPE timer_period; /* and its period, 0: one-shot */
 };
 
+struct apex_kernel {
+	OPERATING_MODE_TYPE mode;
+	struct apex_proc procs[SYSTEM_LIMIT_NUMBER_OF_PROCESSES];
+	struct apex_cpu *cpu; /* n_cpus of them, from partition memory */
+	uint32_t n_cpus;
+	uint32_t lock;	   /* the kernel lock (more than one vCPU) */
+	uint32_t kicks;	   /* vCPUs to kick when the lock is released: their processes changed */
+	uint64_t boot;	   /* restarts + 1 once vCPU 0 set the kernel up: the others wait for it */
+	bool init_running; /* the initialisation process (apex_main) runs, on vCPU 0 */
+	uint64_t seq;
+	uint8_t *heap, *heap_end; /* partition memory for stacks and messages */
+	struct mumu_context init_ctx;
+};
+
 extern struct apex_kernel apex;
 
-/* Kernel entry and exit around a service: events masked, then unmasked (pending events taken). */
+/* The vCPU this runs on, and its current process. */
+static inline struct apex_cpu *k_me(void)
+{
+	return &apex.cpu[mumu_vcpu_self()];
+}
+
+static inline struct apex_proc *k_cur(void)
+{
+	return k_me()->current;
+}
+
+/* The kernel lock (with one vCPU there is nothing to exclude). k_unlock kicks the vCPUs whose
+ * processes changed meanwhile (k_touch), once the lock is free. */
+static inline void k_lock(void)
+{
+	if (apex.n_cpus > 1)
+		while (__atomic_exchange_n(&apex.lock, 1, __ATOMIC_ACQUIRE))
+			while (__atomic_load_n(&apex.lock, __ATOMIC_RELAXED))
+				__builtin_ia32_pause();
+}
+void k_unlock(void);
+
+/* Kernel entry and exit around a service: events masked and the lock taken, then the lock
+ * released and events unmasked (pending events taken). */
 static inline void k_enter(void)
 {
-	mumu_events_mask(&apex.up);
+	mumu_events_mask(&k_me()->up);
+	k_lock();
 }
 
 static inline void k_leave(void)
 {
-	mumu_events_unmask(&apex.up);
+	k_unlock();
+	mumu_events_unmask(&k_me()->up);
 }
+
+/* A process of another vCPU changed (ready, times, priority, stopped): that vCPU looks again
+ * when the lock is released (a kick). */
+void k_touch(const struct apex_proc *p);
+/* To the upcall handler from a service (inside k_enter): the lock is released first. The
+ * context comes back (if ever) with events unmasked and without the lock. */
+void k_switch(void);
+/* A process stopped: DORMANT, out of every queue, its times gone. */
+void k_stop(struct apex_proc *p);
 
 SYSTEM_TIME_TYPE k_now(void);
 /* Memory of the partition, during initialisation only (NULL when none left). */

@@ -134,10 +134,10 @@ void READ_BLACKBOARD(BLACKBOARD_ID_TYPE BLACKBOARD_ID, SYSTEM_TIME_TYPE TIME_OUT
 		RETURN(NOT_AVAILABLE);
 	if (!k_may_wait())
 		RETURN(INVALID_MODE);
-	apex.current->msg = MESSAGE_ADDR;
+	k_cur()->msg = MESSAGE_ADDR;
 	rc = k_block(WAIT_OBJECT, b, k_deadline(TIME_OUT));
 	if (rc == NO_ERROR)
-		*LENGTH = apex.current->msg_len;
+		*LENGTH = k_cur()->msg_len;
 	RETURN(rc);
 }
 
@@ -252,8 +252,8 @@ void SEND_BUFFER(BUFFER_ID_TYPE BUFFER_ID, MESSAGE_ADDR_TYPE MESSAGE_ADDR, MESSA
 		RETURN(NOT_AVAILABLE);
 	if (!k_may_wait())
 		RETURN(INVALID_MODE);
-	apex.current->msg = MESSAGE_ADDR; /* the receiver that makes room takes it */
-	apex.current->msg_len = LENGTH;
+	k_cur()->msg = MESSAGE_ADDR; /* the receiver that makes room takes it */
+	k_cur()->msg_len = LENGTH;
 	RETURN(k_block(WAIT_OBJECT, senders(b), k_deadline(TIME_OUT)));
 }
 
@@ -288,10 +288,10 @@ void RECEIVE_BUFFER(BUFFER_ID_TYPE BUFFER_ID, SYSTEM_TIME_TYPE TIME_OUT,
 		RETURN(NOT_AVAILABLE);
 	if (!k_may_wait())
 		RETURN(INVALID_MODE);
-	apex.current->msg = MESSAGE_ADDR;
+	k_cur()->msg = MESSAGE_ADDR;
 	rc = k_block(WAIT_OBJECT, b, k_deadline(TIME_OUT));
 	if (rc == NO_ERROR)
-		*LENGTH = apex.current->msg_len;
+		*LENGTH = k_cur()->msg_len;
 	RETURN(rc);
 }
 

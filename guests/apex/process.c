@@ -28,7 +28,7 @@ void GET_PARTITION_STATUS(PARTITION_STATUS_TYPE *PARTITION_STATUS, RETURN_CODE_T
 		.PERIOD = st.period_ns ? (SYSTEM_TIME_TYPE)st.period_ns : INFINITE_TIME_VALUE,
 		.DURATION = st.duration_ns ? (SYSTEM_TIME_TYPE)st.duration_ns : INFINITE_TIME_VALUE,
 		.IDENTIFIER = (PARTITION_ID_TYPE)st.partition_id,
-		.LOCK_LEVEL = apex.lock_level,
+		.LOCK_LEVEL = k_me()->lock_level,
 		.OPERATING_MODE = apex.mode,
 		.START_CONDITION = (START_CONDITION_TYPE)st.start_condition,
 		.NUM_ASSIGNED_CORES = info->n_vcpus,
@@ -44,10 +44,12 @@ static void go_normal(void)
 
 	apex.mode = NORMAL;
 	apex.init_running = false;
-	apex.current = NULL;
+	k_me()->current = NULL;
 	for (int i = 0; i < SYSTEM_LIMIT_NUMBER_OF_PROCESSES; i++) {
 		struct apex_proc *p = &apex.procs[i];
 
+		if (p->used)
+			apex.cpu[p->core].n_procs++;
 		if (!p->used || p->state != WAITING || p->wait != WAIT_NORMAL)
 			continue;
 		if (p->attr.PERIOD != INFINITE_TIME_VALUE) {
@@ -60,8 +62,10 @@ static void go_normal(void)
 			k_begin(p, now);
 		}
 	}
+	for (uint32_t c = 1; c < apex.n_cpus; c++)
+		apex.kicks |= 1u << c; /* the other vCPUs: their processes may run now */
 	mumu_set_mode(MUMU_MODE_NORMAL);
-	mumu_upcall_self(&apex.up); /* never back: the initialisation process is over */
+	k_switch(); /* never back: the initialisation process is over */
 	for (;;)
 		;
 }
@@ -186,6 +190,7 @@ static RETURN_CODE_TYPE start(PROCESS_ID_TYPE id, SYSTEM_TIME_TYPE delay)
 	if (p->state != DORMANT)
 		return NO_ACTION;
 	k_fresh(p);
+	k_touch(p); /* another vCPU's: it arms its timer, or runs it */
 	p->state = WAITING;
 	p->wait_seq = ++apex.seq;
 	if (apex.mode != NORMAL) {
@@ -220,41 +225,34 @@ void DELAYED_START(PROCESS_ID_TYPE PROCESS_ID, SYSTEM_TIME_TYPE DELAY_TIME,
 	RETURN(rc);
 }
 
-/* A process stopped: DORMANT, out of every queue, its times gone. */
-static void stop(struct apex_proc *p)
-{
-	p->state = DORMANT;
-	p->wait = WAIT_NONE;
-	p->wait_obj = NULL;
-	p->wake_at = p->release_at = p->deadline_at = 0;
-	p->suspended = false;
-}
-
 void STOP(PROCESS_ID_TYPE PROCESS_ID, RETURN_CODE_TYPE *RETURN_CODE)
 {
 	struct apex_proc *p;
 
 	k_enter();
 	p = k_proc(PROCESS_ID);
-	if (!p || p == apex.current)
+	if (!p || p == k_cur())
 		RETURN(INVALID_PARAM);
 	if (p->state == DORMANT)
 		RETURN(NO_ACTION);
-	stop(p);
+	k_touch(p);
+	if (p->state == RUNNING) /* on another vCPU: it stops it at once (a kick) */
+		p->stop_req = true;
+	else
+		k_stop(p);
 	RETURN(NO_ERROR);
 }
 
 void STOP_SELF(void)
 {
 	k_enter();
-	if (!apex.current) { /* the initialisation process: nothing to stop */
+	if (!k_cur()) { /* the initialisation process: nothing to stop */
 		k_leave();
 		return;
 	}
-	stop(apex.current); /* the error handler too: the next error starts it afresh */
-	if (apex.lock_level > 0)
-		apex.lock_level = 0; /* a stopped process holds no lock (P1 3.3.2.6) */
-	mumu_upcall_self(&apex.up);
+	k_stop(k_cur());	/* the error handler too: the next error starts it afresh */
+	k_me()->lock_level = 0; /* a stopped process holds no lock (P1 3.3.2.6) */
+	k_switch();
 	for (;;) /* never resumed: START makes a fresh context */
 		;
 }
@@ -265,7 +263,7 @@ void SUSPEND(PROCESS_ID_TYPE PROCESS_ID, RETURN_CODE_TYPE *RETURN_CODE)
 
 	k_enter();
 	p = k_proc(PROCESS_ID);
-	if (!p || p == apex.current)
+	if (!p || p == k_cur())
 		RETURN(INVALID_PARAM);
 	if (p->attr.PERIOD != INFINITE_TIME_VALUE)
 		RETURN(INVALID_MODE); /* a periodic process cannot be suspended */
@@ -273,6 +271,7 @@ void SUSPEND(PROCESS_ID_TYPE PROCESS_ID, RETURN_CODE_TYPE *RETURN_CODE)
 		RETURN(INVALID_MODE);
 	if (p->suspended || (p->state == WAITING && p->wait == WAIT_SUSPEND))
 		RETURN(NO_ACTION);
+	k_touch(p); /* running on another vCPU: it switches away at once (a kick) */
 	if (p->state == WAITING) {
 		p->suspended = true; /* it goes on waiting; RESUME is needed as well */
 	} else {
@@ -292,7 +291,7 @@ void SUSPEND_SELF(SYSTEM_TIME_TYPE TIME_OUT, RETURN_CODE_TYPE *RETURN_CODE)
 		RETURN(INVALID_PARAM);
 	if (!k_may_wait())
 		RETURN(INVALID_MODE);
-	if (apex.current->attr.PERIOD != INFINITE_TIME_VALUE)
+	if (k_cur()->attr.PERIOD != INFINITE_TIME_VALUE)
 		RETURN(INVALID_MODE);
 	if (TIME_OUT == 0)
 		RETURN(NO_ERROR);
@@ -306,7 +305,7 @@ void RESUME(PROCESS_ID_TYPE PROCESS_ID, RETURN_CODE_TYPE *RETURN_CODE)
 
 	k_enter();
 	p = k_proc(PROCESS_ID);
-	if (!p || p == apex.current)
+	if (!p || p == k_cur())
 		RETURN(INVALID_PARAM);
 	if (p->state == DORMANT || p->attr.PERIOD != INFINITE_TIME_VALUE)
 		RETURN(INVALID_MODE);
@@ -331,33 +330,42 @@ void SET_PRIORITY(PROCESS_ID_TYPE PROCESS_ID, PRIORITY_TYPE PRIORITY, RETURN_COD
 		RETURN(INVALID_MODE);
 	p->prio = PRIORITY;
 	p->ready_seq = ++apex.seq; /* the youngest of its new priority */
+	k_touch(p);
 	k_preempt();
 	RETURN(NO_ERROR);
 }
 
+/* The lock level is the vCPU's: it keeps other processes of this vCPU off it, not those of
+ * the partition's other vCPUs (docs/apex.md). */
 void LOCK_PREEMPTION(LOCK_LEVEL_TYPE *LOCK_LEVEL, RETURN_CODE_TYPE *RETURN_CODE)
 {
+	struct apex_cpu *me;
+
 	k_enter();
-	if (apex.mode != NORMAL || !apex.current || apex.current->error_handler) {
-		*LOCK_LEVEL = apex.lock_level;
+	me = k_me();
+	if (apex.mode != NORMAL || !me->current || me->current->error_handler) {
+		*LOCK_LEVEL = me->lock_level;
 		RETURN(NO_ACTION);
 	}
-	if (apex.lock_level >= MAX_LOCK_LEVEL)
+	if (me->lock_level >= MAX_LOCK_LEVEL)
 		RETURN(INVALID_CONFIG);
-	*LOCK_LEVEL = ++apex.lock_level;
+	*LOCK_LEVEL = ++me->lock_level;
 	RETURN(NO_ERROR);
 }
 
 void UNLOCK_PREEMPTION(LOCK_LEVEL_TYPE *LOCK_LEVEL, RETURN_CODE_TYPE *RETURN_CODE)
 {
+	struct apex_cpu *me;
+
 	k_enter();
-	if (apex.mode != NORMAL || !apex.current || apex.current->error_handler ||
-	    apex.lock_level == 0) {
-		*LOCK_LEVEL = apex.lock_level;
+	me = k_me();
+	if (apex.mode != NORMAL || !me->current || me->current->error_handler ||
+	    me->lock_level == 0) {
+		*LOCK_LEVEL = me->lock_level;
 		RETURN(NO_ACTION);
 	}
-	*LOCK_LEVEL = --apex.lock_level;
-	if (apex.lock_level == 0)
+	*LOCK_LEVEL = --me->lock_level;
+	if (me->lock_level == 0)
 		k_preempt();
 	RETURN(NO_ERROR);
 }
@@ -365,9 +373,9 @@ void UNLOCK_PREEMPTION(LOCK_LEVEL_TYPE *LOCK_LEVEL, RETURN_CODE_TYPE *RETURN_COD
 void GET_MY_ID(PROCESS_ID_TYPE *PROCESS_ID, RETURN_CODE_TYPE *RETURN_CODE)
 {
 	k_enter();
-	if (!apex.current)
+	if (!k_cur())
 		RETURN(INVALID_MODE); /* the initialisation process has no id */
-	*PROCESS_ID = k_id(apex.current);
+	*PROCESS_ID = k_id(k_cur());
 	RETURN(NO_ERROR);
 }
 
@@ -402,6 +410,34 @@ void GET_PROCESS_STATUS(PROCESS_ID_TYPE PROCESS_ID, PROCESS_STATUS_TYPE *PROCESS
 	RETURN(NO_ERROR);
 }
 
+/* --- multicore (Part 1 supplement 4) --- */
+
+void INITIALIZE_PROCESS_CORE_AFFINITY(PROCESS_ID_TYPE PROCESS_ID,
+				      PROCESSOR_CORE_ID_TYPE PROCESSOR_CORE_ID,
+				      RETURN_CODE_TYPE *RETURN_CODE)
+{
+	struct apex_proc *p;
+
+	k_enter();
+	p = k_proc(PROCESS_ID);
+	if (!p || p->error_handler ||
+	    (PROCESSOR_CORE_ID != CORE_AFFINITY_NO_PREFERENCE &&
+	     (PROCESSOR_CORE_ID < 0 || (uint32_t)PROCESSOR_CORE_ID >= apex.n_cpus)))
+		RETURN(INVALID_PARAM);
+	if (apex.mode == NORMAL)
+		RETURN(INVALID_MODE);
+	p->core =
+	    PROCESSOR_CORE_ID == CORE_AFFINITY_NO_PREFERENCE ? 0 : (uint32_t)PROCESSOR_CORE_ID;
+	RETURN(NO_ERROR);
+}
+
+void GET_MY_PROCESSOR_CORE_ID(PROCESSOR_CORE_ID_TYPE *PROCESSOR_CORE_ID,
+			      RETURN_CODE_TYPE *RETURN_CODE)
+{
+	*PROCESSOR_CORE_ID = (PROCESSOR_CORE_ID_TYPE)mumu_vcpu_self();
+	*RETURN_CODE = NO_ERROR;
+}
+
 /* --- time --- */
 
 void GET_TIME(SYSTEM_TIME_TYPE *SYSTEM_TIME, RETURN_CODE_TYPE *RETURN_CODE)
@@ -418,7 +454,7 @@ void TIMED_WAIT(SYSTEM_TIME_TYPE DELAY_TIME, RETURN_CODE_TYPE *RETURN_CODE)
 	if (!k_may_wait())
 		RETURN(INVALID_MODE);
 	if (DELAY_TIME == 0) { /* to the end of its priority's queue */
-		apex.current->ready_seq = ++apex.seq;
+		k_cur()->ready_seq = ++apex.seq;
 		k_preempt();
 		RETURN(NO_ERROR);
 	}
@@ -431,7 +467,7 @@ void PERIODIC_WAIT(RETURN_CODE_TYPE *RETURN_CODE)
 	struct apex_proc *p;
 
 	k_enter();
-	p = apex.current;
+	p = k_cur();
 	if (!k_may_wait())
 		RETURN(INVALID_MODE);
 	if (p->attr.PERIOD == INFINITE_TIME_VALUE)
@@ -447,7 +483,7 @@ void REPLENISH(SYSTEM_TIME_TYPE BUDGET_TIME, RETURN_CODE_TYPE *RETURN_CODE)
 	SYSTEM_TIME_TYPE deadline;
 
 	k_enter();
-	p = apex.current;
+	p = k_cur();
 	if (!p || apex.mode != NORMAL)
 		RETURN(NO_ACTION);
 	if (!is_time(BUDGET_TIME))

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The partition OS (docs/apex.md) end to end: apex_services.bin checks every service and its
 # return codes, apex_sched.bin the process scheduling, each from inside a partition that has
-# one vCPU and then two, next to a neighbour on each core that must keep its windows.
+# one vCPU and then two, next to a neighbour on each core that must keep its windows;
+# apex_smp.bin processes on both vCPUs. The windows leave the real-time budget free.
 . "$(dirname "$0")/lib.sh"
 config() { # GUEST VCPUS
 	local cores='<CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/>'
@@ -25,8 +26,8 @@ config() { # GUEST VCPUS
   </Partitions>
   <Schedules MajorFrameDuration="20000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
     <PartitionTimeWindow PartitionNameRef="apex" Duration="10000000" Offset="0"/>
-    <PartitionTimeWindow PartitionNameRef="n0" Duration="8000000" Offset="11000000"/>
-    <PartitionTimeWindow PartitionNameRef="n1" Duration="8000000" Offset="11000000"/>
+    <PartitionTimeWindow PartitionNameRef="n0" Duration="6000000" Offset="11000000"/>
+    <PartitionTimeWindow PartitionNameRef="n1" Duration="6000000" Offset="11000000"/>
   </Schedules>
 </Module>
 XML
@@ -52,6 +53,9 @@ for v in 1 2; do
 	run apex_sched $v 60 "sched done, 13 ok, 0 failed"
 	expect "$WORK/out" "^\[apex\] apex: preemption latency [0-9]+ us, periodic release jitter"
 done
+# Processes on both vCPUs of a partition (guests/apex_smp.c): each case judged from inside.
+run apex_smp 2 60 "smp done, 22 ok, 0 failed"
+expect "$WORK/out" "^\[apex\] apex: cross-vCPU wake-up [0-9]+ us\$"
 # Ports between two APEX partitions on one core (tests/e2e/apex_ports.xml): each side's checks.
 "$SUP" --frames 30 "$(dirname "$0")/apex_ports.xml" >"$WORK/out" 2>&1 || fail "ports: exit status $?"
 grep 'apex: FAIL' "$WORK/out" && fail "ports: a check failed"
