@@ -3,23 +3,27 @@
  * apex_smp.bin: processes on both vCPUs of a partition (INITIALIZE_PROCESS_CORE_AFFINITY),
  * judged from inside (tests/e2e/apex.sh): two processes run at the same time on the two
  * vCPUs; a semaphore, a buffer and RESUME wake a process on the other vCPU; STOP and SUSPEND
- * of a process running there take it off at once; an exception there reaches the error
- * handler on vCPU 0; a periodic process there keeps its releases; LOCK_PREEMPTION on one
- * vCPU does not hold the other. "judge" (vCPU 0, highest priority) runs each case:
+ * of a process running there take it off at once; a process woken from vCPU 0 preempts the
+ * one running there; an exception there reaches the error handler on vCPU 0; a periodic
+ * process there keeps its releases; LOCK_PREEMPTION on one vCPU does not hold the other.
+ * "judge" (vCPU 0, highest priority) runs each case:
  *
  *     apex: ok NAME   /   apex: FAIL NAME (...)   /   apex: smp done, N ok, M failed
  *
- * and prints the cross-vCPU wake-up latency it saw (never judged).
+ * and prints the cross-vCPU wake-up latencies it saw (never judged): of an idle vCPU (it
+ * polls, no exit) and of one that must be preempted (a kick).
  */
 #include "apex_check.h"
 #include "arinc653/apex.h"
 
-enum { SPIN0, SPIN1, WAITER, RUNNER, FAULTY, PERIODIC, N_PROCS };
+enum { SPIN0, SPIN1, WAITER, RUNNER, PREEMPTER, FAULTY, PERIODIC, N_PROCS };
 
 static PROCESS_ID_TYPE ids[N_PROCS], judge_id;
-static SEMAPHORE_ID_TYPE sem;
+static SEMAPHORE_ID_TYPE sem, sem2;
 static BUFFER_ID_TYPE buf;
-static volatile SYSTEM_TIME_TYPE spin_from[2], spin_to[2], woke_at, signalled_at;
+static volatile SYSTEM_TIME_TYPE spin_from[2], spin_to[2], woke_at, signalled_at, preempted_at,
+    signalled2_at;
+static volatile RETURN_CODE_TYPE preempter_rc = -1;
 static volatile PROCESSOR_CORE_ID_TYPE spin_core[2] = { -1, -1 }, waiter_core = -1;
 static volatile RETURN_CODE_TYPE waiter_rc[3] = { -1, -1, -1 };
 static volatile char waiter_msg[8];
@@ -87,6 +91,17 @@ static void runner(void)
 	runner_count = 0;
 	for (;;)
 		runner_count++;
+}
+
+/* On vCPU 1 above the runner: woken from vCPU 0 while the runner runs there (a kick). */
+static void preempter(void)
+{
+	RETURN_CODE_TYPE rc;
+
+	WAIT_SEMAPHORE(sem2, 1000000000, &rc);
+	preempted_at = now();
+	preempter_rc = rc;
+	STOP_SELF();
 }
 
 static void faulty(void)
@@ -180,6 +195,13 @@ static void judge(void)
 	RESUME(ids[RUNNER], &rc);
 	wait_ms(1);
 	CHECK("RESUME: it counts again", runner_moves(), 1);
+	START(ids[PREEMPTER], &rc);
+	wait_ms(1);
+	signalled2_at = now();
+	SIGNAL_SEMAPHORE(sem2, &rc);
+	wait_ms(1);
+	CHECK("a process woken from vCPU 0 preempts the one running on vCPU 1", preempter_rc,
+	      NO_ERROR);
 	mumu_yield();
 	STOP(ids[RUNNER], &rc);
 	CHECK("STOP of a process running on vCPU 1", rc, NO_ERROR);
@@ -206,7 +228,8 @@ static void judge(void)
 	STOP(ids[PERIODIC], &rc);
 	CHECK("a periodic process on vCPU 1: its releases (5 or more in 30 ms)", jobs >= 5, 1);
 
-	mumu_printf("apex: cross-vCPU wake-up %ld us\n", (long)(woke_at - signalled_at) / 1000);
+	mumu_printf("apex: cross-vCPU wake-up %ld ns (idle vCPU), %ld ns (preempting)\n",
+		    (long)(woke_at - signalled_at), (long)(preempted_at - signalled2_at));
 	mumu_printf("apex: smp done, %d ok, %d failed\n", n_ok, n_failed);
 	STOP_SELF();
 }
@@ -243,6 +266,7 @@ void apex_main(void)
 	create(SPIN1, "spin1", spin, 10, inf, 1);
 	create(WAITER, "waiter", waiter, 10, inf, 1);
 	create(RUNNER, "runner", runner, 5, inf, 1);
+	create(PREEMPTER, "preempter", preempter, 50, inf, 1);
 	create(FAULTY, "faulty", faulty, 10, inf, 1);
 	create(PERIODIC, "periodic", periodic, 20, 2000000, 1);
 	create(-1, "judge", judge, 100, inf, CORE_AFFINITY_NO_PREFERENCE);
@@ -252,6 +276,7 @@ void apex_main(void)
 	INITIALIZE_PROCESS_CORE_AFFINITY(99, 0, &rc);
 	CHECK("INITIALIZE_PROCESS_CORE_AFFINITY of no process: INVALID_PARAM", rc, INVALID_PARAM);
 	CREATE_SEMAPHORE("sem", 0, 1, FIFO, &sem, &rc);
+	CREATE_SEMAPHORE("sem2", 0, 1, FIFO, &sem2, &rc);
 	CREATE_BUFFER("buf", 8, 2, FIFO, &buf, &rc);
 	CREATE_ERROR_HANDLER(error_handler, 8192, &rc);
 	START(judge_id, &rc);

@@ -102,9 +102,20 @@ void k_unlock(void)
 		mumu_hc(MUMU_HC_KICK, __builtin_ctz(kicks), 0, 0);
 }
 
+/*
+ * An idle vCPU (NORMAL, no current process) polls its resched word: it takes the change
+ * without an exit on either side. One that runs a process needs the kick (an exit and an
+ * upcall there) to be preempted.
+ */
 void k_touch(const struct apex_proc *p)
 {
-	if (p->core != mumu_vcpu_self())
+	struct apex_cpu *c = &apex.cpu[p->core];
+
+	if (p->core == mumu_vcpu_self())
+		return;
+	if (apex.mode == NORMAL && !c->current)
+		__atomic_store_n(&c->resched, 1, __ATOMIC_RELEASE);
+	else
 		apex.kicks |= 1u << p->core;
 }
 
@@ -371,6 +382,7 @@ static struct mumu_context *on_upcall(struct mumu_upcalls *u, uint32_t events,
 	}
 	if (cur && cur->stop_req)
 		k_stop(cur); /* STOP from another vCPU */
+	__atomic_store_n(&me->resched, 0, __ATOMIC_RELAXED);
 	k_time(me, k_now());
 	if (apex.init_running || apex.mode != NORMAL) {
 		k_arm(me);
@@ -390,14 +402,16 @@ static struct mumu_context *on_upcall(struct mumu_upcalls *u, uint32_t events,
 
 /*
  * No process ready. Alone, the vCPU spins in the window while a time is due in it, else
- * gives the window away; with siblings, a process of its own may become ready at any time
- * (a kick), so it spins, unless it has no processes at all.
+ * gives the window away; with siblings, a process of its own may become ready at any time,
+ * so it spins watching its resched word, unless it has no processes at all.
  */
 static void idle(void *arg)
 {
 	struct apex_cpu *me = arg;
 
 	for (;;) {
+		if (__atomic_load_n(&me->resched, __ATOMIC_ACQUIRE))
+			mumu_upcall_self(&me->up); /* another vCPU made a process of ours ready */
 		if (apex.n_cpus == 1
 			? me->timer_at == 0 || (uint64_t)me->timer_at >= me->up.area.window_end_ns
 			: me->n_procs == 0 && apex.mode == NORMAL)

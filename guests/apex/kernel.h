@@ -62,6 +62,7 @@ struct apex_cpu {
 	uint32_t id;		   /* logical core id */
 	uint32_t n_procs;	   /* processes with affinity to it (none: it gives windows away) */
 	struct apex_proc *current; /* NULL: the initialisation process or idle */
+	uint32_t resched;	   /* set for an idle vCPU instead of a kick: it polls */
 	LOCK_LEVEL_TYPE lock_level;
 	struct mumu_context idle_ctx;
 	SYSTEM_TIME_TYPE timer_at;     /* what the vCPU's timer is set to, 0: nothing */
