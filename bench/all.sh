@@ -136,7 +136,8 @@ row "VMM start-up to READY, sandbox on vs off (us)" "$st_on" "no sandbox $st_off
 . bench/interference.sh
 # 9. Upcalls: timer latency, context switch, exceptions (bench/upcall.sh).
 . bench/upcall.sh
-# 10. The partition OS: process switch, release jitter, a call's cost (bench/apex.sh).
+# 10, 11. The partition OS: process switch, release jitter, a call's cost, wake-ups across
+# vCPUs (bench/apex.sh).
 . bench/apex.sh
 
 echo | tee -a "$out"

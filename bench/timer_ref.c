@@ -2,7 +2,7 @@
 /*
  * The floor of an upcall's latency: a guest's timer done bare. Usage:
  *
- *     timer_ref CORE ROUNDS [PRIORITY]
+ *     timer_ref CORE ROUNDS [PRIORITY [FROM_CORE]]
  *
  * One KVM VM (a mumu guest's layout and entry state) on one thread pinned to CORE (SCHED_FIFO
  * at PRIORITY, 0: the normal policy). Each round: a POSIX timer on the thread itself
@@ -13,6 +13,11 @@
  * handler's first instruction (exact: guest TSC - KVM's TSC offset, two host anchors):
  *
  *     timer_ref_ns=P50 P99 MAX
+ *
+ * With FROM_CORE the signal comes at the deadline from a thread on that core instead of the
+ * timer (tgkill, as mumu's KICK: another vCPU's thread interrupts this one):
+ *
+ *     kick_ref_ns=P50 P99 MAX
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +61,15 @@ __asm__(".pushsection .rodata\n"
 
 static __thread struct kvm_run *tls_run;
 
+/* FROM_CORE: the kicker signals the vCPU thread at each round's deadline. */
+static struct {
+	pthread_t thread;
+	pid_t vcpu_tid;
+	int core;
+	uint64_t deadline; /* 0: none yet */
+	uint64_t round;	   /* bumped by the vCPU thread for each new deadline */
+} kicker = { .core = -1 };
+
 static void die(const char *what)
 {
 	fprintf(stderr, "timer_ref: %s: %s\n", what, strerror(errno));
@@ -66,6 +81,39 @@ static void on_timer(int sig)
 	(void)sig;
 	if (tls_run)
 		__atomic_store_n(&tls_run->immediate_exit, 1, __ATOMIC_RELAXED);
+}
+
+static void *kick_loop(void *arg)
+{
+	uint64_t seen = 0;
+
+	(void)arg;
+	for (;;) {
+		uint64_t r, d;
+
+		while ((r = __atomic_load_n(&kicker.round, __ATOMIC_ACQUIRE)) == seen)
+			;
+		seen = r;
+		d = __atomic_load_n(&kicker.deadline, __ATOMIC_RELAXED);
+		while (mono_ns() < d)
+			;
+		syscall(SYS_tgkill, getpid(), kicker.vcpu_tid, END_SIGNAL);
+	}
+	return NULL;
+}
+
+static void kicker_start(void)
+{
+	cpu_set_t cpus;
+	pthread_attr_t attr;
+
+	kicker.vcpu_tid = gettid();
+	CPU_ZERO(&cpus);
+	CPU_SET(kicker.core, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	if (pthread_create(&kicker.thread, &attr, kick_loop, NULL) != 0)
+		die("pthread_create");
 }
 
 static int cmp(const void *a, const void *b)
@@ -95,7 +143,7 @@ int main(int argc, char **argv)
 	double rate;
 
 	if (argc < 3 || !cpuid) {
-		fprintf(stderr, "usage: timer_ref CORE ROUNDS [PRIORITY]\n");
+		fprintf(stderr, "usage: timer_ref CORE ROUNDS [PRIORITY [FROM_CORE]]\n");
 		return 2;
 	}
 	rounds = strtoull(argv[2], NULL, 10);
@@ -109,6 +157,7 @@ int main(int argc, char **argv)
 	if (sched_setaffinity(0, sizeof(cpus), &cpus) < 0)
 		die("sched_setaffinity");
 	prio.sched_priority = argc > 3 ? atoi(argv[3]) : 0;
+	kicker.core = argc > 4 ? atoi(argv[4]) : -1;
 	if (prio.sched_priority && sched_setscheduler(0, SCHED_FIFO, &prio) < 0)
 		die("SCHED_FIFO");
 
@@ -152,6 +201,8 @@ int main(int argc, char **argv)
 		die("timer");
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		die("mlockall");
+	if (kicker.core >= 0)
+		kicker_start();
 	tsc_anchor(&a_tsc[0], &a_ns[0]);
 	for (uint64_t k = 0; k < rounds; k++) {
 		struct itimerspec its;
@@ -159,7 +210,12 @@ int main(int argc, char **argv)
 		deadline[k] = mono_ns() + 200000 + (k * 7919) % 300000;
 		its = (struct itimerspec){ .it_value = ns_timespec(deadline[k]) };
 		run->immediate_exit = 0;
-		timer_settime(timer, TIMER_ABSTIME, &its, NULL);
+		if (kicker.core < 0) {
+			timer_settime(timer, TIMER_ABSTIME, &its, NULL);
+		} else {
+			__atomic_store_n(&kicker.deadline, deadline[k], __ATOMIC_RELAXED);
+			__atomic_add_fetch(&kicker.round, 1, __ATOMIC_RELEASE);
+		}
 		if (ioctl(vcpu, KVM_RUN, 0) == 0 || errno != EINTR)
 			die("KVM_RUN: the timer did not end it");
 		run->immediate_exit = 0;
@@ -179,7 +235,8 @@ int main(int argc, char **argv)
 		    (int64_t)(a_ns[0] + (uint64_t)((double)(int64_t)(tsc[k] - a_tsc[0]) * rate)) -
 		    (int64_t)deadline[k];
 	qsort(lat, rounds, sizeof(*lat), cmp);
-	printf("timer_ref_ns=%" PRId64 " %" PRId64 " %" PRId64 "\n", lat[rounds / 2],
-	       lat[rounds * 99 / 100], lat[rounds - 1]);
+	printf("%s_ref_ns=%" PRId64 " %" PRId64 " %" PRId64 "\n",
+	       kicker.core < 0 ? "timer" : "kick", lat[rounds / 2], lat[rounds * 99 / 100],
+	       lat[rounds - 1]);
 	return 0;
 }
