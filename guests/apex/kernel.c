@@ -381,7 +381,13 @@ static struct mumu_context *on_upcall(struct mumu_upcalls *u, uint32_t events,
 			exception(cur, &u->area);
 	}
 	if (cur && cur->stop_req)
-		k_stop(cur); /* STOP from another vCPU */
+		k_stop(cur);				      /* STOP from another vCPU */
+	if (cur && cur->suspended && cur->state == RUNNING) { /* SUSPEND from another vCPU */
+		cur->suspended = false;
+		cur->state = WAITING;
+		cur->wait = WAIT_SUSPEND;
+		cur->wake_at = 0;
+	}
 	__atomic_store_n(&me->resched, 0, __ATOMIC_RELAXED);
 	k_time(me, k_now());
 	if (apex.init_running || apex.mode != NORMAL) {
@@ -436,18 +442,26 @@ static void secondary(uint32_t id)
 	if (mumu_upcall_init(&me->up, APEX_EVENTS, on_upcall) < 0)
 		for (;;)
 			mumu_yield();
+	mumu_upcall_self(&me->up); /* NORMAL came before it registered: its processes run */
 	idle(me);
 }
 
-/* The kernel's memory: the vCPUs' parts (each with an idle stack) from the partition's. */
+/*
+ * The kernel's memory, from the partition's rather than the image's (its process table is
+ * some 28 KB, mostly FPU areas): the process table, the vCPUs' parts, each with an idle stack.
+ */
 static bool setup(const struct mumu_info *info)
 {
+	size_t procs = SYSTEM_LIMIT_NUMBER_OF_PROCESSES * sizeof(*apex.procs);
+
 	apex.heap = (uint8_t *)_end;
 	apex.heap_end = (uint8_t *)(info->ram_bytes - info->n_vcpus * MUMU_STACK_BYTES);
 	apex.n_cpus = info->n_vcpus;
+	apex.procs = k_alloc(procs, 64);
 	apex.cpu = k_alloc(info->n_vcpus * sizeof(*apex.cpu), 64);
-	if (!apex.cpu)
+	if (!apex.procs || !apex.cpu)
 		return false;
+	__builtin_memset(apex.procs, 0, procs); /* a warm start finds the old ones there */
 	__builtin_memset(apex.cpu, 0, info->n_vcpus * sizeof(*apex.cpu));
 	for (uint32_t c = 0; c < info->n_vcpus; c++) {
 		size_t bytes = 4096;

@@ -36,7 +36,8 @@ struct apex_proc {
 	PROCESS_STATE_TYPE state;
 	PRIORITY_TYPE prio;
 	uint64_t ready_seq; /* FIFO order within a priority: smaller goes first */
-	bool suspended;	    /* SUSPEND of a process that also waits on something */
+	bool suspended;	    /* SUSPEND of a process that also waits on something, or that
+			     * runs on another vCPU (which suspends it) */
 	bool error_handler;
 	struct mumu_context ctx;
 	uint8_t *stack;
@@ -71,8 +72,8 @@ struct apex_cpu {
 
 struct apex_kernel {
 	OPERATING_MODE_TYPE mode;
-	struct apex_proc procs[SYSTEM_LIMIT_NUMBER_OF_PROCESSES];
-	struct apex_cpu *cpu; /* n_cpus of them, from partition memory */
+	struct apex_proc *procs; /* SYSTEM_LIMIT_NUMBER_OF_PROCESSES, from partition memory */
+	struct apex_cpu *cpu;	 /* n_cpus of them, from partition memory */
 	uint32_t n_cpus;
 	uint32_t lock;	   /* the kernel lock (more than one vCPU) */
 	uint32_t kicks;	   /* vCPUs to kick when the lock is released: their processes changed */

@@ -271,9 +271,12 @@ void SUSPEND(PROCESS_ID_TYPE PROCESS_ID, RETURN_CODE_TYPE *RETURN_CODE)
 		RETURN(INVALID_MODE);
 	if (p->suspended || (p->state == WAITING && p->wait == WAIT_SUSPEND))
 		RETURN(NO_ACTION);
-	k_touch(p); /* running on another vCPU: it switches away at once (a kick) */
-	if (p->state == WAITING) {
-		p->suspended = true; /* it goes on waiting; RESUME is needed as well */
+	k_touch(p);
+	if (p->state == WAITING || p->state == RUNNING) {
+		/* Waiting: it goes on waiting, and needs RESUME as well. Running (on another
+		 * vCPU): that vCPU suspends it at once (a kick), or, should it wait first, it
+		 * waits suspended. */
+		p->suspended = true;
 	} else {
 		p->state = WAITING;
 		p->wait = WAIT_SUSPEND;
