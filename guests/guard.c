@@ -11,6 +11,7 @@
  *   guard: vcpu 1 #PF at A          vCPU 1 read the page before; after the guard it faults
  *   guard: N regions, then R        a spare table per 2 MiB, until -ENOSPC; then one more page
  *                                   in a region already split is still fine (R2)
+ *   guard: budget spent after N more, then -28   MUMU_GUARDS_MAX guards from a start
  *   guard: overflow                 recursion down vCPU 0's stack, exceptions off: the
  *                                   partition ends at the guard page under it
  *
@@ -108,6 +109,18 @@ static void spare_tables(const struct mumu_info *info)
 	mumu_printf("guard: %d regions, then %ld; again %ld\n", n, r, again);
 }
 
+/* New guards in the first 2 MiB (its own table) until the start's MUMU_GUARDS_MAX are made. */
+static void budget(void)
+{
+	uint64_t p = MUMU_PAGING_END_GPA;
+	long r = 0;
+	int n = 0;
+
+	for (; p < MUMU_USER_GPA && (r = mumu_guard((void *)p)) == 0; p += MUMU_PAGE_BYTES)
+		n++;
+	mumu_printf("guard: budget %s after %d more, then %ld\n", n > 0 ? "spent" : "NONE", n, r);
+}
+
 /* Deeper than any stack: it ends at the guard page. */
 static uint64_t recurse(uint64_t depth)
 {
@@ -158,6 +171,7 @@ int main(uint64_t vcpu, const struct mumu_info *info)
 	mumu_printf("guard: again %ld\n", mumu_guard(page[0]));
 	cross_vcpu();
 	spare_tables(info);
+	budget();
 	mumu_printf("guard: overflow\n");
 	mumu_upcall_events(&up[0], 0);
 	recurse(0);

@@ -143,12 +143,16 @@ static int64_t hc_guard(struct vmm_vcpu *vcpu, uint64_t gpa, enum vmm_outcome *o
 		return -MUMU_EFAULT;
 	}
 	pthread_mutex_lock(&vmm->paging);
-	r = vmm_layout_guard(vmm->ram, gpa, &vmm->spare_used);
-	if (r > 0)
+	r = !vmm_layout_mapped(vmm->ram, gpa) ? 0
+	    : vmm->guards >= MUMU_GUARDS_MAX  ? -ENOSPC
+					      : vmm_layout_guard(vmm->ram, gpa, &vmm->spare_used);
+	if (r > 0) {
+		vmm->guards++;
 		r = vmm_kvm_flush_mmu(vmm);
+	}
 	pthread_mutex_unlock(&vmm->paging);
 	if (r == -ENOSPC)
-		return -MUMU_ENOSPC; /* the guest's limit (docs/abi.md), not a misuse */
+		return -MUMU_ENOSPC; /* the guest's limits (docs/abi.md), not a misuse */
 	if (r < 0) {
 		vmm_report_fault(vcpu, IPC_FAULT_VMM_ERROR, true, MUMU_HC_GUARD, gpa,
 				 "guard page: KVM refused the memory slot: %s", strerror(-r));

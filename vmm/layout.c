@@ -27,6 +27,13 @@ static uint64_t get64(const uint8_t *ram, uint64_t gpa)
 	return v;
 }
 
+bool vmm_layout_mapped(const uint8_t *ram, uint64_t gpa)
+{
+	uint64_t pde = get64(ram, MUMU_PD_GPA + (gpa >> 21) * 8);
+
+	return (pde & PTE_PS) || (get64(ram, (pde & ~0xfffULL) + (gpa >> 12 & 511) * 8) & PTE_P);
+}
+
 int vmm_layout_guard(uint8_t *ram, uint64_t gpa, uint32_t *spare_used)
 {
 	uint64_t pde_gpa = MUMU_PD_GPA + (gpa >> 21) * 8, pde = get64(ram, pde_gpa), pte_gpa;

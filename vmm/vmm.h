@@ -73,6 +73,7 @@ struct vmm {
 	pthread_barrier_t started; /* vCPU threads set up, before the seccomp filter */
 	pthread_mutex_t paging;	   /* guard pages: the page tables and spare_used */
 	uint32_t spare_used;	   /* spare page tables taken (vmm_layout_guard) */
+	uint32_t guards;	   /* guard pages the guest made (MUMU_GUARDS_MAX) */
 };
 
 /* config.c: every field of a received IPC_CONFIG checked. Returns 0 or -EINVAL. */
@@ -116,6 +117,8 @@ int vmm_layout_build(uint8_t *ram, uint64_t ram_bytes, uint32_t n_vcpus, uint32_
  * -ENOSPC: no spare table left. Only the tables change: KVM does not see it until
  * vmm_kvm_flush_mmu. */
 int vmm_layout_guard(uint8_t *ram, uint64_t gpa, uint32_t *spare_used);
+/* Whether the page at gpa (below 4 GiB) is mapped, not a guard. */
+bool vmm_layout_mapped(const uint8_t *ram, uint64_t gpa);
 void vmm_layout_sregs(struct kvm_sregs *sregs, uint32_t vcpu);
 /* Whether the CPU pushes an error code for an exception vector. */
 bool vmm_vector_has_error_code(uint32_t vector);

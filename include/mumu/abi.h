@@ -94,6 +94,10 @@ enum mumu_hc {
 };
 
 #define MUMU_CONSOLE_MAX 4096 /* bytes per MUMU_HC_CONSOLE_WRITE */
+/* Guard pages a partition may make from one start to the next (MUMU_HC_GUARD; the vCPU stacks'
+ * aside): each makes KVM drop its shadow page tables, which costs the host's other cores a
+ * little too (docs/abi.md "Guard pages"); past them -MUMU_ENOSPC. */
+#define MUMU_GUARDS_MAX 64
 /* Console bytes one vCPU may write per window; past them CONSOLE_WRITE is -MUMU_EAGAIN (the
  * bytes are dropped and counted). The supervisor also prints at most as much of a partition
  * per major frame. */

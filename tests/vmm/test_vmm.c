@@ -455,6 +455,13 @@ static void test_hypercall_guard(void **state)
 			 VMM_CONTINUE);
 	assert_int_equal(f.run.s.regs.regs.rax, 0);
 	assert_int_equal(sent(&f, buf), -EAGAIN);
+	/* Past the guards a start may make: -ENOSPC, the page as it was, nothing reported. */
+	f.vmm.guards = MUMU_GUARDS_MAX;
+	assert_int_equal(hypercall(&f, MUMU_HC_GUARD, 0x40000, 0), VMM_CONTINUE);
+	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_ENOSPC);
+	assert_true(vmm_layout_mapped(f.vmm.ram, 0x40000));
+	assert_int_equal(sent(&f, buf), -EAGAIN);
+	f.vmm.guards = 0;
 	assert_int_equal(hypercall(&f, MUMU_HC_GUARD, 0x40000, 0), VMM_FAULT);
 	assert_int_equal((int64_t)f.run.s.regs.regs.rax, -MUMU_EFAULT);
 	assert_int_equal(sent(&f, buf), IPC_FAULT);
