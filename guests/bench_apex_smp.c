@@ -8,6 +8,8 @@
  *
  *     smp_idle_ns=P50 P99 MAX smp_kick_ns=P50 P99 MAX n=N
  */
+#include <stdlib.h>
+
 #include "arinc653/apex.h"
 #include "arinc653/mumu.h"
 #include "lib/upcall.h"
@@ -20,15 +22,11 @@ static volatile SYSTEM_TIME_TYPE signalled, woke;
 static volatile int wakes;
 static int64_t idle_ns[ROUNDS], kick_ns[ROUNDS];
 
-static void sort(int64_t *v, int n)
+static int cmp(const void *a, const void *b)
 {
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			int64_t t = v[j];
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
+	return (x > y) - (x < y);
 }
 
 static SYSTEM_TIME_TYPE now(void)
@@ -72,7 +70,7 @@ static void rounds(int64_t *out)
 		if (wakes != w && woke > signalled && woke - signalled < 2000000)
 			out[k++] = woke - signalled;
 	}
-	sort(out, ROUNDS);
+	qsort(out, ROUNDS, sizeof(*out), cmp); /* musl's */
 }
 
 static void driver(void)

@@ -6,33 +6,7 @@
 # overflow of vCPU 0's stack ends at the guard page under it, a MEMORY_VIOLATION named a
 # stack overflow; after the restart the page tables are new. Its neighbours lose nothing.
 . "$(dirname "$0")/lib.sh"
-cat >"$WORK/guard.xml" <<XML
-<Module Name="e2e">
-  <Partitions>
-    <Partition>
-      <PartitionDefinition Identifier="1" Name="guard" BinaryPath="guard.bin" MemorySize="67108864"/>
-      <CoreAffinity>
-        <CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/>
-        <CoreMapping LogicalCoreId="1" PhysicalCoreId="1"/>
-      </CoreAffinity>
-    </Partition>
-    <Partition>
-      <PartitionDefinition Identifier="2" Name="n0" BinaryPath="hello.bin"/>
-      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/></CoreAffinity>
-    </Partition>
-    <Partition>
-      <PartitionDefinition Identifier="3" Name="n1" BinaryPath="hello.bin"/>
-      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="1"/></CoreAffinity>
-    </Partition>
-  </Partitions>
-  <Schedules MajorFrameDuration="50000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
-    <PartitionTimeWindow PartitionNameRef="guard" Duration="20000000" Offset="0"/>
-    <PartitionTimeWindow PartitionNameRef="n0" Duration="20000000" Offset="25000000"/>
-    <PartitionTimeWindow PartitionNameRef="n1" Duration="20000000" Offset="25000000"/>
-  </Schedules>
-</Module>
-XML
-"$SUP" --frames 40 "$WORK/guard.xml" >"$WORK/out" 2>&1 || fail "exit status $?"
+"$SUP" --frames 40 "$(duo guard guard.bin 67108864)" >"$WORK/out" 2>&1 || fail "exit status $?"
 line() { expect "$WORK/out" "^\[guard\] guard: $1\$"; }
 # Misaligned, beyond RAM, a page table, the information page: refused and reported.
 line "bad -22 -14 -14 -14"

@@ -57,6 +57,41 @@ XML
 	echo "$WORK/$1.xml"
 }
 
+# duo NAME GUEST [MEMORY_BYTES]: a config with partition NAME running GUEST on two vCPUs
+# (cores 0 and 1) for 20 ms of each 50 ms frame, and a hello partition on each core after it
+# (n0, n1). Prints its path.
+duo() {
+	local mem=
+	[ -z "${3:-}" ] || mem=" MemorySize=\"$3\""
+	cat >"$WORK/$1.xml" <<XML
+<Module Name="e2e">
+  <Partitions>
+    <Partition>
+      <PartitionDefinition Identifier="1" Name="$1" BinaryPath="$2"$mem/>
+      <CoreAffinity>
+        <CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/>
+        <CoreMapping LogicalCoreId="1" PhysicalCoreId="1"/>
+      </CoreAffinity>
+    </Partition>
+    <Partition>
+      <PartitionDefinition Identifier="2" Name="n0" BinaryPath="hello.bin"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/></CoreAffinity>
+    </Partition>
+    <Partition>
+      <PartitionDefinition Identifier="3" Name="n1" BinaryPath="hello.bin"/>
+      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="1"/></CoreAffinity>
+    </Partition>
+  </Partitions>
+  <Schedules MajorFrameDuration="50000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
+    <PartitionTimeWindow PartitionNameRef="$1" Duration="20000000" Offset="0"/>
+    <PartitionTimeWindow PartitionNameRef="n0" Duration="20000000" Offset="25000000"/>
+    <PartitionTimeWindow PartitionNameRef="n1" Duration="20000000" Offset="25000000"/>
+  </Schedules>
+</Module>
+XML
+	echo "$WORK/$1.xml"
+}
+
 # start_bg CONFIG OUT [ARGS...]: run the supervisor in the background (pid in $sup) until the
 # last line of the default system shows up in OUT.
 start_bg() {

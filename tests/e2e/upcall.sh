@@ -7,33 +7,7 @@
 # vCPUs, bad registrations refused (and reported), a fault in the handler ends the partition.
 # Then preempt.bin, two threads per vCPU on a 1 ms timer. Neighbours lose no window.
 . "$(dirname "$0")/lib.sh"
-cat >"$WORK/up.xml" <<XML
-<Module Name="e2e">
-  <Partitions>
-    <Partition>
-      <PartitionDefinition Identifier="1" Name="upcalls" BinaryPath="upcalls.bin"/>
-      <CoreAffinity>
-        <CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/>
-        <CoreMapping LogicalCoreId="1" PhysicalCoreId="1"/>
-      </CoreAffinity>
-    </Partition>
-    <Partition>
-      <PartitionDefinition Identifier="2" Name="n0" BinaryPath="hello.bin"/>
-      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="0"/></CoreAffinity>
-    </Partition>
-    <Partition>
-      <PartitionDefinition Identifier="3" Name="n1" BinaryPath="hello.bin"/>
-      <CoreAffinity><CoreMapping LogicalCoreId="0" PhysicalCoreId="1"/></CoreAffinity>
-    </Partition>
-  </Partitions>
-  <Schedules MajorFrameDuration="50000000" ScheduleIdentifier="1" InitialModuleSchedule="true">
-    <PartitionTimeWindow PartitionNameRef="upcalls" Duration="20000000" Offset="0"/>
-    <PartitionTimeWindow PartitionNameRef="n0" Duration="20000000" Offset="25000000"/>
-    <PartitionTimeWindow PartitionNameRef="n1" Duration="20000000" Offset="25000000"/>
-  </Schedules>
-</Module>
-XML
-"$SUP" --frames 60 --trace "$WORK/trace.json" "$WORK/up.xml" >"$WORK/out" 2>&1 ||
+"$SUP" --frames 60 --trace "$WORK/trace.json" "$(duo upcalls upcalls.bin)" >"$WORK/out" 2>&1 ||
 	fail "exit status $?"
 line() { expect "$WORK/out" "^\[upcalls\] $1\$"; }
 # TIMER_SET unregistered, setup on the system page, unknown events, entry beyond RAM, stack
