@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * apex_warm.bin: a warm start of an APEX partition (tests/e2e/apex.sh). The first boot counts
- * in a global (RAM, which a warm start keeps) and restarts itself WARM_START; the second
+ * in a global (RAM, which a warm start keeps) and restarts itself WARM_START from a process
+ * on the partition's last vCPU; the second
  * creates the same process and semaphore again (the OS starts afresh: NO_ERROR, not
  * NO_ACTION) and finds the count kept:
  *
@@ -34,6 +35,10 @@ void apex_main(void)
 	boots++;
 	GET_PARTITION_STATUS(&st, &rc);
 	p = apex_spawn("worker", worker, 10, INFINITE_TIME_VALUE, &id);
+	/* On the last vCPU: the restart comes from there, and that vCPU waits for this boot's
+	 * kernel, not the one before it (the same RAM). */
+	INITIALIZE_PROCESS_CORE_AFFINITY(id, (PROCESSOR_CORE_ID_TYPE)st.NUM_ASSIGNED_CORES - 1,
+					 &rc);
 	CREATE_SEMAPHORE("sem", 0, 1, FIFO, &sem, &s);
 	if (boots == 2)
 		mumu_printf(

@@ -68,8 +68,8 @@ sed 's/apex_services.bin/apex_cpp.bin/' "$(config apex_services 1)" >"$WORK/cpp.
 expect "$WORK/out" "^\[apex\] apex: c\+\+ ok constructor 42 virtual 4 template 24\$"
 echo "ok: a C++ partition program"
 # A warm start keeps the application's data, and the partition OS starts afresh: the same
-# process and semaphore are created again.
-sed 's/apex_services.bin/apex_warm.bin/' "$(config apex_services 1)" >"$WORK/warm.xml"
+# process and semaphore are created again (two vCPUs: the second waits for the new kernel).
+sed 's/apex_services.bin/apex_warm.bin/' "$(config apex_services 2)" >"$WORK/warm.xml"
 "$SUP" --frames 10 "$WORK/warm.xml" >"$WORK/out" 2>&1 || fail "warm: exit status $?"
 expect "$WORK/out" '^\[apex\] apex: warm boot 2 \(mode 2\), count 7 kept, process NO_ERROR, semaphore NO_ERROR$'
 echo "ok: a warm start"
