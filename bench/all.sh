@@ -80,16 +80,23 @@ row "spawn to first hypercall (us)" "${first_us:-n/a}" "-" "-" "-"
 
 # 2. Hypercall round trip: guest port write -> VMM -> guest, against a bare KVM_RUN loop on
 #    the same core, interleaved and repeated (median) because nested timings are noisy.
-bare=() hc=()
+# 2b. A guard page (GUARD of a new page, the pages in use touched again) against the
+#     hypercall round trip of the same runs: what MUMU_HC_GUARD's forced MMU reload costs.
+bare=() hc=() gd=()
 for ((i = 0; i < runs; i++)); do
 	bare+=("$(taskset -c 1 "$build/bench/bare_kvm" 5000 | sed -n 's/^bare_kvm_exit_ns=//p')")
-	hc+=("$("$bin/mumu-supervisor" --frames 1 bench/hypercall.xml 2>/dev/null |
-		sed -n 's/^\[bench\] hypercall_ns=\([0-9]*\).*/\1/p' | head -n 1)")
+	line=$("$bin/mumu-supervisor" --frames 1 bench/hypercall.xml 2>/dev/null |
+		sed -n 's/^\[bench\] //p' | head -n 1)
+	hc+=("$(echo "$line" | sed -n 's/^hypercall_ns=\([0-9]*\).*/\1/p')")
+	gd+=("$(echo "$line" | sed -n 's/.* guard_ns=\([0-9]*\).*/\1/p')")
 done
 bare_ns=$(printf '%s\n' "${bare[@]}" | median)
 hc_ns=$(printf '%s\n' "${hc[@]}" | median)
 row "hypercall round trip (ns, median of $runs)" "${hc_ns:-n/a}" "bare KVM_RUN $bare_ns" \
 	"$(ratio "${hc_ns:-0}" "$bare_ns")" "<= 1.10"
+row "GUARD of a new page and the pages in use touched again (ns, p50, median of $runs)" \
+	"$(printf '%s\n' "${gd[@]}" | median)" "hypercall $hc_ns" \
+	"$(median_ratio "${gd[*]}" "${hc[*]}")" "-"
 
 # 3. VMM resident memory beyond guest RAM and shared regions (anonymous + file-backed pages;
 #    guest RAM and regions are memfd pages, counted as RssShmem).
