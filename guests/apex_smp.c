@@ -4,7 +4,8 @@
  * judged from inside (tests/e2e/apex.sh): two processes run at the same time on the two
  * vCPUs; a semaphore, a buffer and RESUME wake a process on the other vCPU; STOP and SUSPEND
  * of a process running there take it off at once; a process woken from vCPU 0 preempts the
- * one running there; an exception there reaches the error handler on vCPU 0; a periodic
+ * one running there; a process that stops itself there is started again at once, 200 times;
+ * an exception there reaches the error handler on vCPU 0; a periodic
  * process there keeps its releases; LOCK_PREEMPTION on one vCPU does not hold the other.
  * "judge" (vCPU 0, highest priority) runs each case:
  *
@@ -16,7 +17,7 @@
 #include "apex_check.h"
 #include "arinc653/apex.h"
 
-enum { SPIN0, SPIN1, WAITER, RUNNER, PREEMPTER, FAULTY, PERIODIC, N_PROCS };
+enum { SPIN0, SPIN1, WAITER, RUNNER, PREEMPTER, ONESHOT, FAULTY, PERIODIC, N_PROCS };
 
 static PROCESS_ID_TYPE ids[N_PROCS], judge_id;
 static SEMAPHORE_ID_TYPE sem, sem2;
@@ -102,6 +103,36 @@ static void preempter(void)
 	preempted_at = now();
 	preempter_rc = rc;
 	STOP_SELF();
+}
+
+/* On vCPU 1: counts once and stops itself; vCPU 0 starts it again at once, each time. */
+static volatile int oneshots;
+
+static void oneshot(void)
+{
+	oneshots++;
+	STOP_SELF();
+}
+
+/* START right after the process stopped itself on the other vCPU: the new context must not be
+ * overwritten by the old one, still being saved there. */
+static int restart_storm(void)
+{
+	RETURN_CODE_TYPE rc;
+	int started = 0;
+
+	for (int k = 0; k < 200; k++) {
+		SYSTEM_TIME_TYPE t0 = now();
+		int seen = oneshots;
+
+		do
+			START(ids[ONESHOT], &rc);
+		while (rc == NO_ACTION && now() < t0 + 2000000); /* until it is DORMANT */
+		started += rc == NO_ERROR;
+		while (oneshots == seen && now() < t0 + 4000000)
+			;
+	}
+	return oneshots == started ? started : -oneshots;
 }
 
 static void faulty(void)
@@ -215,6 +246,10 @@ static void judge(void)
 	STOP(ids[RUNNER], &rc);
 
 	mumu_yield();
+	CHECK("START right after STOP_SELF on vCPU 1, 200 times: each ran once", restart_storm(),
+	      200);
+
+	mumu_yield();
 	START(ids[FAULTY], &rc);
 	wait_ms(2);
 	GET_PROCESS_STATUS(ids[FAULTY], &st, &rc);
@@ -267,6 +302,7 @@ void apex_main(void)
 	create(WAITER, "waiter", waiter, 10, inf, 1);
 	create(RUNNER, "runner", runner, 5, inf, 1);
 	create(PREEMPTER, "preempter", preempter, 50, inf, 1);
+	create(ONESHOT, "oneshot", oneshot, 10, inf, 1);
 	create(FAULTY, "faulty", faulty, 10, inf, 1);
 	create(PERIODIC, "periodic", periodic, 20, 2000000, 1);
 	create(-1, "judge", judge, 100, inf, CORE_AFFINITY_NO_PREFERENCE);

@@ -66,6 +66,7 @@ struct apex_cpu {
 	uint32_t resched;	   /* set for an idle vCPU instead of a kick: it polls */
 	LOCK_LEVEL_TYPE lock_level;
 	struct mumu_context idle_ctx;
+	struct mumu_context discard;   /* where STOP_SELF's context goes: nobody resumes it */
 	SYSTEM_TIME_TYPE timer_at;     /* what the vCPU's timer is set to, 0: nothing */
 	SYSTEM_TIME_TYPE timer_period; /* and its period, 0: one-shot */
 };

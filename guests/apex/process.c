@@ -236,7 +236,9 @@ void STOP(PROCESS_ID_TYPE PROCESS_ID, RETURN_CODE_TYPE *RETURN_CODE)
 	if (p->state == DORMANT)
 		RETURN(NO_ACTION);
 	k_touch(p);
-	if (p->state == RUNNING) /* on another vCPU: it stops it at once (a kick) */
+	/* Current on its vCPU (another), its context maybe being saved: that vCPU stops it
+	 * once it is (at once, a kick). A START in between would be overwritten. */
+	if (apex.cpu[p->core].current == p)
 		p->stop_req = true;
 	else
 		k_stop(p);
@@ -252,6 +254,9 @@ void STOP_SELF(void)
 	}
 	k_stop(k_cur());	/* the error handler too: the next error starts it afresh */
 	k_me()->lock_level = 0; /* a stopped process holds no lock (P1 3.3.2.6) */
+	/* Its context is not saved into it: another vCPU may START it (a fresh context) before
+	 * this one has switched away. */
+	k_me()->up.current = &k_me()->discard;
 	k_switch();
 	for (;;) /* never resumed: START makes a fresh context */
 		;

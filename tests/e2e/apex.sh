@@ -54,7 +54,7 @@ for v in 1 2; do
 	expect "$WORK/out" "^\[apex\] apex: preemption latency [0-9]+ us, periodic release jitter"
 done
 # Processes on both vCPUs of a partition (guests/apex_smp.c): each case judged from inside.
-run apex_smp 2 60 "smp done, 23 ok, 0 failed"
+run apex_smp 2 80 "smp done, 24 ok, 0 failed"
 expect "$WORK/out" "^\[apex\] apex: cross-vCPU wake-up [0-9]+ ns \(idle vCPU\), [0-9]+ ns \(preempting\)\$"
 # Ports between two APEX partitions on one core (tests/e2e/apex_ports.xml): each side's checks.
 "$SUP" --frames 30 "$(dirname "$0")/apex_ports.xml" >"$WORK/out" 2>&1 || fail "ports: exit status $?"
