@@ -79,6 +79,17 @@ int k_lookup(const void *table, size_t size, int n, const char *name, int *unuse
 	return -1;
 }
 
+RETURN_CODE_TYPE k_name_id(const void *table, size_t size, int n, const char *name,
+			   APEX_INTEGER *id)
+{
+	int i = k_lookup(table, size, n, name, NULL);
+
+	if (i < 0)
+		return INVALID_CONFIG;
+	*id = i + 1;
+	return NO_ERROR;
+}
+
 void k_name_copy(char *dst, const char *src)
 {
 	int i = 0;

@@ -178,6 +178,9 @@ struct apex_named {
  * apex_named: its index, or -1. *unused (when not NULL): the first unused index, or -1.
  */
 int k_lookup(const void *table, size_t size, int n, const char *name, int *unused);
+/* A GET_*_ID service: the id (index + 1) of the object named name, or INVALID_CONFIG. */
+RETURN_CODE_TYPE k_name_id(const void *table, size_t size, int n, const char *name,
+			   APEX_INTEGER *id);
 
 /* Names: equal as APEX compares them (at most MAX_NAME_LENGTH characters). */
 bool k_name_eq(const char *a, const char *b);
