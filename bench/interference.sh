@@ -90,3 +90,36 @@ for ((i = 0; i < runs; i++)); do
 done
 row "witness's stolen us per 45 ms window (median), bare KVM exits on the other core" \
 	"${floor[*]}" "quiet ${quiet[*]}" "$(median_ratio "${floor[*]}" "${quiet[*]}")" "-"
+
+# What a guard page's memory slot change costs the other core, done bare: cyclictest on core 1
+# (SCHED_FIFO 80, 500 us) for 5 s, quiet and while bench/slot_churn on core 0 adds and
+# deletes a memory slot as fast as it can or 64 times a second, rounds interleaved. The
+# reason for MUMU_GUARDS_MAX (docs/abi.md "Guard pages").
+cyc() { # prints "AVG MAX" in us
+	cyclictest -q -m -a 1 -p 80 -i 500 -D 5 2>/dev/null |
+		sed -n 's/.*Avg: *\([0-9]*\) *Max: *\([0-9]*\).*/\1 \2/p' | head -n 1
+}
+churn() { # RATE (0: flat out): cyc while slot_churn runs
+	taskset -c 0 "$build/bench/slot_churn" 6 "$1" >/dev/null &
+	local pid=$!
+	sleep 0.2
+	cyc
+	wait "$pid" || true
+}
+cq_avg=() cq_max=() cf_avg=() cf_max=() cr_avg=() cr_max=()
+for ((i = 0; i < runs; i++)); do
+	set -- $(cyc)
+	cq_avg+=("${1:-0}") cq_max+=("${2:-0}")
+	set -- $(churn 0)
+	cf_avg+=("${1:-0}") cf_max+=("${2:-0}")
+	set -- $(churn 64)
+	cr_avg+=("${1:-0}") cr_max+=("${2:-0}")
+done
+row "cyclictest on core 1, max (us), memory slots changed flat out on core 0" "${cf_max[*]}" \
+	"quiet ${cq_max[*]}" "$(median_ratio "${cf_max[*]}" "${cq_max[*]}")" "-"
+row "same, average (us)" "${cf_avg[*]}" "quiet ${cq_avg[*]}" \
+	"$(median_ratio "${cf_avg[*]}" "${cq_avg[*]}")" "-"
+row "cyclictest on core 1, max (us), 64 slot changes a second on core 0" "${cr_max[*]}" \
+	"quiet ${cq_max[*]}" "$(median_ratio "${cr_max[*]}" "${cq_max[*]}")" "-"
+row "same, average (us)" "${cr_avg[*]}" "quiet ${cq_avg[*]}" \
+	"$(median_ratio "${cr_avg[*]}" "${cq_avg[*]}")" "-"
